@@ -1,0 +1,53 @@
+"""The uv builder: ``uv venv`` + ``uv pip install`` with a private, cold cache."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from harness import proc
+from harness.builders import BuiltEnv
+from harness.config import VariantConfig
+from harness.errors import HarnessError
+
+
+def find_uv() -> str:
+    """uv next to this interpreter (installed with the harness), else on PATH."""
+    here = Path(sys.executable).parent / "uv"
+    if here.exists():
+        return str(here)
+    found = shutil.which("uv")
+    if found is None:
+        raise HarnessError("uv not found", "pip install uv (it is a dependency of the harness)")
+    return found
+
+
+def default_python() -> str:
+    """The real interpreter running the harness (not a venv link or a pyenv shim)."""
+    return os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+
+
+class UvBuilder:
+    name = "uv"
+
+    def build(self, variant: VariantConfig, source_dir: str | None, out_base: Path,
+              env: Mapping[str, str]) -> BuiltEnv:
+        uv = find_uv()
+        venv = out_base / "venv"
+        cache = out_base / "uv-cache"
+        build_env = dict(env, UV_CACHE_DIR=str(cache), UV_PYTHON_DOWNLOADS="never",
+                         UV_NO_PROGRESS="1")
+        python = variant.build.python or default_python()
+        proc.run([uv, "venv", "--quiet", "--python", python, str(venv)], env=build_env,
+                 what=f"variant {variant.name!r}: uv venv", timeout=variant.build.timeout_s)
+        py = venv / "bin" / "python"
+        install = [arg.replace("{source}", source_dir or "") for arg in variant.build.install]
+        if install:
+            proc.run([uv, "pip", "install", "--quiet", "--python", str(py), *install],
+                     env=build_env, what=f"variant {variant.name!r}: uv pip install",
+                     timeout=variant.build.timeout_s,
+                     hint="check the requirement or the project's build")
+        return BuiltEnv(python=str(py), prefix=str(venv), bin_dir=str(venv / "bin"))

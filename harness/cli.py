@@ -1,0 +1,147 @@
+"""Command line: ``startup-harness run | probe | render | schema | comment``.
+
+``main(argv)`` is callable from tests and is the one place where errors become a one-line
+message and exit code 2. The exit code of ``run`` is the gate's, never the renderer's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from harness import __version__
+from harness.errors import HarnessError
+
+DEMO_CONFIG = "demo.yaml"
+
+
+def demo_config_path() -> Path:
+    """The bundled demo config (``bench/demo.yaml``, shipped inside the package)."""
+    return Path(__file__).with_name(DEMO_CONFIG)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="startup-harness",
+        description="Did this change make Python programs start slower, and why?")
+    parser.add_argument("--version", action="version", version=f"startup-harness {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="build every variant, time start-up, inspect, gate")
+    run.add_argument("--config", help="YAML config (default: the bundled demo)")
+    run.add_argument("--out", default="reports/latest",
+                     help="output directory (default: reports/latest)")
+    run.add_argument("--work-dir", help="scratch directory for environments (default: a temp "
+                     "dir, removed afterwards)")
+    run.add_argument("--keep-work", action="store_true", help="keep the scratch directory")
+    run.add_argument("--runs", type=int, help="override timing.runs")
+    run.add_argument("--warmup", type=int, help="override timing.warmup")
+    run.add_argument("--quiet", action="store_true", help="no progress or table on stderr/stdout")
+
+    probe = sub.add_parser("probe", help="run the sys.path probe inside an interpreter")
+    probe.add_argument("--python", required=True, help="interpreter to inspect")
+
+    render = sub.add_parser("render", help="re-render a saved report.json")
+    render.add_argument("report", help="path of report.json")
+    render.add_argument("--format", choices=["markdown", "terminal"], default="markdown")
+
+    sub.add_parser("schema", help="print the config's JSON Schema")
+
+    comment = sub.add_parser("comment", help="create or update the sticky PR comment")
+    from harness import github
+
+    github.add_comment_arguments(comment)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv``, run the command, return its exit code (2 for any error)."""
+    args = _parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        return _dispatch(args)
+    except HarnessError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; temporary worktrees and environments were removed",
+              file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        return cmd_run(args)
+    if args.command == "probe":
+        return cmd_probe(args)
+    if args.command == "render":
+        return cmd_render(args)
+    if args.command == "schema":
+        from harness.config import SCHEMA
+
+        print(json.dumps(SCHEMA, indent=2))
+        return 0
+    if args.command == "comment":
+        from harness import github
+
+        return github.comment_command(args)
+    raise AssertionError(args.command)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Load the config, run the pipeline, write comment.md / report.json / terminal table."""
+    import dataclasses
+
+    from harness import pipeline, report
+    from harness.config import load_config
+    from harness.render import markdown, terminal
+
+    config = load_config(args.config or demo_config_path())
+    overrides = {k: v for k, v in (("runs", args.runs), ("warmup", args.warmup)) if v is not None}
+    if overrides:
+        if overrides.get("runs", 2) < 2 or overrides.get("warmup", 0) < 0:
+            raise HarnessError("--runs must be at least 2 and --warmup at least 0", "")
+        config = dataclasses.replace(config, timing=dataclasses.replace(config.timing,
+                                                                        **overrides))
+    out = Path(args.out)
+    progress = (lambda _m: None) if args.quiet else pipeline.default_progress
+    result = pipeline.execute(config, out / "raw", work_dir=args.work_dir,
+                              keep_work=args.keep_work, progress=progress)
+    report.write_atomic(out / "report.json", report.dumps(result))
+    report.write_atomic(out / "comment.md", markdown.render(result))
+    if not args.quiet:
+        print(terminal.render(result))
+        print(f"wrote {out / 'comment.md'} and {out / 'report.json'}", file=sys.stderr)
+    for error in result.gate.errors:
+        print(f"error: {error}", file=sys.stderr)
+    return result.gate.exit_code
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from harness import inspect, proc
+    from harness.report import to_data
+
+    probe = inspect.run_probe(args.python, env=proc.controlled_env())
+    print(json.dumps(to_data(probe), indent=2))
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from harness import report
+    from harness.render import markdown, terminal
+
+    loaded = report.load(args.report)
+    text = markdown.render(loaded) if args.format == "markdown" else terminal.render(loaded)
+    sys.stdout.write(text)
+    return 0

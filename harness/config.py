@@ -1,0 +1,388 @@
+"""The run's configuration: a JSON Schema, loading from YAML, and typed records.
+
+Every error names the file and the field (``demo.yaml: variants[1].source: ...``) and exits 2.
+``startup-harness schema`` prints the schema for editors and docs.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from harness.errors import ConfigError
+from harness.gate import GatePolicy
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+_STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_COMMAND = {"oneOf": [{"type": "string", "minLength": 1},
+                      {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "startup-harness config",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["variants", "workloads"],
+    "properties": {
+        "title": {"type": "string", "description": "Heading of the comment."},
+        "variants": {
+            "type": "array", "minItems": 1,
+            "description": "The environments to build and compare.",
+            "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["name", "source"],
+                "properties": {
+                    "name": {"type": "string", "pattern": NAME_PATTERN},
+                    "label": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "role": {"enum": ["baseline", "main", "pr", None]},
+                    "source": {
+                        "type": "object", "additionalProperties": False,
+                        "minProperties": 1, "maxProperties": 1,
+                        "description": "Exactly one of requirement, git, path, python.",
+                        "properties": {
+                            "requirement": {"oneOf": [{"type": "string", "minLength": 1},
+                                                      {**_STRINGS, "minItems": 1}]},
+                            "git": {
+                                "type": "object", "additionalProperties": False,
+                                "required": ["ref"],
+                                "properties": {
+                                    "repo": {"type": "string", "minLength": 1},
+                                    "ref": {"type": "string", "minLength": 1},
+                                    "subdir": {"type": "string"},
+                                },
+                            },
+                            "path": {"type": "string", "minLength": 1},
+                            "python": {"type": "string", "minLength": 1},
+                        },
+                    },
+                    "build": {
+                        "type": "object", "additionalProperties": False,
+                        "properties": {
+                            "builder": {"type": "string", "minLength": 1},
+                            "python": {"type": "string", "minLength": 1},
+                            "install": _STRINGS,
+                            "timeout_s": {"type": "number", "exclusiveMinimum": 0},
+                        },
+                    },
+                },
+            },
+        },
+        "workloads": {
+            "type": "array", "minItems": 1,
+            "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["name", "command"],
+                "properties": {
+                    "name": {"type": "string", "pattern": NAME_PATTERN},
+                    "command": _COMMAND,
+                    "cwd": {"type": "string"},
+                    "metrics": {"type": "array", "items": {"enum": ["wall", "instructions"]},
+                                "minItems": 1, "uniqueItems": True},
+                    "scenarios": {"type": "array", "items": {"enum": ["warm", "cold", "stale"]},
+                                  "uniqueItems": True},
+                    "importtime": {"type": "boolean"},
+                },
+            },
+        },
+        "timing": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "warmup": {"type": "integer", "minimum": 0, "maximum": 1000},
+                "runs": {"type": "integer", "minimum": 2, "maximum": 100000},
+                "order": {"enum": ["interleaved", "blocks"]},
+                "seed": {"type": "integer"},
+                "timeout_s": {"type": "number", "exclusiveMinimum": 0},
+                "instruction_runs": {"type": "integer", "minimum": 1, "maximum": 100},
+                "env": {
+                    "type": "object", "additionalProperties": False,
+                    "properties": {
+                        "pass": {"type": "array", "items": {"type": "string",
+                                                            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}},
+                        "set": {"type": "object", "propertyNames": {
+                            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                            "additionalProperties": {"type": "string"}},
+                    },
+                },
+            },
+        },
+        "gate": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "compare": {"type": "string"},
+                "against": {"type": "string"},
+                "workload": {"type": "string"},
+                "metric": {"enum": ["wall", "instructions"]},
+                "statistic": {"enum": ["median", "mean"]},
+                "threshold_pct": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
+                "confidence": {"type": "number", "exclusiveMinimum": 0.5, "exclusiveMaximum": 1},
+                "inconclusive": {"enum": ["pass", "fail"]},
+            },
+        },
+    },
+}
+
+PLACEHOLDERS = ("python", "bin", "prefix", "source", "workdir")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a variant comes from; exactly one kind."""
+
+    kind: str  # "requirement" | "git" | "path" | "python"
+    requirements: tuple[str, ...] = ()
+    repo: str | None = None  # git: repository path (absolute)
+    ref: str | None = None
+    subdir: str = ""
+    path: str | None = None  # path / python: absolute
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """How a variant's environment is built."""
+
+    builder: str
+    python: str | None = None
+    install: tuple[str, ...] = ()
+    timeout_s: float = 1800.0
+
+
+@dataclass(frozen=True)
+class VariantConfig:
+    name: str
+    label: str
+    role: str | None
+    source: Source
+    build: BuildSpec
+
+
+@dataclass(frozen=True)
+class WorkloadConfig:
+    name: str
+    argv: tuple[str, ...]
+    cwd: str | None = None
+    metrics: tuple[str, ...] = ("wall",)
+    scenarios: tuple[str, ...] = ()
+    importtime: bool = True
+
+
+@dataclass(frozen=True)
+class TimingConfig:
+    warmup: int = 5
+    runs: int = 50
+    order: str = "interleaved"
+    seed: int = 0
+    timeout_s: float = 600.0
+    instruction_runs: int = 3
+    env_pass: tuple[str, ...] = ()
+    env_set: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str
+    title: str
+    variants: tuple[VariantConfig, ...]
+    workloads: tuple[WorkloadConfig, ...]
+    timing: TimingConfig
+    gate: GatePolicy
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def variant(self, name: str) -> VariantConfig:
+        return next(v for v in self.variants if v.name == name)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read, validate and type the YAML config at ``path``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}",
+                          "pass an existing file with --config") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f":{where.line + 1}" if where is not None else ""
+        raise ConfigError(f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}",
+                          "check indentation and quoting") from exc
+    return parse_config(data, path)
+
+
+def _field_path(parts: Any) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _schema_error(path: Path, data: Any) -> None:
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    errors = list(validator.iter_errors(data))
+    if not errors:
+        return
+    err = jsonschema.exceptions.best_match(errors)
+    where = _field_path(err.absolute_path)
+    if err.validator == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        unknown = sorted(set(err.instance) - set(allowed))
+        raise ConfigError(f"{path}: {where}: unknown key {', '.join(map(repr, unknown))}",
+                          f"allowed keys: {', '.join(allowed)}")
+    if err.validator in ("minProperties", "maxProperties") and where.endswith("source"):
+        raise ConfigError(f"{path}: {where}: give exactly one source",
+                          "one of requirement, git, path, python")
+    if err.validator == "required":
+        raise ConfigError(f"{path}: {where}: {err.message}", "see README: Configuration")
+    raise ConfigError(f"{path}: {where}: {err.message}", "see README: Configuration")
+
+
+def parse_config(data: Any, path: str | Path = "<config>") -> Config:
+    """Validate ``data`` (parsed YAML) against the schema and the cross-field rules."""
+    path = Path(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config must be a mapping with variants and workloads",
+                          "see bench/demo.yaml")
+    _schema_error(path, data)
+    base = path.parent.resolve() if path.name != "<config>" else Path.cwd()
+
+    variants: list[VariantConfig] = []
+    seen: set[str] = set()
+    roles: dict[str, str] = {}
+    for i, raw in enumerate(data["variants"]):
+        name = raw["name"]
+        if name in seen:
+            raise ConfigError(f"{path}: variants[{i}].name: duplicate variant name {name!r}",
+                              "names must be unique")
+        seen.add(name)
+        role = raw.get("role")
+        if role is not None:
+            if role in roles:
+                raise ConfigError(f"{path}: variants[{i}].role: role {role!r} already used by "
+                                  f"variant {roles[role]!r}", "each role names one variant")
+            roles[role] = name
+        source = _source(raw["source"], base)
+        build = _build(raw.get("build", {}), source, base)
+        variants.append(VariantConfig(name, raw.get("label", name), role, source, build))
+
+    workloads: list[WorkloadConfig] = []
+    wl_names: set[str] = set()
+    for i, raw in enumerate(data["workloads"]):
+        if raw["name"] in wl_names:
+            raise ConfigError(f"{path}: workloads[{i}].name: duplicate workload {raw['name']!r}",
+                              "names must be unique")
+        wl_names.add(raw["name"])
+        command = raw["command"]
+        try:
+            argv = tuple(shlex.split(command)) if isinstance(command, str) else tuple(command)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: workloads[{i}].command: {exc}",
+                              "give the command as a list of arguments") from exc
+        _check_placeholders(path, f"workloads[{i}].command", argv)
+        workloads.append(WorkloadConfig(
+            name=raw["name"], argv=argv, cwd=raw.get("cwd"),
+            metrics=tuple(raw.get("metrics", ["wall"])),
+            scenarios=tuple(raw.get("scenarios", [])),
+            importtime=raw.get("importtime", True)))
+
+    timing_raw = data.get("timing", {})
+    env_raw = timing_raw.get("env", {})
+    timing = TimingConfig(
+        warmup=timing_raw.get("warmup", 5), runs=timing_raw.get("runs", 50),
+        order=timing_raw.get("order", "interleaved"), seed=timing_raw.get("seed", 0),
+        timeout_s=float(timing_raw.get("timeout_s", 600.0)),
+        instruction_runs=timing_raw.get("instruction_runs", 3),
+        env_pass=tuple(env_raw.get("pass", [])), env_set=dict(env_raw.get("set", {})))
+
+    gate = _gate(path, data.get("gate", {}), variants, workloads)
+    return Config(str(path), data.get("title", "Python start-up benchmark"), tuple(variants),
+                  tuple(workloads), timing, gate, data)
+
+
+def _source(raw: dict[str, Any], base: Path) -> Source:
+    if "requirement" in raw:
+        reqs = raw["requirement"]
+        return Source("requirement", requirements=tuple([reqs] if isinstance(reqs, str) else reqs))
+    if "git" in raw:
+        git = raw["git"]
+        repo = str((base / git.get("repo", ".")).resolve())
+        return Source("git", repo=repo, ref=git["ref"], subdir=git.get("subdir", ""))
+    if "path" in raw:
+        return Source("path", path=str((base / raw["path"]).resolve()))
+    return Source("python", path=raw["python"])
+
+
+def _build(raw: dict[str, Any], source: Source, base: Path) -> BuildSpec:
+    default_builder = "existing" if source.kind == "python" else "uv"
+    if source.kind == "requirement":
+        default_install: tuple[str, ...] = source.requirements
+    elif source.kind == "python":
+        default_install = ()
+    else:
+        default_install = ("{source}",)
+    return BuildSpec(builder=raw.get("builder", default_builder), python=raw.get("python"),
+                     install=tuple(raw.get("install", default_install)),
+                     timeout_s=float(raw.get("timeout_s", 1800.0)))
+
+
+def _check_placeholders(path: Path, where: str, argv: tuple[str, ...]) -> None:
+    import string
+
+    for arg in argv:
+        try:
+            names = [f for _, f, _, _ in string.Formatter().parse(arg) if f is not None]
+        except ValueError as exc:
+            raise ConfigError(f"{path}: {where}: {arg!r}: {exc}",
+                              "write a literal brace as {{ or }}") from exc
+        for name in names:
+            if name not in PLACEHOLDERS:
+                raise ConfigError(f"{path}: {where}: unknown placeholder {{{name}}}",
+                                  f"known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}")
+
+
+def _gate(path: Path, raw: dict[str, Any], variants: list[VariantConfig],
+          workloads: list[WorkloadConfig]) -> GatePolicy:
+    by_role = {v.role: v.name for v in variants if v.role}
+    names = {v.name for v in variants}
+
+    def resolve(key: str, default_role: str) -> str:
+        wanted = raw.get(key)
+        if wanted is None:
+            if default_role in by_role:
+                return by_role[default_role]
+            if len(variants) >= 2:
+                return variants[-1 if default_role == "pr" else -2].name
+            raise ConfigError(f"{path}: gate.{key}: needs two variants to compare",
+                              "add a variant or set gate.compare and gate.against")
+        if wanted in names:
+            return wanted
+        if wanted in by_role:
+            return by_role[wanted]
+        raise ConfigError(f"{path}: gate.{key}: no variant named {wanted!r}",
+                          f"variants: {', '.join(sorted(names))}")
+
+    compare, against = resolve("compare", "pr"), resolve("against", "main")
+    if compare == against:
+        raise ConfigError(f"{path}: gate: compares variant {compare!r} with itself",
+                          "set gate.compare and gate.against to two different variants")
+    workload = raw.get("workload")
+    if workload is not None and workload not in {w.name for w in workloads}:
+        raise ConfigError(f"{path}: gate.workload: no workload named {workload!r}",
+                          f"workloads: {', '.join(w.name for w in workloads)}")
+    metric = raw.get("metric", "wall")
+    gated = [w for w in workloads if workload in (None, w.name)]
+    if metric == "instructions" and not any("instructions" in w.metrics for w in gated):
+        raise ConfigError(f"{path}: gate.metric: instructions are not measured by the gated "
+                          "workload", "add `metrics: [wall, instructions]` to the workload")
+    defaults = GatePolicy()
+    return GatePolicy(
+        compare=compare, against=against, workload=workload, metric=metric,
+        statistic=raw.get("statistic", defaults.statistic),
+        threshold_pct=float(raw.get("threshold_pct", defaults.threshold_pct)),
+        confidence=float(raw.get("confidence", defaults.confidence)),
+        inconclusive=raw.get("inconclusive", defaults.inconclusive))

@@ -1,0 +1,36 @@
+"""The one error type the CLI turns into a one-line message and exit code 2."""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """An error the user can act on: a message, and a hint saying what to do."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        text = f"error: {self.message}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return " ".join(text.split())
+
+
+class ConfigError(HarnessError):
+    """The config file is invalid; the message names the file and the field."""
+
+
+class SourceError(HarnessError):
+    """A source (git ref, path, requirement) cannot be resolved."""
+
+
+class ProcessError(HarnessError):
+    """A subprocess failed; carries its return code and the tail of its output."""
+
+    def __init__(self, message: str, hint: str = "", returncode: int | None = None,
+                 output_tail: str = "") -> None:
+        super().__init__(message, hint)
+        self.returncode = returncode
+        self.output_tail = output_tail

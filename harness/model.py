@@ -1,0 +1,152 @@
+"""Frozen records of what a run measured. The JSON report is their serialization
+(:mod:`harness.report`); nothing here does I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.health import ProbeReport
+
+ROLES = ("baseline", "main", "pr")
+VERDICTS = ("regression", "improvement", "no change", "inconclusive")
+
+
+@dataclass(frozen=True)
+class VariantInfo:
+    """One variant as the report shows it: name, table label, role and where it came from."""
+
+    name: str
+    label: str
+    role: str | None
+    source: str  # human-readable: "git <repo>@<ref> (<sha>)", "pkg==1.2", "path ...", "python ..."
+    builder: str
+    revision: str | None = None  # commit SHA for git sources
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """The cold build of one variant's environment."""
+
+    variant: str
+    builder: str
+    ok: bool
+    seconds: float | None
+    python: str | None = None  # interpreter of the built environment
+    prefix: str | None = None  # the environment's root (venv dir)
+    error: str | None = None
+    log_tail: str = ""
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Every measured value of one (variant, workload, metric), in measurement order.
+
+    ``rounds[i]`` is the round in which ``values[i]`` was taken: values of different variants
+    with the same round number ran next to each other (paired)."""
+
+    variant: str
+    workload: str
+    metric: str  # "wall" (seconds) or "instructions" (count)
+    values: tuple[float, ...]
+    rounds: tuple[int, ...]
+    scenario: str = "default"
+    raw_files: tuple[str, ...] = ()
+    exit_codes: tuple[int, ...] = ()
+
+    def by_round(self) -> dict[int, float]:
+        """Round number -> value (the last one if a round measured twice)."""
+        return dict(zip(self.rounds, self.values, strict=True))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Descriptive statistics of one Samples, in its metric's unit."""
+
+    n: int
+    mean: float
+    median: float
+    stddev: float
+    min: float
+    max: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """subject vs reference on one statistic: a ratio, its confidence interval and a verdict."""
+
+    subject: str
+    reference: str
+    workload: str
+    metric: str
+    statistic: str
+    ratio: float  # subject / reference
+    ci_low: float | None
+    ci_high: float | None
+    confidence: float
+    threshold_pct: float
+    verdict: str  # one of VERDICTS
+    method: str = ""
+    n_pairs: int = 0
+
+    @property
+    def delta_pct(self) -> float:
+        return (self.ratio - 1.0) * 100.0
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """What the gate decided. Only the gate sets ``exit_code``; renderers just show it."""
+
+    status: str  # "pass", "regression", "error"
+    exit_code: int  # 0 pass, 1 regression, 2 error
+    headline: str
+    comparisons: tuple[Comparison, ...] = ()
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimingSettings:
+    """How timings were taken, as recorded in the report."""
+
+    timer: str  # "hyperfine 2.0.0"
+    warmup: int
+    runs: int
+    order: str  # "interleaved" or "blocks"
+    environment: dict[str, str] = field(default_factory=dict)
+    platform: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one run produced; renderers and the gate read only this."""
+
+    schema_version: int
+    tool_version: str
+    created: str
+    title: str
+    variants: tuple[VariantInfo, ...]
+    workloads: tuple[str, ...]
+    builds: tuple[BuildResult, ...]
+    timing: TimingSettings
+    samples: tuple[Samples, ...]
+    summaries: dict[str, dict[str, Summary]]  # "<variant>" -> "<workload>/<metric>" -> Summary
+    comparisons: tuple[Comparison, ...]
+    probes: dict[str, ProbeReport]
+    gate: GateResult
+    gate_config: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)  # later sections (health, import time)
+    errors: tuple[str, ...] = ()
+
+    def variant(self, name: str) -> VariantInfo:
+        for info in self.variants:
+            if info.name == name:
+                return info
+        raise KeyError(name)
+
+    def build(self, name: str) -> BuildResult | None:
+        return next((b for b in self.builds if b.variant == name), None)
+
+    def variant_with_role(self, role: str) -> VariantInfo | None:
+        return next((v for v in self.variants if v.role == role), None)

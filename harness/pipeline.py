@@ -1,0 +1,288 @@
+"""The run, step by step: check sources, build, smoke-test, time, inspect, analyse, gate.
+
+:func:`execute` is the whole program; each step is a small function below it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness import __version__, proc, sources, stats, timing
+from harness.builders import BuiltEnv, get_builder
+from harness.config import Config, VariantConfig, WorkloadConfig
+from harness.errors import HarnessError
+from harness.gate import decide
+from harness.health import ProbeReport
+from harness.model import (
+    BuildResult,
+    Comparison,
+    Report,
+    Samples,
+    Summary,
+    TimingSettings,
+    VariantInfo,
+)
+from harness.report import SCHEMA_VERSION, to_data
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A variant whose environment was built and whose workloads start."""
+
+    variant: VariantConfig
+    env: BuiltEnv
+    source_dir: str | None
+
+
+@contextlib.contextmanager
+def workspace(work_dir: str | None, keep: bool = False) -> Iterator[Path]:
+    """The run's scratch directory (output bases, worktrees); removed afterwards unless kept."""
+    if work_dir:
+        path = Path(work_dir).resolve()
+        path.mkdir(parents=True, exist_ok=True)
+    else:
+        path = Path(tempfile.mkdtemp(prefix="startup-harness-"))
+    try:
+        yield path
+    finally:
+        if not keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
+            keep_work: bool = False, progress: Progress = _quiet) -> Report:
+    """Run the whole benchmark described by ``config``; raw exports go to ``raw_dir``."""
+    build_env = proc.scrubbed_env()
+    timed_env = proc.controlled_env(config.timing.env_pass, config.timing.env_set)
+    hyperfine = timing.find_hyperfine()
+    for variant in config.variants:
+        get_builder(variant.build.builder)  # unknown builder: error before any work
+    shas = {v.name: sources.check(v, build_env) for v in config.variants}
+    infos = tuple(VariantInfo(v.name, v.label, v.role, sources.describe(v.source),
+                              v.build.builder, shas[v.name]) for v in config.variants)
+    errors: list[str] = []
+
+    with workspace(work_dir, keep_work) as ws, contextlib.ExitStack() as cleanup:
+        cwd = ws / "cwd"
+        cwd.mkdir(exist_ok=True)
+        builds, prepared = build_all(config, shas, ws, build_env, cleanup, progress)
+        errors += [f"build of {b.variant!r} failed: {b.error}" for b in builds if not b.ok]
+        ready, smoke_errors = smoke_test(config, prepared, cwd, timed_env, progress)
+        errors += smoke_errors
+        commands = timed_commands(config, ready, cwd)
+        samples: tuple[Samples, ...] = ()
+        if commands:
+            progress(f"timing {len(commands)} commands: {config.timing.order}, "
+                     f"{config.timing.warmup} warmup + {config.timing.runs} runs")
+            samples = timing.measure(
+                commands, warmup=config.timing.warmup, runs=config.timing.runs,
+                order=config.timing.order, env=timed_env, raw_dir=raw_dir,
+                hyperfine=hyperfine, seed=config.timing.seed, timeout_s=config.timing.timeout_s,
+                progress=progress)
+        samples += measure_instructions(config, ready, cwd, timed_env, progress)
+        probes, extras = inspect_all(config, ready, cwd, timed_env, progress)
+
+    summaries = summarize_all(samples)
+    comparisons = compare_all(config, samples)
+    gated = [c for c in comparisons if c.subject == config.gate.compare
+             and c.reference == config.gate.against and c.metric == config.gate.metric
+             and config.gate.workload in (None, c.workload)]
+    missing = {config.gate.compare, config.gate.against} - {p.variant.name for p in ready}
+    if missing and not errors:
+        errors.append(f"gated variant(s) {', '.join(sorted(missing))} produced no timings")
+    gate = decide(config.gate, gated, errors)
+    return Report(
+        schema_version=SCHEMA_VERSION, tool_version=__version__,
+        created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        title=config.title, variants=infos, workloads=tuple(w.name for w in config.workloads),
+        builds=tuple(builds),
+        timing=TimingSettings(
+            timer=timing.hyperfine_version(hyperfine, timed_env), warmup=config.timing.warmup,
+            runs=config.timing.runs, order=config.timing.order, environment=dict(timed_env),
+            platform=f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"),
+        samples=samples, summaries=summaries, comparisons=tuple(comparisons), probes=probes,
+        gate=gate, gate_config=to_data(config.gate), extras=extras, errors=tuple(errors))
+
+
+def build_all(config: Config, shas: Mapping[str, str | None], ws: Path,
+              env: Mapping[str, str], cleanup: contextlib.ExitStack,
+              progress: Progress) -> tuple[list[BuildResult], list[Prepared]]:
+    """Build every variant in its own output base; a failure is recorded, not raised."""
+    builds: list[BuildResult] = []
+    prepared: list[Prepared] = []
+    for variant in config.variants:
+        base = ws / "variants" / variant.name
+        base.mkdir(parents=True, exist_ok=True)
+        builder = get_builder(variant.build.builder)
+        progress(f"building {variant.name} ({builder.name})")
+        start = time.perf_counter()
+        try:
+            source = cleanup.enter_context(
+                sources.materialize(variant, shas[variant.name], base, env))
+            built = builder.build(variant, source.directory, base, env)
+        except HarnessError as exc:
+            tail = getattr(exc, "output_tail", "")
+            builds.append(BuildResult(variant.name, builder.name, False, None,
+                                      error=exc.message, log_tail=tail))
+            progress(f"build of {variant.name} FAILED: {exc.message}")
+            continue
+        seconds = time.perf_counter() - start
+        progress(f"built {variant.name} in {seconds:.1f}s")
+        builds.append(BuildResult(variant.name, builder.name, True, seconds,
+                                  python=built.python, prefix=built.prefix))
+        prepared.append(Prepared(variant, built, source.directory))
+    return builds, prepared
+
+
+def workload_argv(workload: WorkloadConfig, ready: Prepared, cwd: Path) -> tuple[str, ...]:
+    """The workload's argv with placeholders filled for one variant."""
+    values = {"python": ready.env.python, "bin": ready.env.bin_dir, "prefix": ready.env.prefix,
+              "source": ready.source_dir or "", "workdir": str(cwd)}
+    return tuple(arg.format_map(values) for arg in workload.argv)
+
+
+def smoke_test(config: Config, prepared: Sequence[Prepared], cwd: Path,
+               env: Mapping[str, str], progress: Progress) -> tuple[list[Prepared], list[str]]:
+    """Run each workload once per variant; a variant whose workload fails is not timed."""
+    ready: list[Prepared] = []
+    errors: list[str] = []
+    for item in prepared:
+        failed = False
+        for workload in config.workloads:
+            argv = workload_argv(workload, item, cwd)
+            try:
+                proc.run(argv, env=env, cwd=cwd, timeout=config.timing.timeout_s,
+                         what=f"workload {workload.name!r} of variant {item.variant.name!r}",
+                         hint="run it by hand in the built environment")
+            except HarnessError as exc:
+                errors.append(exc.message)
+                progress(exc.message)
+                failed = True
+        if not failed:
+            ready.append(item)
+    return ready, errors
+
+
+def timed_commands(config: Config, ready: Sequence[Prepared],
+                   cwd: Path) -> list[timing.TimedCommand]:
+    """Every (variant, workload, scenario) to time with wall clock."""
+    commands = []
+    for workload in config.workloads:
+        if "wall" not in workload.metrics:
+            continue
+        for item in ready:
+            argv = workload_argv(workload, item, cwd)
+            commands.append(timing.TimedCommand(item.variant.name, workload.name, argv))
+            commands += scenario_commands(workload, item, argv)
+    return commands
+
+
+def scenario_commands(workload: WorkloadConfig, item: Prepared,
+                      argv: tuple[str, ...]) -> list[timing.TimedCommand]:
+    """Bytecode scenarios of a workload (warm / cold / stale); none unless configured."""
+    if not workload.scenarios:
+        return []
+    from harness import bytecode
+
+    return list(bytecode.scenario_commands(item.variant.name, workload.name, argv,
+                                           item.env.prefix, workload.scenarios))
+
+
+def measure_instructions(config: Config, ready: Sequence[Prepared], cwd: Path,
+                         env: Mapping[str, str], progress: Progress) -> tuple[Samples, ...]:
+    """Instruction counts for workloads that ask for them (deterministic, user space only)."""
+    wanted = [w for w in config.workloads if "instructions" in w.metrics]
+    if not wanted:
+        return ()
+    from harness import instructions
+
+    out = []
+    for workload in wanted:
+        for item in ready:
+            progress(f"counting instructions: {item.variant.name}/{workload.name}")
+            counts = instructions.measure_instructions(
+                workload_argv(workload, item, cwd), env=env, runs=config.timing.instruction_runs,
+                cwd=str(cwd))
+            out.append(Samples(item.variant.name, workload.name, "instructions",
+                               tuple(float(c) for c in counts), tuple(range(len(counts)))))
+    return tuple(out)
+
+
+def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mapping[str, str],
+                progress: Progress) -> tuple[dict[str, ProbeReport], dict[str, Any]]:
+    """Probe each variant's interpreter (started like the first workload) and record
+    import times."""
+    from harness import inspect
+
+    probes: dict[str, ProbeReport] = {}
+    importtimes: dict[str, dict[str, Any]] = {}
+    first = config.workloads[0]
+    for item in ready:
+        progress(f"inspecting {item.variant.name}")
+        argv = workload_argv(first, item, cwd)
+        trees = {}
+        for workload in config.workloads:
+            if workload.importtime:
+                trees[workload.name] = inspect.run_importtime(
+                    workload_argv(workload, item, cwd), env=env, cwd=str(cwd))
+        importtimes[item.variant.name] = {k: to_data(v) for k, v in trees.items()}
+        modules = sorted({m for tree in trees.values() for m in inspect.module_names(tree)})
+        probes[item.variant.name] = inspect.probe_for_workload(
+            argv, env=env, cwd=str(cwd), modules=modules)
+    return probes, {"importtime": importtimes}
+
+
+def summarize_all(samples: Sequence[Samples]) -> dict[str, dict[str, Summary]]:
+    """Report.summaries: variant -> "workload/metric[@scenario]" -> Summary."""
+    out: dict[str, dict[str, Summary]] = {}
+    for s in samples:
+        if not s.values:
+            continue
+        suffix = "" if s.scenario == "default" else f"@{s.scenario}"
+        out.setdefault(s.variant, {})[f"{s.workload}/{s.metric}{suffix}"] = stats.summarize(
+            s.values)
+    return out
+
+
+def compare_all(config: Config, samples: Sequence[Samples]) -> list[Comparison]:
+    """Each variant vs the baseline and vs main, and the gated pair, per workload and metric."""
+    by_key = {(s.variant, s.workload, s.metric): s for s in samples
+              if s.scenario == "default" and s.values}
+    references = [v.name for v in config.variants if v.role in ("baseline", "main")]
+    pairs = {(config.gate.compare, config.gate.against)}
+    for reference in references:
+        pairs |= {(v.name, reference) for v in config.variants if v.name != reference}
+    out = []
+    for workload in config.workloads:
+        for metric in workload.metrics:
+            for subject, reference in sorted(pairs):
+                a = by_key.get((subject, workload.name, metric))
+                b = by_key.get((reference, workload.name, metric))
+                if a is None or b is None:
+                    continue
+                out.append(stats.compare(a, b, statistic=config.gate.statistic,
+                                         threshold_pct=config.gate.threshold_pct,
+                                         confidence=config.gate.confidence))
+    return out
+
+
+def default_progress(message: str) -> None:
+    """Progress lines on stderr, for people watching a local run."""
+    print(f"[startup-harness] {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,100 @@
+"""The one door for subprocesses, and the controlled environment timed commands see.
+
+Every child process of the harness is started by :func:`run`: an argv list (never a shell),
+an explicit environment, a timeout, captured output, and one error type on failure.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from harness.errors import ProcessError
+
+#: Variables passed from the caller's environment to timed commands and the probe.
+BASE_ALLOWED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TERM")
+
+#: Prefixes never passed through implicitly: they change what the interpreter does at start-up.
+SCRUBBED_PREFIXES = ("PYTHON", "PIP_", "UV_", "VIRTUAL_ENV", "CONDA_", "__PYVENV")
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A finished process: its argv, return code, output and wall time."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def controlled_env(passthrough: Iterable[str] = (), extra: Mapping[str, str] | None = None,
+                   source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Build the allow-listed environment: base names + ``passthrough`` from ``source``, then
+    ``extra`` set explicitly. Nothing else of the caller's environment leaks in."""
+    source = os.environ if source is None else source
+    env: dict[str, str] = {}
+    for name in (*BASE_ALLOWED_ENV, *passthrough):
+        if name in source:
+            env[name] = source[name]
+    for name in list(source):
+        if name.startswith("LC_") and name not in env:
+            env[name] = source[name]
+    env.update(extra or {})
+    return env
+
+
+def scrubbed_env(extra: Mapping[str, str] | None = None,
+                 source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The caller's environment minus interpreter/installer variables, for build tools."""
+    source = os.environ if source is None else source
+    env = {k: v for k, v in source.items() if not k.startswith(SCRUBBED_PREFIXES)}
+    env.update(extra or {})
+    return env
+
+
+def describe(argv: Sequence[str]) -> str:
+    """A short, readable form of an argv for messages."""
+    import shlex
+
+    text = shlex.join(argv)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def run(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | os.PathLike[str] | None = None,
+        timeout: float | None = 3600, check: bool = True, what: str = "command",
+        hint: str = "") -> Completed:
+    """Run ``argv`` (no shell) and return its result; raise :class:`ProcessError` on failure
+    when ``check`` is true. ``what`` names the step in error messages."""
+    argv = tuple(str(a) for a in argv)
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(  # noqa: S603 - argv list, never a shell
+            argv, env=dict(env), cwd=cwd, timeout=timeout, capture_output=True, text=True,
+            errors="replace", stdin=subprocess.DEVNULL, check=False,
+        )
+    except FileNotFoundError as exc:
+        raise ProcessError(f"{what}: cannot execute {argv[0]!r}",
+                           hint or "is it installed and on PATH?") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise ProcessError(f"{what}: timed out after {timeout:.0f}s: {describe(argv)}",
+                           hint) from exc
+    seconds = time.perf_counter() - start
+    done = Completed(argv, proc.returncode, proc.stdout, proc.stderr, seconds)
+    if check and proc.returncode != 0:
+        tail = tail_lines(proc.stderr or proc.stdout)
+        last = tail.splitlines()[-1] if tail else ""
+        raise ProcessError(f"{what} failed (exit {proc.returncode}): {describe(argv)}"
+                           + (f": {last}" if last else ""), hint,
+                           returncode=proc.returncode, output_tail=tail)
+    return done
+
+
+def tail_lines(text: str, lines: int = 20) -> str:
+    """The last ``lines`` non-empty lines of ``text``."""
+    kept = [line for line in text.splitlines() if line.strip()]
+    return "\n".join(kept[-lines:])

@@ -1,0 +1,194 @@
+"""The PR comment: markdown from a Report, pure. Every string from a config, a ref or an
+environment goes through :mod:`harness.render.escape`."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from harness.model import Report
+from harness.render.common import (
+    fmt_count,
+    fmt_delta,
+    fmt_ms,
+    startup_rows,
+    workload_key,
+)
+from harness.render.escape import md_cell, md_code, md_text
+
+MARKER = "<!-- startup-harness:comment -->"
+GITHUB_LIMIT = 65_536
+#: What the comment may use; the rest of GitHub's limit is headroom for the bot's own edits.
+BUDGET = 60_000
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def startup_table(report: Report, workload: str) -> str:
+    """The seed's start-up table (plus an instructions column when measured)."""
+    rows_data = startup_rows(report, workload)
+    with_instr = any(r.instructions for r in rows_data)
+    headers = ["Version", "Mean (ms)", "Median (ms)", "± stddev", "vs baseline", "vs main",
+               "Build (s)"]
+    if with_instr:
+        headers.insert(4, "Instructions")
+    rows = []
+    for r in rows_data:
+        s = r.summary
+        build = f"{r.build_seconds:.2f}" if r.build_ok and r.build_seconds is not None else (
+            "failed" if not r.build_ok else "—")
+        if s is None:
+            cells = [md_cell(r.label), "—", "—", "—", "", "", build]
+        else:
+            cells = [md_cell(r.label), fmt_ms(s.mean), fmt_ms(s.median),
+                     f"±{s.stddev * 1000:.3f}", fmt_delta(r.vs_baseline), fmt_delta(r.vs_main),
+                     build]
+        if with_instr:
+            cells.insert(4, fmt_count(r.instructions.median) if r.instructions else "—")
+        rows.append(cells)
+    return _table(headers, rows)
+
+
+def scenario_table(report: Report, workload: str) -> str:
+    """Bytecode scenarios (warm / cold / stale) with each one's ratio to warm."""
+    scenarios = sorted({s.scenario for s in report.samples
+                        if s.workload == workload and s.scenario != "default"},
+                       key=["warm", "cold", "stale"].index)
+    if not scenarios:
+        return ""
+    rows = []
+    for info in report.variants:
+        per = report.summaries.get(info.name, {})
+        warm = per.get(workload_key(workload, scenario="warm"))
+        cells = [md_cell(info.label)]
+        for scenario in scenarios:
+            s = per.get(workload_key(workload, scenario=scenario))
+            if s is None:
+                cells.append("—")
+            elif scenario == "warm" or warm is None:
+                cells.append(fmt_ms(s.median))
+            else:
+                cells.append(f"{fmt_ms(s.median)} (×{s.median / warm.median:.2f})")
+        rows.append(cells)
+    headers = ["Version", *[f"{name} median (ms)" for name in scenarios]]
+    return _table(headers, rows)
+
+
+def syspath_table(report: Report) -> str:
+    """The seed's sys.path quality table."""
+    rows = []
+    for info in report.variants:
+        probe = report.probes.get(info.name)
+        if probe is None:
+            rows.append([md_cell(info.label), "—", "—", "—"])
+        else:
+            rows.append([md_cell(info.label), str(probe.sys_path_entries),
+                         str(probe.site_packages_roots), str(probe.duplicate_realpaths)])
+    return _table(["Version", "sys.path entries", "distinct site-packages roots",
+                   "duplicate realpaths"], rows)
+
+
+def _how_measured(report: Report) -> list[str]:
+    t = report.timing
+    order = ("interleaved rounds (one run of every variant per round, order alternating)"
+             if t.order == "interleaved" else "one block of runs per variant")
+    lines = [f"Measured with {md_text(t.timer)} `--warmup {t.warmup} --runs {t.runs}`, "
+             f"{order}, on {md_text(t.platform)}."]
+    env_names = ", ".join(sorted(t.environment)) or "none"
+    lines.append(f"Timed commands ran with an allow-listed environment ({md_text(env_names)}); "
+                 "`PYTHON*`, `PIP_*`, `UV_*` and `VIRTUAL_ENV` of the caller were not passed.")
+    return lines
+
+
+def _gate_lines(report: Report) -> list[str]:
+    g = report.gate_config
+    if not g:
+        return []
+    subject = md_text(_label(report, g.get("compare", "")))
+    reference = md_text(_label(report, g.get("against", "")))
+    text = (f"Gate: {subject} vs {reference} (threshold: {g.get('threshold_pct', 10):g}%, "
+            f"{md_text(g.get('statistic', 'median'))} of {md_text(g.get('metric', 'wall'))}, "
+            f"{g.get('confidence', 0.95) * 100:g}% confidence interval over paired rounds).")
+    baseline = report.variant_with_role("baseline")
+    if baseline and baseline.name not in (g.get("compare"), g.get("against")):
+        text += f" {md_text(baseline.label)} is shown only as a historical baseline."
+    return [text]
+
+
+def _label(report: Report, name: str) -> str:
+    try:
+        return report.variant(name).label
+    except KeyError:
+        return name
+
+
+def _build_line(report: Report) -> str:
+    builders = sorted({v.builder for v in report.variants})
+    return (f"Build time: cold build with {md_text(', '.join(builders))}, isolated output base "
+            "and package cache per variant, no shared disk cache.")
+
+
+def _clip(text: str, limit: int = 500) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def final_line(report: Report) -> str:
+    """The closing ✅ / ❌ line, from the gate's decision."""
+    g = report.gate
+    icon = {"pass": "✅", "regression": "❌"}.get(g.status, "❌")
+    text = f"{icon} {md_text(g.headline)}"
+    compared = [c for c in g.comparisons if c.subject == report.gate_config.get("compare")]
+    if compared and g.status != "error":
+        c = compared[0]
+        text += f" ({md_text(_label(report, c.subject))} is {fmt_delta(c)} vs " \
+                f"{md_text(_label(report, c.reference))})"
+    return text
+
+
+def render(report: Report, extra_sections: list[str] | None = None) -> str:
+    """The whole comment, kept under GitHub's limit."""
+    parts = [MARKER, f"### {md_text(report.title)}", ""]
+    multiple = len(report.workloads) > 1
+    for workload in report.workloads:
+        if multiple:
+            parts += [f"#### Workload {md_code(workload)}", ""]
+        parts += [startup_table(report, workload), ""]
+        scenarios = scenario_table(report, workload)
+        if scenarios:
+            parts += ["Bytecode scenarios: warm = valid `.pyc`; cold = `__pycache__` removed "
+                      "before each run; stale = every `.pyc` with a foreign magic number and "
+                      "writing disabled (each start recompiles).", "", scenarios, ""]
+    notes = _how_measured(report) + _gate_lines(report) + [_build_line(report)]
+    parts += ["\n".join(n + "  " for n in notes), ""]
+    failed = [b for b in report.builds if not b.ok]
+    for build in failed:
+        parts += [f"⚠️ Build of {md_text(_label(report, build.variant))} failed: "
+                  f"{md_text(_clip(build.error or 'unknown error'))}", ""]
+    for warning in report.gate.warnings:
+        parts += [f"⚠️ {md_text(_clip(warning))}", ""]
+    parts += ["#### sys.path quality", "", syspath_table(report), "",
+              "sys.path quality measured by the harness's probe inside each environment's own "
+              "interpreter, started the way the workload starts. Duplicate realpaths indicate "
+              "symlink redundancy; many distinct site-packages roots suggest an inefficient venv "
+              "layout.", ""]
+    head = "\n".join(parts)
+    final = final_line(report) + "\n"
+    if len(head) + len(final) > BUDGET:
+        head = head[: BUDGET - len(final) - 200] + "\n\n_Truncated to fit GitHub's limit._\n"
+    return head + "\n" + fit_sections(extra_sections or [], BUDGET - len(head) - len(final)) + final
+
+
+def fit_sections(sections: list[str], budget: int) -> str:
+    """Join ``sections`` within ``budget`` characters; what does not fit is cut with a note."""
+    note = "_Further details truncated to fit GitHub's comment size limit; see report.json._\n\n"
+    out: list[str] = []
+    used = 0
+    for section in sections:
+        block = section + "\n\n"
+        if used + len(block) + len(note) > budget:
+            out.append(note)
+            break
+        out.append(block)
+        used += len(block)
+    return "".join(out)

