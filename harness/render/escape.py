@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 _ZWJ = "\u200d"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def md_text(text: object) -> str:

@@ -8,6 +8,10 @@ from harness.model import Report
 from harness.render.common import fmt_count, fmt_delta, fmt_ms, startup_rows
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def render(report: Report) -> str:
     """Start-up tables, sys.path quality and the gate's line as plain text."""
     out = [report.title, "=" * len(report.title), ""]
@@ -17,7 +21,7 @@ def render(report: Report) -> str:
             s = r.summary
             build = (f"{r.build_seconds:.2f}" if r.build_ok and r.build_seconds is not None
                      else "FAILED")
-            rows.append([r.label, fmt_ms(s.mean) if s else "—", fmt_ms(s.median) if s else "—",
+            rows.append([_one_line(r.label), fmt_ms(s.mean) if s else "—", fmt_ms(s.median) if s else "—",
                          f"±{s.stddev * 1000:.3f}" if s else "—", fmt_delta(r.vs_baseline),
                          fmt_delta(r.vs_main),
                          fmt_count(r.instructions.median) if r.instructions else "",
@@ -29,7 +33,7 @@ def render(report: Report) -> str:
     rows = []
     for info in report.variants:
         p = report.probes.get(info.name)
-        rows.append([info.label, *(["—"] * 3 if p is None else
+        rows.append([_one_line(info.label), *(["—"] * 3 if p is None else
                                    [p.sys_path_entries, p.site_packages_roots,
                                     p.duplicate_realpaths])])
     out += ["sys.path quality",

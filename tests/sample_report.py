@@ -1,0 +1,79 @@
+"""A hand-made Report for renderer tests (no processes)."""
+
+from __future__ import annotations
+
+from harness.health import PathEntry, ProbeReport
+from harness.model import (
+    BuildResult,
+    Comparison,
+    GateResult,
+    Report,
+    Samples,
+    Summary,
+    TimingSettings,
+    VariantInfo,
+)
+
+
+def _entries(n_site: int) -> tuple[PathEntry, ...]:
+    out = [PathEntry("/usr/lib/python311.zip", "/usr/lib/python311.zip", False, "missing", False),
+           PathEntry("/usr/lib/python3.11", "/usr/lib/python3.11", True, "dir", False)]
+    for i in range(n_site):
+        out.append(PathEntry(f"/v/site-packages-{i}", f"/v/site-packages-{i}", True, "dir", True))
+    return tuple(out)
+
+
+def _probe(n_site: int) -> ProbeReport:
+    return ProbeReport(python="/v/bin/python", version="3.11.7", prefix="/v",
+                       base_prefix="/usr", entries=_entries(n_site))
+
+
+def _summary(ms: float) -> Summary:
+    return Summary(n=50, mean=ms / 1000 * 1.01, median=ms / 1000, stddev=ms / 1000 * 0.02,
+                   min=ms / 1000 * 0.95, max=ms / 1000 * 1.2)
+
+
+def _cmp(subject: str, reference: str, ratio: float, verdict: str) -> Comparison:
+    return Comparison(subject=subject, reference=reference, workload="import", metric="wall",
+                      statistic="median", ratio=ratio, ci_low=ratio - 0.012,
+                      ci_high=ratio + 0.013, confidence=0.95, threshold_pct=10.0,
+                      verdict=verdict, method="paired rounds", n_pairs=50)
+
+
+def sample_report(*, status: str = "pass", pr_label: str = "This PR | feat/x\nnext") -> Report:
+    """Three variants; the PR's label carries a pipe, a newline and markdown."""
+    variants = (
+        VariantInfo("baseline", "BCR 1.11.7 (baseline)", "baseline", "rules_py==1.11.7", "uv"),
+        VariantInfo("main", "HEAD main", "main", "git main (abc)", "uv", "a" * 40),
+        VariantInfo("pr", pr_label, "pr", "git pr (def)", "uv", "b" * 40),
+    )
+    vs_main = _cmp("pr", "main", 0.982 if status == "pass" else 1.25,
+                   "no change" if status == "pass" else "regression")
+    comparisons = (
+        _cmp("main", "baseline", 0.325, "improvement"),
+        _cmp("pr", "baseline", 0.32, "improvement"),
+        vs_main,
+    )
+    gate = GateResult(
+        status=status, exit_code=0 if status == "pass" else 1,
+        headline="No regression detected" if status == "pass" else "Regression detected",
+        comparisons=(vs_main,))
+    return Report(
+        schema_version=1, tool_version="0.1.0", created="2026-11-21T00:00:00+00:00",
+        title="py_binary startup benchmark", variants=variants, workloads=("import",),
+        builds=(BuildResult("baseline", "uv", True, 76.16, "/b/python", "/b"),
+                BuildResult("main", "uv", True, 10.4, "/m/python", "/m"),
+                BuildResult("pr", "uv", True, 7.57, "/p/python", "/p")),
+        timing=TimingSettings("hyperfine 2.0.0", 5, 50, "interleaved",
+                              {"HOME": "/root", "PATH": "/usr/bin"}, "Linux x86_64, 2 CPUs"),
+        samples=(Samples("main", "import", "wall", (0.0587, 0.0588), (0, 1)),),
+        summaries={"baseline": {"import/wall": _summary(180.831)},
+                   "main": {"import/wall": _summary(58.752)},
+                   "pr": {"import/wall": _summary(57.855)}},
+        comparisons=comparisons,
+        probes={"baseline": _probe(1), "main": _probe(2), "pr": _probe(2)},
+        gate=gate,
+        gate_config={"compare": "pr", "against": "main", "workload": None, "metric": "wall",
+                     "statistic": "median", "threshold_pct": 10.0, "confidence": 0.95,
+                     "inconclusive": "pass"},
+    )

@@ -1,0 +1,90 @@
+"""Config validation: every bad input is a one-line error naming the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.config import SCHEMA, load_config
+from harness.errors import ConfigError
+
+GOOD = """\
+variants:
+  - {name: main, role: main, source: {requirement: "six==1.16.0"}}
+  - {name: pr, role: pr, source: {path: "."}}
+workloads:
+  - {name: import, command: ["{python}", "-c", "import six"]}
+"""
+
+
+def load_text(tmp_path: Path, text: str):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return load_config(path)
+
+
+def test_good_config_defaults(tmp_path: Path) -> None:
+    config = load_text(tmp_path, GOOD)
+    assert [v.name for v in config.variants] == ["main", "pr"]
+    assert config.gate.compare == "pr" and config.gate.against == "main"
+    assert config.gate.threshold_pct > 0 and config.gate.statistic == "median"
+    assert (config.timing.warmup, config.timing.runs, config.timing.order) == (5, 50,
+                                                                                "interleaved")
+    assert config.variants[0].build.install == ("six==1.16.0",)
+    assert config.variants[1].build.install == ("{source}",)
+    assert config.variants[1].source.path == str(tmp_path.resolve())
+    assert config.workloads[0].argv == ("{python}", "-c", "import six")
+
+
+def test_string_command_is_split_without_a_shell(tmp_path: Path) -> None:
+    config = load_text(tmp_path, GOOD.replace('["{python}", "-c", "import six"]',
+                                              "\"{python} -c 'import six; print(1)'\""))
+    assert config.workloads[0].argv == ("{python}", "-c", "import six; print(1)")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (GOOD + "colour: red\n", r"c.yaml: \(top level\): unknown key 'colour'"),
+    (GOOD.replace("role: main,", "role: main, lable: x,"), r"variants\[0\]: unknown key 'lable'"),
+    (GOOD.replace("name: import", "name: 3"), r"workloads\[0\].name: 3 is not of type 'string'"),
+    (GOOD + "timing: {runs: many}\n", r"timing.runs: 'many' is not of type 'integer'"),
+    (GOOD + "gate: {against: nope}\n", r"gate.against: no variant named 'nope'"),
+    (GOOD + "gate: {compare: main}\n", r"gate: compares variant 'main' with itself"),
+    (GOOD.replace('{requirement: "six==1.16.0"}', '{requirement: "six", path: "."}'),
+     r"variants\[0\].source: give exactly one source"),
+    (GOOD.replace("{python}", "{pyth0n}"), r"workloads\[0\].command: unknown placeholder"),
+    (GOOD.replace("name: pr,", "name: main,"), r"variants\[1\].name: duplicate variant name"),
+    (GOOD.replace("role: pr", "role: main"), r"variants\[1\].role: role 'main' already used"),
+    ("variants: [\n", r"c.yaml:2: not valid YAML"),
+    ("- 1\n", r"c.yaml: the config must be a mapping"),
+    (GOOD + "timing: {order: random}\n", r"timing.order: 'random' is not one of"),
+])
+def test_bad_config_names_file_and_field(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        load_text(tmp_path, text)
+    line = info.value.one_line()
+    assert "\n" not in line and line.startswith("error: ") and "hint:" in line
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_demo_config_is_valid_and_bundled() -> None:
+    from harness.cli import demo_config_path
+
+    bundled = demo_config_path()
+    repo_copy = Path(__file__).parent.parent / "bench" / "demo.yaml"
+    assert bundled.read_text() == repo_copy.read_text()
+    config = load_config(bundled)
+    assert {v.role for v in config.variants} == {"baseline", "main", "pr"}
+
+
+def test_schema_documents_every_top_level_key() -> None:
+    readme = (Path(__file__).parent.parent / "README.md")
+    if not readme.exists():
+        pytest.skip("README not written yet")
+    text = readme.read_text()
+    for key in SCHEMA["properties"]:
+        assert f"`{key}" in text, key
