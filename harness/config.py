@@ -81,7 +81,6 @@ SCHEMA: dict[str, Any] = {
                 "properties": {
                     "name": {"type": "string", "pattern": NAME_PATTERN},
                     "command": _COMMAND,
-                    "cwd": {"type": "string"},
                     "metrics": {"type": "array", "items": {"enum": ["wall", "instructions"]},
                                 "minItems": 1, "uniqueItems": True},
                     "scenarios": {"type": "array", "items": {"enum": ["warm", "cold", "stale"]},
@@ -165,7 +164,6 @@ class VariantConfig:
 class WorkloadConfig:
     name: str
     argv: tuple[str, ...]
-    cwd: str | None = None
     metrics: tuple[str, ...] = ("wall",)
     scenarios: tuple[str, ...] = ()
     importtime: bool = True
@@ -285,7 +283,7 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
                               "give the command as a list of arguments") from exc
         _check_placeholders(path, f"workloads[{i}].command", argv)
         workloads.append(WorkloadConfig(
-            name=raw["name"], argv=argv, cwd=raw.get("cwd"),
+            name=raw["name"], argv=argv,
             metrics=tuple(raw.get("metrics", ["wall"])),
             scenarios=tuple(raw.get("scenarios", [])),
             importtime=raw.get("importtime", True)))

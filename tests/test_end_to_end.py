@@ -1,0 +1,105 @@
+"""The whole loop on real processes: uv builds from git worktrees, hyperfine, the probe."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from tests.conftest import git, write_config
+
+pytestmark = pytest.mark.slow
+
+
+def worktree_count(repo: Path) -> int:
+    return git(repo, "worktree", "list", "--porcelain").count("worktree ")
+
+
+def test_regression_is_caught(tiny_repo: Path, tmp_path: Path,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path / "c.yaml", tiny_repo,
+                          {"baseline": "v1", "main": "v2", "pr": "v3"})
+    out = tmp_path / "out"
+    code = main(["run", "--config", str(config), "--out", str(out),
+                 "--work-dir", str(tmp_path / "work")])
+    assert code == 1
+    comment = (out / "comment.md").read_text()
+    assert "❌" in comment.splitlines()[-1] and "Regression" in comment
+    data = json.loads((out / "report.json").read_text())
+    assert data["gate"]["status"] == "regression"
+    assert data["schema_version"] == 1
+    by_variant = {s["variant"]: s for s in data["samples"] if s["metric"] == "wall"}
+    assert len(by_variant["pr"]["values"]) == 12
+    assert "PYTHONDONTWRITEBYTECODE" not in data["timing"]["environment"]
+    assert all(b["ok"] and b["seconds"] > 0 for b in data["builds"])
+    assert set(data["probes"]) == {"baseline", "main", "pr"}
+    assert len(list((out / "raw").glob("round-*.json"))) == 12
+    assert worktree_count(tiny_repo) == 1
+    assert not (tmp_path / "work").exists()
+    # the saved report renders to the same comment
+    capsys.readouterr()
+    assert main(["render", str(out / "report.json")]) == 0
+    assert capsys.readouterr().out == comment
+
+
+def test_same_ref_passes(tiny_repo: Path, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "v2"})
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(config), "--out", str(out), "--quiet"]) == 0
+    assert (out / "comment.md").read_text().splitlines()[-1].startswith("✅")
+
+
+def test_unknown_ref_is_one_line_exit_2(tiny_repo: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "nope"})
+    assert main(["run", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [err[0]] and "unknown git ref 'nope'" in err[0] and "hint:" in err[0]
+    assert worktree_count(tiny_repo) == 1
+    assert not (tmp_path / "o" / "report.json").exists()
+
+
+def test_failed_build_is_reported_and_exits_2(tiny_repo: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "broken"})
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(config), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "build of 'pr' failed" in err
+    data = json.loads((out / "report.json").read_text())
+    assert data["gate"]["status"] == "error"
+    assert [b["ok"] for b in data["builds"]] == [True, False]
+    assert "main" in data["summaries"]  # the other variant was still measured
+    comment = (out / "comment.md").read_text()
+    assert "failed" in comment and comment.splitlines()[-1].startswith("❌")
+    assert worktree_count(tiny_repo) == 1
+
+
+def test_ctrl_c_leaves_no_worktree_or_temp_dir(tiny_repo: Path, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "v3"},
+                          runs=2000)
+    work = tmp_path / "work"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    child = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "harness", "run", "--config", str(config), "--out",
+         str(tmp_path / "out"), "--work-dir", str(work)],
+        env=env, stderr=subprocess.PIPE, text=True)
+    assert child.stderr is not None
+    deadline = time.monotonic() + 120
+    for line in child.stderr:  # wait until timing has started, then interrupt
+        if "round" in line or time.monotonic() > deadline:
+            break
+    child.send_signal(signal.SIGINT)
+    rest = child.communicate(timeout=60)[1]
+    assert child.returncode == 130, rest
+    assert "interrupted" in rest
+    assert not work.exists()
+    assert worktree_count(tiny_repo) == 1
+    assert not (tmp_path / "out" / "report.json").exists()
