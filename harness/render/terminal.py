@@ -21,7 +21,8 @@ def render(report: Report) -> str:
             s = r.summary
             build = (f"{r.build_seconds:.2f}" if r.build_ok and r.build_seconds is not None
                      else "FAILED")
-            rows.append([_one_line(r.label), fmt_ms(s.mean) if s else "—", fmt_ms(s.median) if s else "—",
+            rows.append([_one_line(r.label), fmt_ms(s.mean) if s else "—",
+                         fmt_ms(s.median) if s else "—",
                          f"±{s.stddev * 1000:.3f}" if s else "—", fmt_delta(r.vs_baseline),
                          fmt_delta(r.vs_main),
                          fmt_count(r.instructions.median) if r.instructions else "",
