@@ -87,7 +87,7 @@ def test_ctrl_c_leaves_no_worktree_or_temp_dir(tiny_repo: Path, tmp_path: Path) 
                           runs=2000)
     work = tmp_path / "work"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    child = subprocess.Popen(  # noqa: S603
+    child = subprocess.Popen(
         [sys.executable, "-m", "harness", "run", "--config", str(config), "--out",
          str(tmp_path / "out"), "--work-dir", str(work)],
         env=env, stderr=subprocess.PIPE, text=True)
