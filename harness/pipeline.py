@@ -51,6 +51,19 @@ class Prepared:
     source_dir: str | None
 
 
+class PhaseClock:
+    """Wall time of each phase of a run, for the report and the benchmark."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 4)
+        self._last = now
+
+
 @contextlib.contextmanager
 def workspace(work_dir: str | None, keep: bool = False) -> Iterator[Path]:
     """The run's scratch directory (output bases, worktrees); removed afterwards unless kept."""
@@ -78,15 +91,19 @@ def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     infos = tuple(VariantInfo(v.name, v.label, v.role, sources.describe(v.source),
                               v.build.builder, shas[v.name]) for v in config.variants)
     errors: list[str] = []
+    phases = PhaseClock()
 
     with workspace(work_dir, keep_work) as ws, contextlib.ExitStack() as cleanup:
         cwd = ws / "cwd"
         cwd.mkdir(exist_ok=True)
+        phases.lap("sources")
         builds, prepared = build_all(config, shas, ws, build_env, cleanup, progress)
         errors += [f"build of {b.variant!r} failed: {b.error}" for b in builds if not b.ok]
+        phases.lap("build")
         ready, smoke_errors = smoke_test(config, prepared, cwd, timed_env, progress)
         errors += smoke_errors
         commands = timed_commands(config, ready, cwd)
+        phases.lap("smoke")
         samples: tuple[Samples, ...] = ()
         if commands:
             progress(f"timing {len(commands)} commands: {config.timing.order}, "
@@ -96,8 +113,13 @@ def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
                 order=config.timing.order, env=timed_env, raw_dir=raw_dir,
                 hyperfine=hyperfine, seed=config.timing.seed, timeout_s=config.timing.timeout_s,
                 progress=progress)
+        phases.lap("timing")
         samples += measure_instructions(config, ready, cwd, timed_env, progress)
+        phases.lap("instructions")
         probes, extras = inspect_all(config, ready, cwd, timed_env, progress)
+        phases.lap("inspect")
+    phases.lap("cleanup")
+    extras["phases_s"] = phases.laps
 
     summaries = summarize_all(samples)
     comparisons = compare_all(config, samples)
