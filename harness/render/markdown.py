@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from harness.github import MARKER
 from harness.model import Report
 from harness.render.common import (
     fmt_count,
@@ -15,7 +16,6 @@ from harness.render.common import (
 )
 from harness.render.escape import md_cell, md_code, md_text
 
-MARKER = "<!-- startup-harness:comment -->"
 GITHUB_LIMIT = 65_536
 #: What the comment may use; the rest of GitHub's limit is headroom for the bot's own edits.
 BUDGET = 60_000

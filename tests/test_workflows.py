@@ -1,0 +1,190 @@
+"""The GitHub workflows and composite actions: the security properties the comment bot relies
+on, asserted on the YAML (the linters in .ci/lint-workflows.sh check the rest)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+GITHUB = ROOT / ".github"
+BENCH_WF = GITHUB / "workflows" / "startup-benchmark.yml"
+COMMENT_WF = GITHUB / "workflows" / "startup-benchmark-comment.yml"
+BENCH_ACTION = GITHUB / "actions" / "startup-benchmark" / "action.yml"
+COMMENT_ACTION = GITHUB / "actions" / "startup-benchmark-comment" / "action.yml"
+ALL_FILES = (BENCH_WF, COMMENT_WF, BENCH_ACTION, COMMENT_ACTION)
+PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
+
+
+def load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), path
+    if True in data:  # YAML 1.1 reads the key `on` as a boolean
+        data["on"] = data.pop(True)
+    return data
+
+
+def steps(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    if "runs" in data:
+        yield from data["runs"]["steps"]
+    for job in data.get("jobs", {}).values():
+        yield from job.get("steps", [])
+
+
+def strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
+def test_actions_are_pinned_and_run_blocks_expand_nothing(path: Path) -> None:
+    for step in steps(load(path)):
+        uses = step.get("uses")
+        if uses is not None:
+            assert uses.startswith("$/") or PINNED.match(uses), f"{path.name}: {uses}"
+        if uses and uses.startswith("actions/checkout@"):
+            assert step.get("with", {}).get("persist-credentials") is False
+        # Untrusted data reaches scripts only through env:, never through ${{ }} expansion.
+        assert "${{" not in step.get("run", ""), f"{path.name}: {step.get('name')}"
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
+def test_no_unchecksummed_downloads(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for word in ("curl ", "wget ", ".deb", "dpkg", "apt-get"):
+        assert word not in text, f"{path.name} uses {word!r}"
+    assert not re.search(r"\$\{\{\s*secrets\.", text), f"{path.name} uses a secret"
+
+
+def test_comment_workflow_permissions_are_minimal() -> None:
+    data = load(COMMENT_WF)
+    assert data["permissions"] == {}
+    for name, job in data["jobs"].items():
+        perms = job["permissions"]
+        assert perms == {"actions": "read", "pull-requests": "write"}, name
+        writes = [k for k, v in perms.items() if v == "write"]
+        assert writes == ["pull-requests"], name
+
+
+def test_comment_workflow_is_triggered_by_the_benchmark_only() -> None:
+    data = load(COMMENT_WF)
+    assert set(data["on"]) == {"workflow_run"}
+    run = data["on"]["workflow_run"]
+    assert run["types"] == ["completed"]
+    assert run["workflows"] == [load(BENCH_WF)["name"]]
+    assert data["concurrency"]["cancel-in-progress"] is False
+
+
+def test_comment_side_never_checks_out_or_runs_the_pr() -> None:
+    """Neither the comment workflow nor its action checks out anything (so never the PR
+    head), nor names the PR's head in any input, nor installs code from the workspace."""
+    for path in (COMMENT_WF, COMMENT_ACTION):
+        data = load(path)
+        for step in steps(data):
+            uses = step.get("uses", "")
+            assert not uses.startswith("actions/checkout"), f"{path.name} checks out"
+            for value in strings(step.get("with", {})):
+                for word in ("head_sha", "head_branch", "head_repository", "pull_request",
+                             "github.head_ref", "refs/pull"):
+                    assert word not in value, f"{path.name}: {step.get('name')}: {value}"
+            run = step.get("run", "")
+            assert "GITHUB_WORKSPACE" not in run and "pip install ." not in run
+            if "pip install" in run:
+                assert "--no-deps" in run and "$GITHUB_ACTION_PATH/../../.." in run
+    uses = [s.get("uses", "") for s in steps(load(COMMENT_WF))]
+    assert uses == ["$/.github/actions/startup-benchmark-comment"]
+
+
+def test_comment_action_takes_the_pr_from_the_event_not_the_artifact() -> None:
+    data = load(COMMENT_ACTION)
+    download = next(s for s in steps(data) if s.get("uses", "").startswith(
+        "actions/download-artifact@"))
+    assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+    assert download["with"]["path"].startswith("${{ runner.temp }}")  # not the workspace
+    command = next(s["run"] for s in steps(data) if "startup-harness comment" in s.get("run", ""))
+    assert '--event "$GITHUB_EVENT_PATH"' in command
+    assert "--pr" not in command and "--repo" not in command
+    assert "--if-missing note" in command
+
+
+def test_benchmark_workflow_is_read_only_and_cancels_older_runs() -> None:
+    data = load(BENCH_WF)
+    assert set(data["on"]) == {"pull_request", "push"}
+    assert data["on"]["push"]["branches"] == ["main"]
+    assert data["permissions"] == {"contents": "read"}
+    for job in data["jobs"].values():
+        assert "permissions" not in job or set(job["permissions"].values()) <= {"read"}
+    assert "github.event.pull_request.number" in data["concurrency"]["group"]
+    assert data["concurrency"]["cancel-in-progress"] is True
+    checkout = next(s for s in steps(data) if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0
+    bench = next(s for s in steps(data) if s.get("uses", "").startswith("$/"))
+    assert bench["with"]["config"] == "bench/dogfood.yaml"
+
+
+def test_benchmark_action_uploads_even_when_the_run_fails() -> None:
+    data = load(BENCH_ACTION)
+    by_name = {s["name"]: s for s in steps(data)}
+    run = next(s for s in by_name.values() if s.get("id") == "run")
+    assert "set -e" not in run["run"] and "exit-code=$code" in run["run"]
+    upload = next(s for s in by_name.values()
+                  if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["if"] == "${{ !cancelled() }}"
+    summary = next(s for s in by_name.values() if "GITHUB_STEP_SUMMARY" in s.get("run", ""))
+    assert summary["if"] == "${{ !cancelled() }}"
+    last = list(steps(data))[-1]
+    assert last["env"]["CODE"] == "${{ steps.run.outputs.exit-code }}" and "exit 1" in last["run"]
+    # Both actions agree on the artifact's name.
+    assert (data["inputs"]["artifact-name"]["default"]
+            == load(COMMENT_ACTION)["inputs"]["artifact-name"]["default"])
+
+
+def test_dogfood_config_validates() -> None:
+    from harness.config import load_config
+
+    config = load_config(ROOT / "bench" / "dogfood.yaml")
+    assert {v.role for v in config.variants} == {"baseline", "main", "pr"}
+    assert config.gate.compare == "pr" and config.gate.against == "main"
+    refs = {v.source.ref for v in config.variants if v.source.kind == "git"}
+    assert refs == {"refs/startup-harness/baseline", "origin/main"}
+    assert "refs/startup-harness/baseline" in BENCH_WF.read_text(encoding="utf-8")
+
+
+def test_readme_snippets_parse_and_pin() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
+    assert len(blocks) >= 2
+    for block in blocks:
+        data = yaml.safe_load(block)
+        for value in strings(data):
+            if "actions/checkout@" in value or "startup-harness/.github/actions/" in value:
+                assert re.search(r"@[0-9a-f]{40}$|@<[A-Za-z-]+>$", value), value
+
+
+# The linters may sit next to the interpreter (a venv run without activation).
+LINT_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
+@pytest.mark.skipif(not (shutil.which("actionlint", path=LINT_PATH)
+                         and shutil.which("zizmor", path=LINT_PATH)),
+                    reason="actionlint and zizmor are not installed (pip install -e '.[lint]')")
+def test_linters_report_nothing() -> None:
+    done = subprocess.run(["bash", str(ROOT / ".ci" / "lint-workflows.sh")],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "PATH": LINT_PATH})
+    assert done.returncode == 0, done.stdout + done.stderr
