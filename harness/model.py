@@ -36,6 +36,7 @@ class BuildResult:
     prefix: str | None = None  # the environment's root (venv dir)
     error: str | None = None
     log_tail: str = ""
+    installed: tuple[str, ...] = ()  # "name==version" of every distribution in the environment
 
 
 @dataclass(frozen=True)

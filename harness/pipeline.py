@@ -168,7 +168,8 @@ def build_all(config: Config, shas: Mapping[str, str | None], ws: Path,
         seconds = time.perf_counter() - start
         progress(f"built {variant.name} in {seconds:.1f}s")
         builds.append(BuildResult(variant.name, builder.name, True, seconds,
-                                  python=built.python, prefix=built.prefix))
+                                  python=built.python, prefix=built.prefix,
+                                  installed=built.installed))
         prepared.append(Prepared(variant, built, source.directory))
     return builds, prepared
 

@@ -22,6 +22,7 @@ class BuiltEnv:
     python: str
     prefix: str
     bin_dir: str
+    installed: tuple[str, ...] = ()  # "name==version" of every distribution, when known
 
 
 class Builder(Protocol):

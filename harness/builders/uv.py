@@ -50,4 +50,8 @@ class UvBuilder:
                      env=build_env, what=f"variant {variant.name!r}: uv pip install",
                      timeout=variant.build.timeout_s,
                      hint="check the requirement or the project's build")
-        return BuiltEnv(python=str(py), prefix=str(venv), bin_dir=str(venv / "bin"))
+        frozen = proc.run([uv, "pip", "freeze", "--python", str(py)], env=build_env,
+                          what=f"variant {variant.name!r}: uv pip freeze", timeout=120)
+        installed = tuple(line.strip() for line in frozen.stdout.splitlines() if line.strip())
+        return BuiltEnv(python=str(py), prefix=str(venv), bin_dir=str(venv / "bin"),
+                        installed=installed)

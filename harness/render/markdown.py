@@ -6,7 +6,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from harness.github import MARKER
-from harness.model import Report
+from harness.model import BuildResult, Report
 from harness.render.common import (
     fmt_count,
     fmt_delta,
@@ -87,6 +87,49 @@ def syspath_table(report: Report) -> str:
                          str(probe.site_packages_roots), str(probe.duplicate_realpaths)])
     return _table(["Version", "sys.path entries", "distinct site-packages roots",
                    "duplicate realpaths"], rows)
+
+
+def _packages(build: BuildResult | None) -> dict[str, str]:
+    out = {}
+    for line in build.installed if build else ():
+        name, sep, version = line.partition("==")
+        out[name.lower()] = version if sep else line
+    return out
+
+
+def package_changes(report: Report, subject: str, reference: str) -> list[str]:
+    """What differs between two variants' installed distributions (added, removed, changed)."""
+    new, old = _packages(report.build(subject)), _packages(report.build(reference))
+    lines = [f"+ {name}=={new[name]}" for name in sorted(set(new) - set(old))]
+    lines += [f"- {name}=={old[name]}" for name in sorted(set(old) - set(new))]
+    lines += [f"~ {name} {old[name]} → {new[name]}" for name in sorted(set(new) & set(old))
+              if new[name] != old[name]]
+    return lines
+
+
+def environments_details(report: Report) -> str:
+    """A <details> block: each variant's source, revision and installed distributions, and
+    what the gated variant changed against its reference."""
+    if not any(b.installed for b in report.builds):
+        return ""
+    rows = []
+    for info in report.variants:
+        build = report.build(info.name)
+        installed = ", ".join(build.installed) if build and build.installed else "—"
+        revision = info.revision[:12] if info.revision else ""
+        rows.append([md_cell(info.label), md_cell(info.source), md_cell(revision),
+                     md_cell(installed)])
+    parts = ["<details><summary>Environments</summary>", "",
+             _table(["Version", "Source", "Revision", "Installed"], rows), ""]
+    g = report.gate_config
+    if g.get("compare") and g.get("against"):
+        changes = package_changes(report, g["compare"], g["against"])
+        if changes:
+            parts += [f"Distributions of {md_text(_label(report, g['compare']))} vs "
+                      f"{md_text(_label(report, g['against']))}:", "", "```diff",
+                      *[line.replace("`", "'") for line in changes], "```", ""]
+    parts.append("</details>")
+    return "\n".join(parts)
 
 
 def _how_measured(report: Report) -> list[str]:
@@ -172,11 +215,13 @@ def render(report: Report, extra_sections: list[str] | None = None) -> str:
               "interpreter, started the way the workload starts. Duplicate realpaths indicate "
               "symlink redundancy; many distinct site-packages roots suggest an inefficient venv "
               "layout.", ""]
+    sections = [environments_details(report), *(extra_sections or [])]
     head = "\n".join(parts)
     final = final_line(report) + "\n"
     if len(head) + len(final) > BUDGET:
         head = head[: BUDGET - len(final) - 200] + "\n\n_Truncated to fit GitHub's limit._\n"
-    return head + "\n" + fit_sections(extra_sections or [], BUDGET - len(head) - len(final)) + final
+    budget = BUDGET - len(head) - len(final)
+    return head + "\n" + fit_sections([x for x in sections if x], budget) + final
 
 
 def fit_sections(sections: list[str], budget: int) -> str:
