@@ -1,9 +1,22 @@
-"""Typed records of what the probe found inside a variant's interpreter."""
+"""Typed records of what the probe (:mod:`harness.probe`) found inside a variant's interpreter.
+
+Pure: no I/O. :meth:`ProbeReport.from_dict` reads the probe's JSON and older reports (every
+field added after the first version has a default); :meth:`ProbeReport.to_dict` writes it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
 from typing import Any
+
+#: .pyc states the probe reports for a module with a source file (others: builtin, frozen,
+#: extension, sourceless, namespace, not_found, other).
+PYC_OK = ("valid", "hash_checked", "hash_unchecked")
+PYC_BAD = ("missing", "foreign_magic", "stale_mtime", "stale_size", "stale_hash", "corrupt",
+           "no_cache_tag")
 
 
 @dataclass(frozen=True)
@@ -15,17 +28,172 @@ class PathEntry:
     exists: bool
     kind: str  # "dir", "zip", "missing", "file"
     is_site_packages: bool
+    is_stdlib: bool = False
+    is_path0: bool = False  # the script's dir / cwd the interpreter put first
+    before_stdlib: bool = False  # not path0, yet searched before the stdlib
+    expected_missing: bool = False  # the stdlib zip CPython always lists, usually absent
+
+
+@dataclass(frozen=True)
+class DuplicatePath:
+    """Several sys.path entries resolving to one directory (symlinks, or the same string)."""
+
+    realpath: str
+    indices: tuple[int, ...]
+    paths: tuple[str, ...]
+    identical: bool = False  # the same string listed twice
+
+
+@dataclass(frozen=True)
+class ZipEntry:
+    """A zip archive on sys.path and whether it carries bytecode (zipimport never writes it)."""
+
+    path: str
+    pyc_files: int
+    py_files: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PthFile:
+    """One ``.pth`` file: its path lines (added to sys.path) and ``import`` lines (executed at
+    every start). Line lists are capped by the probe; the counts are exact."""
+
+    path: str
+    processed: bool
+    n_path_lines: int
+    n_import_lines: int
+    path_lines: tuple[str, ...] = ()
+    import_lines: tuple[str, ...] = ()
+    missing_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StartupHook:
+    """Code run or consulted on every start: sitecustomize/usercustomize, an extra
+    ``sys.meta_path`` finder or ``sys.path_hooks`` entry."""
+
+    kind: str  # "sitecustomize", "usercustomize", "meta_path", "path_hooks"
+    name: str
+    origin: str = ""
+    imported: bool = True
+
+
+@dataclass(frozen=True)
+class DistCopy:
+    """One metadata directory of a distribution."""
+
+    version: str
+    path: str
+    root: str
+
+
+@dataclass(frozen=True)
+class DuplicateDistribution:
+    """A distribution (PEP 503 name) whose metadata importlib.metadata finds more than once."""
+
+    name: str
+    copies: tuple[DistCopy, ...]
+
+
+@dataclass(frozen=True)
+class DistributionSummary:
+    total: int = 0  # metadata directories on sys.path
+    names: int = 0  # distinct canonical names
+    duplicates: tuple[DuplicateDistribution, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShadowedModule:
+    """A top-level module provided by several sys.path entries: only ``winner`` is imported."""
+
+    name: str
+    winner: str
+    shadowed: tuple[str, ...]
+    stdlib: bool = False  # a stdlib module is among the shadowed ones
+
+
+@dataclass(frozen=True)
+class ModuleBytecode:
+    """A workload module whose bytecode is not usable as is."""
+
+    name: str
+    status: str
+    origin: str | None = None
+    pyc: str | None = None
+
+
+@dataclass(frozen=True)
+class BytecodeReport:
+    """The .pyc state of the modules the workload imports, and whether .pyc can be written."""
+
+    magic: str = ""
+    requested: int = 0
+    checked: int = 0  # modules with a source file
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: tuple[ModuleBytecode, ...] = ()
+    dont_write_bytecode: bool = False
+    dont_write_by: str = ""
+    pycache_prefix: str | None = None
+    check_hash_based_pycs: str = "default"
+    unwritable_dirs: tuple[str, ...] = ()
+
+    @property
+    def usable(self) -> int:
+        return sum(self.counts.get(s, 0) for s in PYC_OK)
+
+    @property
+    def coverage(self) -> float | None:
+        """Share of source modules with a usable .pyc (None when none were checked)."""
+        return self.usable / self.checked if self.checked else None
+
+    def count(self, status: str) -> int:
+        return self.counts.get(status, 0)
+
+
+@dataclass(frozen=True)
+class InterpreterInfo:
+    """How the interpreter was started: flags, -X options, PYTHON* variables, venv, user site."""
+
+    executable: str = ""
+    implementation: str = ""
+    version_info: str = ""
+    cache_tag: str | None = None
+    flags: dict[str, int] = field(default_factory=dict)
+    xoptions: dict[str, str] = field(default_factory=dict)
+    argv: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+    python_env: dict[str, str] = field(default_factory=dict)
+    env_ignored: bool = False
+    venv: bool = False
+    pyvenv_cfg: str | None = None
+    include_system_site_packages: bool | None = None
+    user_site: str | None = None
+    user_site_enabled: bool = False
+    user_site_in_path: bool = False
 
 
 @dataclass(frozen=True)
 class ProbeReport:
-    """What the probe saw; grows with later findings (``.pth``, distributions, bytecode)."""
+    """What the probe saw. Fields after ``entries`` were added later and default to empty."""
 
     python: str
     version: str
     prefix: str
     base_prefix: str
     entries: tuple[PathEntry, ...]
+    duplicates: tuple[DuplicatePath, ...] = ()
+    zips: tuple[ZipEntry, ...] = ()
+    pth_files: tuple[PthFile, ...] = ()
+    hooks: tuple[StartupHook, ...] = ()
+    distributions: DistributionSummary = field(default_factory=DistributionSummary)
+    shadowed: tuple[ShadowedModule, ...] = ()
+    bytecode: BytecodeReport | None = None
+    interpreter: InterpreterInfo | None = None
+    errors: tuple[str, ...] = ()
+    probe_seconds: float | None = None
+
+    # -- the seed's sys.path quality numbers ------------------------------------------------
 
     @property
     def sys_path_entries(self) -> int:
@@ -47,10 +215,92 @@ class ProbeReport:
             seen.add(entry.realpath)
         return dups
 
+    # -- health numbers (one per column of the health table) ---------------------------------
+
+    @property
+    def missing_entries(self) -> tuple[PathEntry, ...]:
+        """Nonexistent entries, except the stdlib zip every CPython lists."""
+        return tuple(e for e in self.entries if not e.exists and not e.expected_missing)
+
+    @property
+    def entries_before_stdlib(self) -> tuple[PathEntry, ...]:
+        return tuple(e for e in self.entries if e.before_stdlib)
+
+    @property
+    def pth_exec_lines(self) -> int:
+        """``import`` lines executed from ``.pth`` files at every start."""
+        return sum(p.n_import_lines for p in self.pth_files if p.processed)
+
+    @property
+    def pth_path_lines(self) -> int:
+        return sum(p.n_path_lines for p in self.pth_files if p.processed)
+
+    @property
+    def duplicate_distributions(self) -> int:
+        return len(self.distributions.duplicates)
+
+    @property
+    def shadowed_modules(self) -> int:
+        return len(self.shadowed)
+
+    @property
+    def pyc_coverage(self) -> float | None:
+        return self.bytecode.coverage if self.bytecode else None
+
+    @property
+    def extra_hooks(self) -> tuple[StartupHook, ...]:
+        return tuple(h for h in self.hooks if h.imported)
+
+    def finding_count(self) -> int:
+        """How many problems the probe found (0 for a clean environment)."""
+        bad_pyc = sum(self.bytecode.count(s) for s in PYC_BAD) if self.bytecode else 0
+        return (len(self.missing_entries) + len(self.duplicates) + self.pth_exec_lines
+                + len(self.extra_hooks) + self.duplicate_distributions + self.shadowed_modules
+                + len(self.entries_before_stdlib) + bad_pyc + len(self.errors))
+
+    # -- serialization --------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_data(self)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProbeReport:
-        return cls(
-            python=data["python"], version=data["version"], prefix=data["prefix"],
-            base_prefix=data["base_prefix"],
-            entries=tuple(PathEntry(**e) for e in data["entries"]),
-        )
+        """Rebuild from the probe's JSON or a report (unknown keys ignored, missing defaulted)."""
+        value = _from_data(cls, data)
+        assert isinstance(value, ProbeReport)
+        return value
+
+
+def _to_data(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_to_data(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _to_data(v) for k, v in value.items()}
+    return value
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _from_data(cls: Any, data: Any) -> Any:
+    origin = typing.get_origin(cls)
+    if origin in (typing.Union, types.UnionType):
+        if data is None:
+            return None
+        options = [a for a in typing.get_args(cls) if a is not type(None)]
+        return _from_data(options[0], data) if len(options) == 1 else data
+    if origin is tuple:
+        item = typing.get_args(cls)[0]
+        return tuple(_from_data(item, v) for v in data)
+    if origin is dict:
+        return dict(data)
+    if isinstance(cls, type) and dataclasses.is_dataclass(cls):
+        if cls not in _HINTS:
+            _HINTS[cls] = typing.get_type_hints(cls)
+        hints = _HINTS[cls]
+        kwargs = {f.name: _from_data(hints[f.name], data[f.name])
+                  for f in dataclasses.fields(cls) if f.name in data}
+        return cls(**kwargs)
+    return data

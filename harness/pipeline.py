@@ -108,11 +108,12 @@ def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         if commands:
             progress(f"timing {len(commands)} commands: {config.timing.order}, "
                      f"{config.timing.warmup} warmup + {config.timing.runs} runs")
-            samples = timing.measure(
-                commands, warmup=config.timing.warmup, runs=config.timing.runs,
-                order=config.timing.order, env=timed_env, raw_dir=raw_dir,
-                hyperfine=hyperfine, seed=config.timing.seed, timeout_s=config.timing.timeout_s,
-                progress=progress)
+            with bytecode_scenarios(config, ready, timed_env):
+                samples = timing.measure(
+                    commands, warmup=config.timing.warmup, runs=config.timing.runs,
+                    order=config.timing.order, env=timed_env, raw_dir=raw_dir,
+                    hyperfine=hyperfine, seed=config.timing.seed,
+                    timeout_s=config.timing.timeout_s, progress=progress)
         phases.lap("timing")
         samples += measure_instructions(config, ready, cwd, timed_env, progress)
         phases.lap("instructions")
@@ -205,27 +206,49 @@ def smoke_test(config: Config, prepared: Sequence[Prepared], cwd: Path,
 
 def timed_commands(config: Config, ready: Sequence[Prepared],
                    cwd: Path) -> list[timing.TimedCommand]:
-    """Every (variant, workload, scenario) to time with wall clock."""
+    """Every (variant, workload, scenario) to time with wall clock. When a variant's
+    environment also runs bytecode scenarios, its default command gets a warm ``prepare`` so it
+    never sees the state another scenario left."""
+    with_scenarios = any(w.scenarios for w in config.workloads)
     commands = []
     for workload in config.workloads:
         if "wall" not in workload.metrics:
             continue
         for item in ready:
             argv = workload_argv(workload, item, cwd)
-            commands.append(timing.TimedCommand(item.variant.name, workload.name, argv))
-            commands += scenario_commands(workload, item, argv)
+            prepare = None
+            if with_scenarios:
+                from harness import bytecode
+
+                prepare = bytecode.prepare_argv("warm", item.env.python,
+                                                bytecode.site_roots(item.env.prefix))
+            commands.append(timing.TimedCommand(item.variant.name, workload.name, argv,
+                                                prepare=prepare))
+            if workload.scenarios:
+                from harness import bytecode
+
+                commands += bytecode.scenario_commands(item.variant.name, workload.name, argv,
+                                                       item.env.prefix, workload.scenarios,
+                                                       python=item.env.python)
     return commands
 
 
-def scenario_commands(workload: WorkloadConfig, item: Prepared,
-                      argv: tuple[str, ...]) -> list[timing.TimedCommand]:
-    """Bytecode scenarios of a workload (warm / cold / stale); none unless configured."""
-    if not workload.scenarios:
-        return []
+@contextlib.contextmanager
+def bytecode_scenarios(config: Config, ready: Sequence[Prepared],
+                       env: Mapping[str, str]) -> Iterator[None]:
+    """While scenarios are timed, every affected environment is compiled first and its
+    ``__pycache__`` snapshot restored afterwards, also on error or Ctrl-C."""
+    if not any(w.scenarios for w in config.workloads):
+        yield
+        return
     from harness import bytecode
 
-    return list(bytecode.scenario_commands(item.variant.name, workload.name, argv,
-                                           item.env.prefix, workload.scenarios))
+    with contextlib.ExitStack() as restore:
+        for item in ready:
+            roots = bytecode.site_roots(item.env.prefix)
+            restore.enter_context(bytecode.preserved(roots))
+            bytecode.compile_all(item.env.python, roots, env=env)
+        yield
 
 
 def measure_instructions(config: Config, ready: Sequence[Prepared], cwd: Path,
@@ -256,20 +279,24 @@ def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mappi
 
     probes: dict[str, ProbeReport] = {}
     importtimes: dict[str, dict[str, Any]] = {}
+    warnings: list[str] = []
     first = config.workloads[0]
     for item in ready:
         progress(f"inspecting {item.variant.name}")
-        argv = workload_argv(first, item, cwd)
         trees = {}
-        for workload in config.workloads:
-            if workload.importtime:
-                trees[workload.name] = inspect.run_importtime(
-                    workload_argv(workload, item, cwd), env=env, cwd=str(cwd))
+        try:
+            for workload in config.workloads:
+                if workload.importtime:
+                    trees[workload.name] = inspect.run_importtime(
+                        workload_argv(workload, item, cwd), env=env, cwd=str(cwd))
+            modules = sorted({m for tree in trees.values() for m in inspect.module_names(tree)})
+            probes[item.variant.name] = inspect.probe_for_workload(
+                workload_argv(first, item, cwd), env=env, cwd=str(cwd), modules=modules)
+        except HarnessError as exc:
+            warnings.append(f"inspection of {item.variant.name!r} incomplete: {exc.message}")
+            progress(warnings[-1])
         importtimes[item.variant.name] = {k: to_data(v) for k, v in trees.items()}
-        modules = sorted({m for tree in trees.values() for m in inspect.module_names(tree)})
-        probes[item.variant.name] = inspect.probe_for_workload(
-            argv, env=env, cwd=str(cwd), modules=modules)
-    return probes, {"importtime": importtimes}
+    return probes, {"importtime": importtimes, "warnings": warnings}
 
 
 def summarize_all(samples: Sequence[Samples]) -> dict[str, dict[str, Summary]]:

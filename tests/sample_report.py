@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from harness.health import PathEntry, ProbeReport
+from harness.health import (
+    BytecodeReport,
+    DistCopy,
+    DistributionSummary,
+    DuplicateDistribution,
+    ModuleBytecode,
+    PathEntry,
+    ProbeReport,
+    PthFile,
+)
 from harness.model import (
     BuildResult,
     Comparison,
@@ -16,16 +25,37 @@ from harness.model import (
 
 
 def _entries(n_site: int) -> tuple[PathEntry, ...]:
-    out = [PathEntry("/usr/lib/python311.zip", "/usr/lib/python311.zip", False, "missing", False),
+    out = [PathEntry("/usr/lib/python311.zip", "/usr/lib/python311.zip", False, "missing", False,
+                     is_stdlib=True, expected_missing=True),
            PathEntry("/usr/lib/python3.11", "/usr/lib/python3.11", True, "dir", False)]
     for i in range(n_site):
         out.append(PathEntry(f"/v/site-packages-{i}", f"/v/site-packages-{i}", True, "dir", True))
     return tuple(out)
 
 
-def _probe(n_site: int) -> ProbeReport:
-    return ProbeReport(python="/v/bin/python", version="3.11.7", prefix="/v",
-                       base_prefix="/usr", entries=_entries(n_site))
+def _probe(n_site: int, troubled: bool = False) -> ProbeReport:
+    """A probe; ``troubled`` adds the seed's duplicate pydantic_core, a .pth import line and
+    a stale .pyc."""
+    if not troubled:
+        return ProbeReport(python="/v/bin/python", version="3.11.7", prefix="/v",
+                           base_prefix="/usr", entries=_entries(n_site),
+                           bytecode=BytecodeReport(magic="a70d0d0a", requested=10, checked=10,
+                                                   counts={"valid": 10}))
+    dup = DuplicateDistribution("pydantic-core", (
+        DistCopy("2.41.5", "/v/site-packages-0/pydantic_core-2.41.5.dist-info",
+                 "/v/site-packages-0"),
+        DistCopy("2.41.5", "/v/site-packages-1/pydantic_core-2.41.5.dist-info",
+                 "/v/site-packages-1")))
+    return ProbeReport(
+        python="/v/bin/python", version="3.11.7", prefix="/v", base_prefix="/usr",
+        entries=_entries(n_site),
+        pth_files=(PthFile("/v/site-packages-1/_hook|x.pth", True, 0, 1,
+                           import_lines=("import _hook; _hook.install() @everyone",)),),
+        distributions=DistributionSummary(total=12, names=11, duplicates=(dup,)),
+        bytecode=BytecodeReport(magic="a70d0d0a", requested=10, checked=10,
+                                counts={"valid": 9, "foreign_magic": 1},
+                                problems=(ModuleBytecode("tinypkg", "foreign_magic",
+                                                         "/v/site-packages-0/tinypkg.py"),)))
 
 
 def _summary(ms: float) -> Summary:
@@ -71,7 +101,7 @@ def sample_report(*, status: str = "pass", pr_label: str = "This PR | feat/x\nne
                    "main": {"import/wall": _summary(58.752)},
                    "pr": {"import/wall": _summary(57.855)}},
         comparisons=comparisons,
-        probes={"baseline": _probe(1), "main": _probe(2), "pr": _probe(2)},
+        probes={"baseline": _probe(1), "main": _probe(2), "pr": _probe(2, troubled=True)},
         gate=gate,
         gate_config={"compare": "pr", "against": "main", "workload": None, "metric": "wall",
                      "statistic": "median", "threshold_pct": 10.0, "confidence": 0.95,

@@ -15,6 +15,7 @@ from harness.render.common import (
     workload_key,
 )
 from harness.render.escape import md_cell, md_code, md_text
+from harness.render.health import health_sections
 
 GITHUB_LIMIT = 65_536
 #: What the comment may use; the rest of GitHub's limit is headroom for the bot's own edits.
@@ -208,14 +209,15 @@ def render(report: Report, extra_sections: list[str] | None = None) -> str:
     for build in failed:
         parts += [f"⚠️ Build of {md_text(_label(report, build.variant))} failed: "
                   f"{md_text(_clip(build.error or 'unknown error'))}", ""]
-    for warning in report.gate.warnings:
+    for warning in (*report.gate.warnings, *report.extras.get("warnings", ())):
         parts += [f"⚠️ {md_text(_clip(warning))}", ""]
     parts += ["#### sys.path quality", "", syspath_table(report), "",
               "sys.path quality measured by the harness's probe inside each environment's own "
               "interpreter, started the way the workload starts. Duplicate realpaths indicate "
               "symlink redundancy; many distinct site-packages roots suggest an inefficient venv "
               "layout.", ""]
-    sections = [environments_details(report), *(extra_sections or [])]
+    sections = [*health_sections(report), environments_details(report),
+                *(extra_sections or [])]
     head = "\n".join(parts)
     final = final_line(report) + "\n"
     if len(head) + len(final) > BUDGET:

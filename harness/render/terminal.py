@@ -43,7 +43,7 @@ def render(report: Report) -> str:
     for build in report.builds:
         if not build.ok:
             out.append(f"build of {build.variant} failed: {build.error}")
-    out += [f"! {w}" for w in report.gate.warnings]
+    out += [f"! {w}" for w in (*report.gate.warnings, *report.extras.get("warnings", ()))]
     mark = {"pass": "PASS", "regression": "REGRESSION"}.get(report.gate.status, "ERROR")
     out.append(f"[{mark}] {report.gate.headline}")
     return "\n".join(out) + "\n"

@@ -1,0 +1,301 @@
+"""Bytecode scenarios: time a workload with warm, cold or stale ``.pyc`` files.
+
+* **warm** – every imported module has a valid ``.pyc`` (the normal case);
+* **cold** – no ``.pyc``, writing allowed: ``__pycache__`` is removed before each run, so each
+  run compiles and writes (a fresh install without ``--compile-bytecode``);
+* **stale** – every ``.pyc`` carries a foreign magic number (the seed's 3.14rc3 bump) and
+  writing is prevented (``-B`` / ``PYTHONDONTWRITEBYTECODE=1``), so every start recompiles.
+
+Only ``__pycache__`` directories under the variant's own roots (its site-packages by default)
+are touched: never the base interpreter's stdlib, never sourceless ``.pyc`` files.
+
+Use from the timing code::
+
+    roots = bytecode.site_roots(prefix)
+    commands = bytecode.scenario_commands(variant, workload, argv, prefix, ("warm", "stale"))
+    with bytecode.preserved(roots):                       # restores every .pyc afterwards
+        bytecode.compile_all(python, roots, env=env)      # warm-up: valid .pyc everywhere
+        timing.measure(commands, ...)                     # each has its own --prepare
+
+Each scenario's ``--prepare`` command (:func:`prepare_argv`) puts the roots in its state
+before every run, so scenarios can be interleaved in one hyperfine call. It runs the variant's
+own interpreter (``-I -S -B``, stdlib only), which knows its magic number. A command without
+a scenario timed in the same call should get ``prepare_argv("warm", ...)`` too, or it sees
+whatever the previous command left behind.
+
+:func:`stale` is a context manager for one-off experiments: every ``.pyc`` under the roots is
+given a foreign magic number until the block ends. :func:`preserved` (which :func:`stale` uses)
+snapshots every ``__pycache__`` under the roots and ALWAYS restores it — on exceptions and
+KeyboardInterrupt too — removing ``.pyc`` files and directories the block created.
+
+From a shell: ``python -m harness.bytecode {cold,stale,warm} ROOT...`` (uses this
+interpreter's magic number: run it with the variant's interpreter).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import importlib.util
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import proc
+from harness.errors import HarnessError
+from harness.inspect import launch_of
+from harness.timing import TimedCommand
+
+SCENARIOS = ("warm", "cold", "stale")
+
+#: Run as ``python -I -S -B -c PREPARE_SCRIPT MODE ROOT...`` with the variant's interpreter.
+PREPARE_SCRIPT = """\
+import os, shutil, sys
+from importlib.util import MAGIC_NUMBER as M
+F = ((int.from_bytes(M[:2], "little") - 1) & 0xFFFF).to_bytes(2, "little") + M[2:]
+mode, roots = sys.argv[1], sys.argv[2:]
+old, new = (M, F) if mode == "stale" else (F, M)
+for root in roots:
+    for d, dirs, files in os.walk(root):
+        if os.path.basename(d) != "__pycache__":
+            continue
+        dirs[:] = []
+        if mode == "cold":
+            shutil.rmtree(d, ignore_errors=True)
+            continue
+        for f in files:
+            if f.endswith(".pyc"):
+                p = os.path.join(d, f)
+                with open(p, "r+b") as h:
+                    if h.read(4) == old:
+                        h.seek(0)
+                        h.write(new)
+"""
+
+
+def foreign_magic(magic: bytes) -> bytes:
+    """A magic number one below ``magic`` (like an older release candidate's): never valid
+    for the interpreter whose magic is ``magic``."""
+    number = (int.from_bytes(magic[:2], "little") - 1) & 0xFFFF
+    return number.to_bytes(2, "little") + magic[2:4]
+
+
+def site_roots(prefix: str | os.PathLike[str]) -> tuple[str, ...]:
+    """The site-packages directories of the environment at ``prefix`` (distinct realpaths)."""
+    base = Path(prefix)
+    found = sorted(glob.glob(str(base / "lib" / "python*" / "site-packages"))
+                   + glob.glob(str(base / "lib64" / "python*" / "site-packages"))
+                   + glob.glob(str(base / "Lib" / "site-packages")))
+    out: list[str] = []
+    seen: set[str] = set()
+    for path in found:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            out.append(path)
+    return tuple(out)
+
+
+def env_python(prefix: str | os.PathLike[str]) -> str:
+    """The interpreter of the environment at ``prefix``."""
+    base = Path(prefix)
+    for candidate in (base / "bin" / "python", base / "bin" / "python3",
+                      base / "Scripts" / "python.exe"):
+        if candidate.exists():
+            return str(candidate)
+    return str(base / "bin" / "python")
+
+
+def prepare_argv(scenario: str, python: str, roots: Sequence[str]) -> tuple[str, ...] | None:
+    """The ``--prepare`` argv putting ``roots`` in ``scenario``'s state (pure). hyperfine
+    runs it through a shell: join it with :func:`shlex.join`."""
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown bytecode scenario {scenario!r} (known: {SCENARIOS})")
+    if not roots:
+        return None
+    return (python, "-I", "-S", "-B", "-c", PREPARE_SCRIPT, scenario, *roots)
+
+
+def no_write_argv(argv: Sequence[str], cwd: str | None = None) -> tuple[str, ...]:
+    """``argv`` started with ``-B`` (no ``.pyc`` written); a console script is started through
+    its shebang interpreter. Falls back to ``env PYTHONDONTWRITEBYTECODE=1 argv``."""
+    try:
+        return launch_of(argv, cwd).argv_with("-B")
+    except HarnessError:
+        env = shutil.which("env") or "/usr/bin/env"
+        return (env, "PYTHONDONTWRITEBYTECODE=1", *argv)
+
+
+def scenario_commands(variant: str, workload: str, argv: Sequence[str],
+                      prefix: str | os.PathLike[str], scenarios: Sequence[str], *,
+                      python: str | None = None,
+                      roots: Sequence[str] | None = None) -> tuple[TimedCommand, ...]:
+    """One TimedCommand per scenario, each with the ``--prepare`` putting the environment at
+    ``prefix`` (or ``roots``) in that scenario's state. Time them inside :func:`preserved`."""
+    roots = tuple(roots) if roots is not None else site_roots(prefix)
+    python = python or env_python(prefix)
+    out = []
+    for scenario in scenarios:
+        command = tuple(argv) if scenario != "stale" else no_write_argv(argv)
+        out.append(TimedCommand(variant, workload, command, scenario=scenario,
+                                prepare=prepare_argv(scenario, python, roots)))
+    return tuple(out)
+
+
+def compile_all(python: str, roots: Sequence[str], *, env: Mapping[str, str],
+                timeout: float = 1800) -> None:
+    """Write a valid ``.pyc`` for every module under ``roots`` with the variant's own
+    interpreter (``compileall``, all CPUs; existing valid ``.pyc`` are kept)."""
+    if not roots:
+        return
+    proc.run([python, "-I", "-m", "compileall", "-q", "-j", "0", *roots], env=env,
+             timeout=timeout, what=f"compileall in {python}", check=False)
+
+
+# -- in-process helpers (for tests, the CLI below and one-off use) -----------------------------
+
+def pycache_dirs(roots: Sequence[str]) -> list[str]:
+    """Every ``__pycache__`` directory under ``roots``."""
+    found = []
+    for root in roots:
+        for directory, dirs, _files in os.walk(root):
+            if os.path.basename(directory) == "__pycache__":
+                found.append(directory)
+                dirs[:] = []
+    return found
+
+
+def strip(roots: Sequence[str]) -> int:
+    """Remove every ``__pycache__`` under ``roots`` (the cold state); returns how many."""
+    dirs = pycache_dirs(roots)
+    for directory in dirs:
+        shutil.rmtree(directory, ignore_errors=True)
+    return len(dirs)
+
+
+def set_magic(roots: Sequence[str], *, stale: bool, magic: bytes | None = None) -> int:
+    """Stale: give every ``.pyc`` whose magic is ``magic`` a foreign one (any magic when
+    ``magic`` is None: then each file's own number minus one). Not stale: undo that.
+    Files are rewritten in place; returns how many changed."""
+    changed = 0
+    for directory in pycache_dirs(roots):
+        for name in os.listdir(directory):
+            if not name.endswith(".pyc"):
+                continue
+            path = os.path.join(directory, name)
+            with open(path, "r+b") as handle:
+                current = handle.read(4)
+                if len(current) < 4:
+                    continue
+                if stale:
+                    if magic is not None and current != magic:
+                        continue
+                    new = foreign_magic(current)
+                else:
+                    target = magic or importlib.util.MAGIC_NUMBER
+                    if current != foreign_magic(target):
+                        continue
+                    new = target
+                handle.seek(0)
+                handle.write(new)
+                changed += 1
+    return changed
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What :func:`preserved` saved: each ``__pycache__`` that existed, copied to ``store``."""
+
+    roots: tuple[str, ...]
+    store: str
+    dirs: tuple[str, ...]
+
+
+def take_snapshot(roots: Sequence[str], store: str) -> Snapshot:
+    """Copy every ``__pycache__`` under ``roots`` (with mtimes) into ``store``."""
+    dirs = pycache_dirs(roots)
+    for i, directory in enumerate(dirs):
+        shutil.copytree(directory, os.path.join(store, str(i)), symlinks=True)
+    return Snapshot(tuple(roots), store, tuple(dirs))
+
+
+def restore_snapshot(snapshot: Snapshot) -> None:
+    """Make every ``__pycache__`` under the roots what it was when ``snapshot`` was taken."""
+    saved = set(snapshot.dirs)
+    for directory in pycache_dirs(snapshot.roots):
+        if directory not in saved:
+            shutil.rmtree(directory, ignore_errors=True)
+    for i, directory in enumerate(snapshot.dirs):
+        copy = os.path.join(snapshot.store, str(i))
+        if os.path.isdir(directory):
+            wanted = set(os.listdir(copy))
+            for name in os.listdir(directory):
+                if name not in wanted:
+                    path = os.path.join(directory, name)
+                    if os.path.isdir(path) and not os.path.islink(path):
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        os.unlink(path)
+        shutil.copytree(copy, directory, symlinks=True, dirs_exist_ok=True)
+
+
+@contextlib.contextmanager
+def _no_interrupt() -> Iterator[None]:
+    """Defer SIGINT while the environment is being restored (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def preserved(roots: Sequence[str]) -> Iterator[Snapshot]:
+    """Snapshot every ``__pycache__`` under ``roots``; on exit (always) restore them exactly and
+    remove any the block created."""
+    with tempfile.TemporaryDirectory(prefix="startup-harness-pyc-") as store:
+        snapshot = take_snapshot(roots, store)
+        try:
+            yield snapshot
+        finally:
+            with _no_interrupt():
+                restore_snapshot(snapshot)
+
+
+@contextlib.contextmanager
+def stale(roots: Sequence[str], magic: bytes | None = None) -> Iterator[int]:
+    """Every ``.pyc`` under ``roots`` has a foreign magic number inside the block (yields how
+    many were changed); the originals are always restored."""
+    with preserved(roots):
+        yield set_magic(roots, stale=True, magic=magic)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m harness.bytecode {cold,stale,warm} ROOT...`` (this interpreter's magic)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) < 2 or args[0] not in ("cold", "strip", "stale", "warm"):
+        print("usage: python -m harness.bytecode {cold,stale,warm} ROOT...", file=sys.stderr)
+        return 2
+    mode, roots = args[0], args[1:]
+    if mode in ("cold", "strip"):
+        print(f"removed {strip(roots)} __pycache__ directories")
+    else:
+        changed = set_magic(roots, stale=mode == "stale", magic=importlib.util.MAGIC_NUMBER)
+        print(f"rewrote the magic number of {changed} .pyc files")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""``-X importtime`` trees, pure: parse the interpreter's stderr, merge runs, rank, diff.
+
+CPython prints one line per module when its import finishes (children before their parent)::
+
+    import time: self [us] | cumulative | imported package
+    import time:       127 |        127 |   _io
+    import time:       554 |        988 | _frozen_importlib_external
+
+Two spaces of indent per nesting level. Other stderr lines (the workload's own) are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_LINE = re.compile(r"^import time:\s*(\d+)\s*\|\s*(\d+)\s*\|( *)(\S.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class ImportNode:
+    """One imported module: its own time, its time including what it imported, its imports."""
+
+    name: str
+    self_us: int
+    cumulative_us: int
+    children: tuple[ImportNode, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModuleTime:
+    """A module of a tree, flattened: ``parent`` is the module whose import triggered it."""
+
+    name: str
+    self_us: int
+    cumulative_us: int
+    depth: int
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class ImportTimeTree:
+    """Top-level imports in the order they finished; ``runs`` runs were merged (median)."""
+
+    roots: tuple[ImportNode, ...]
+    runs: int = 1
+
+    @property
+    def total_us(self) -> int:
+        return sum(node.cumulative_us for node in self.roots)
+
+    def walk(self) -> Iterator[ModuleTime]:
+        """Every module, depth first, parents before children."""
+        stack: list[tuple[ImportNode, int, str | None]] = [(n, 0, None)
+                                                            for n in reversed(self.roots)]
+        while stack:
+            node, depth, parent = stack.pop()
+            yield ModuleTime(node.name, node.self_us, node.cumulative_us, depth, parent)
+            stack += [(c, depth + 1, node.name) for c in reversed(node.children)]
+
+    def modules(self) -> dict[str, ModuleTime]:
+        """Module name -> its times (the first occurrence if a name repeats)."""
+        out: dict[str, ModuleTime] = {}
+        for item in self.walk():
+            out.setdefault(item.name, item)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ImportTimeTree:
+        return cls(tuple(_node(n) for n in data.get("roots", ())), int(data.get("runs", 1)))
+
+
+def _node(data: Mapping[str, Any]) -> ImportNode:
+    return ImportNode(str(data["name"]), int(data["self_us"]), int(data["cumulative_us"]),
+                      tuple(_node(c) for c in data.get("children", ())))
+
+
+def parse(stderr: str) -> ImportTimeTree:
+    """The tree of one ``-X importtime`` run (lines of other output are skipped)."""
+    pending: dict[int, list[ImportNode]] = {}
+    roots: list[ImportNode] = []
+    for line in stderr.splitlines():
+        match = _LINE.match(line)
+        if not match:
+            continue
+        self_us, cum_us, indent, name = match.groups()
+        depth = max(len(indent) - 1, 0) // 2
+        node = ImportNode(name, int(self_us), int(cum_us),
+                          tuple(pending.pop(depth + 1, [])))
+        # deeper levels left over belong to an import that failed: attach them here
+        for deeper in sorted(k for k in pending if k > depth):
+            node = ImportNode(node.name, node.self_us, node.cumulative_us,
+                              node.children + tuple(pending.pop(deeper)))
+        if depth == 0:
+            roots.append(node)
+        else:
+            pending.setdefault(depth, []).append(node)
+    for depth in sorted(pending):
+        roots += pending[depth]
+    return ImportTimeTree(tuple(roots))
+
+
+def merge(trees: Sequence[ImportTimeTree]) -> ImportTimeTree:
+    """One tree with the shape of the first and, per module, the median time over ``trees``
+    (a module missing from a run is left out of its median)."""
+    if not trees:
+        return ImportTimeTree(())
+    tables = [t.modules() for t in trees]
+
+    def med(name: str, attr: str, fallback: int) -> int:
+        values = [getattr(t[name], attr) for t in tables if name in t]
+        return int(statistics.median(values)) if values else fallback
+
+    def rebuild(node: ImportNode) -> ImportNode:
+        return ImportNode(node.name, med(node.name, "self_us", node.self_us),
+                          med(node.name, "cumulative_us", node.cumulative_us),
+                          tuple(rebuild(c) for c in node.children))
+
+    return ImportTimeTree(tuple(rebuild(n) for n in trees[0].roots),
+                          runs=sum(t.runs for t in trees))
+
+
+def module_names(tree: ImportTimeTree) -> list[str]:
+    """Every imported module name, in import-finish order, without repeats."""
+    return list(tree.modules())
+
+
+def top(tree: ImportTimeTree, n: int = 10, key: str = "cumulative_us") -> list[ModuleTime]:
+    """The ``n`` modules with the largest ``key`` (``cumulative_us`` or ``self_us``)."""
+    return sorted(tree.modules().values(), key=lambda m: (-getattr(m, key), m.name))[:n]
+
+
+@dataclass(frozen=True)
+class ModuleChange:
+    """A module present in both trees whose cumulative import time grew."""
+
+    name: str
+    main_us: int
+    pr_us: int
+    main_self_us: int
+    pr_self_us: int
+
+    @property
+    def delta_us(self) -> int:
+        return self.pr_us - self.main_us
+
+    @property
+    def delta_pct(self) -> float:
+        return (self.pr_us / self.main_us - 1) * 100 if self.main_us else float("inf")
+
+
+@dataclass(frozen=True)
+class ImportTimeDiff:
+    """PR vs main: modules only the PR imports, modules the PR no longer imports, slower ones."""
+
+    new: tuple[ModuleTime, ...]
+    removed: tuple[ModuleTime, ...]
+    slower: tuple[ModuleChange, ...]
+    threshold_pct: float
+    min_us: int
+    pr_total_us: int = 0
+    main_total_us: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.new or self.removed or self.slower)
+
+
+def diff(pr: ImportTimeTree, main: ImportTimeTree, threshold_pct: float = 20.0,
+         min_us: int = 1000) -> ImportTimeDiff:
+    """Compare two trees. ``new`` and ``removed`` are sorted by cumulative time; ``slower``
+    holds modules whose cumulative time grew by more than ``threshold_pct`` percent AND by at
+    least ``min_us`` microseconds, largest growth first."""
+    a, b = pr.modules(), main.modules()
+    new = sorted((m for name, m in a.items() if name not in b),
+                 key=lambda m: (-m.cumulative_us, m.name))
+    removed = sorted((m for name, m in b.items() if name not in a),
+                     key=lambda m: (-m.cumulative_us, m.name))
+    slower = []
+    for name, m in a.items():
+        if name not in b:
+            continue
+        old = b[name]
+        change = ModuleChange(name, old.cumulative_us, m.cumulative_us, old.self_us, m.self_us)
+        if change.delta_us >= min_us and change.delta_pct > threshold_pct:
+            slower.append(change)
+    slower.sort(key=lambda c: (-c.delta_us, c.name))
+    return ImportTimeDiff(tuple(new), tuple(removed), tuple(slower), threshold_pct, min_us,
+                          pr.total_us, main.total_us)

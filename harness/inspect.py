@@ -1,0 +1,284 @@
+"""Look inside a variant's interpreter: run the environment-health probe and ``-X importtime``.
+
+Not pure: both start the variant's interpreter through :func:`harness.proc.run`. What to start
+is decided by the pure :func:`launch_of` (which interpreter a workload argv runs, with which
+options, and what its ``sys.path[0]`` will be), so the probe sees the interpreter exactly as
+the workload does.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import importtime, proc
+from harness.errors import HarnessError
+from harness.health import ProbeReport
+from harness.importtime import ImportTimeTree
+
+PROBE_MARKER = "@@startup-harness-probe@@"
+#: Interpreter options that take a value as the next argument.
+_OPTIONS_WITH_VALUE = ("-X", "-W", "--check-hash-based-pycs")
+#: Options that would stop the probe from running or make it interactive.
+_DROPPED = ("-i", "-h", "-?", "--help", "-V", "--version", "--help-env", "--help-xoptions",
+            "--help-all")
+#: Above this many characters the module list goes to a file instead of the command line.
+_MAX_ARG = 60_000
+
+
+@functools.cache
+def probe_source() -> str:
+    """The probe script's source (run with ``python -c``)."""
+    return (Path(__file__).parent / "probe.py").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Launch:
+    """How a workload argv starts Python.
+
+    ``python`` is the interpreter, ``options`` its options before the program (``-I``, ``-X
+    frozen_modules=off``, ...), ``mode`` one of ``"-c"``, ``"-m"``, ``"script"``, ``"stdin"``;
+    ``program`` the script path or module, ``args`` what follows; ``path0`` the directory the
+    interpreter puts first on sys.path ("" = the cwd, as for ``-c``; None with -I or -P)."""
+
+    python: str
+    options: tuple[str, ...]
+    mode: str
+    program: str | None
+    args: tuple[str, ...]
+    path0: str | None
+    via_script: str | None = None  # the console script whose shebang named ``python``
+
+    def argv_with(self, *extra_options: str) -> tuple[str, ...]:
+        """The same start, with ``extra_options`` added to the interpreter's options."""
+        head = [self.python, *self.options, *extra_options]
+        if self.mode in ("-c", "-m"):
+            return (*head, self.mode, self.program or "", *self.args)
+        if self.mode == "script":
+            return (*head, self.program or "", *self.args)
+        return (*head, *self.args)
+
+
+def is_python(path: str) -> bool:
+    """Whether ``path`` names a Python interpreter (``python``, ``python3.12``, ``pypy3``...)."""
+    name = os.path.basename(path).lower().removesuffix(".exe")
+    return name.startswith(("python", "pypy")) and not name.endswith(("-config", "-gdb.py"))
+
+
+def read_shebang(path: str) -> list[str] | None:
+    """The interpreter argv of a ``#!`` script whose interpreter is Python (also uv's and pip's
+    ``#!/bin/sh`` + ``'''exec' python`` trampoline for long paths), or None."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1024)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    lines = head.decode("utf-8", "replace").splitlines()
+    words = lines[0][2:].split()
+    if words and os.path.basename(words[0]) == "env" and len(words) > 1:
+        words = [w for w in words[1:] if w != "-S"]
+    if words and is_python(words[0]):
+        return words
+    if words and words[0] in ("/bin/sh", "/usr/bin/sh") and len(lines) > 1:
+        second = lines[1].split()
+        if second[:1] == ["'''exec'"] and len(second) > 1:
+            inner = [w.strip("'\"") for w in second[1:] if w not in ('"$0"', '"$@"', "'''")]
+            if inner and is_python(inner[0]):
+                return inner
+    return None
+
+
+def _split_options(argv: Sequence[str]) -> tuple[list[str], str, str | None, list[str]]:
+    """Split an interpreter command line after argv[0]: options, mode, program, args."""
+    options: list[str] = []
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg in _OPTIONS_WITH_VALUE:
+            options += [arg, argv[i + 1]] if i + 1 < len(argv) else [arg]
+            i += 2
+            continue
+        if arg in ("-c", "-m"):
+            return options, arg, argv[i + 1] if i + 1 < len(argv) else "", list(argv[i + 2:])
+        if arg == "-":
+            return options, "stdin", None, list(argv[i + 1:])
+        if arg.startswith("--check-hash-based-pycs="):
+            options.append(arg)
+        elif arg.startswith("-") and len(arg) > 1 and not arg.startswith("--"):
+            # combined short flags: "-IS", "-Xdev", "-cCODE", "-mmod"
+            for j, letter in enumerate(arg[1:], start=1):
+                if letter in "XW":
+                    rest = arg[j + 1:]
+                    if j > 1:
+                        options.append("-" + arg[1:j])
+                    if rest:
+                        options += ["-" + letter, rest]
+                        break
+                    options.append("-" + letter)
+                    if i + 1 < len(argv):
+                        options.append(argv[i + 1])
+                        i += 1
+                    break
+                if letter in "cm":
+                    if j > 1:
+                        options.append("-" + arg[1:j])
+                    rest = arg[j + 1:]
+                    mode = "-" + letter
+                    if rest:
+                        return options, mode, rest, list(argv[i + 1:])
+                    return options, mode, argv[i + 1] if i + 1 < len(argv) else "", \
+                        list(argv[i + 2:])
+            else:
+                options.append(arg)
+        elif arg.startswith("--"):
+            options.append(arg)
+        else:
+            return options, "script", arg, list(argv[i + 1:])
+        i += 1
+    return options, "stdin", None, []
+
+
+def _isolated(options: Sequence[str]) -> bool:
+    """-I or -P (3.11+): nothing is put in front of sys.path."""
+    for opt in options:
+        if opt.startswith("-") and not opt.startswith("--") and opt[1:2] not in ("X", "W"):
+            if "I" in opt[1:] or "P" in opt[1:]:
+                return True
+    return False
+
+
+def launch_of(argv: Sequence[str], cwd: str | None = None) -> Launch:
+    """How ``argv`` starts Python: an interpreter command line, or a script with a Python
+    shebang (a venv's console script). Raises :class:`HarnessError` otherwise."""
+    if not argv:
+        raise HarnessError("empty workload command", "give the workload an argv")
+    base = os.path.abspath(cwd or os.getcwd())
+    if is_python(argv[0]):
+        python, pre, rest, via = argv[0], [], list(argv), None
+    else:
+        shebang = read_shebang(argv[0])
+        if shebang is None:
+            raise HarnessError(f"cannot tell which Python {argv[0]!r} starts",
+                               "start the workload as '{python} ...' or with a console "
+                               "script whose shebang names a Python interpreter")
+        python, pre, via = shebang[0], shebang[1:], argv[0]
+        rest = [python, *pre, argv[0], *argv[1:]]
+    options, mode, program, args = _split_options(rest)
+    if _isolated(options):
+        path0 = None
+    elif mode == "script" and program:
+        path0 = os.path.dirname(os.path.realpath(os.path.join(base, program)))
+    elif mode == "-m":
+        path0 = base
+    else:
+        path0 = ""
+    del pre
+    return Launch(python, tuple(options), mode, program, tuple(args), path0, via)
+
+
+def probe_options(options: Sequence[str]) -> tuple[str, ...]:
+    """The workload's interpreter options the probe runs with (minus interactive/help ones and
+    ``-X importtime``, which would only add noise)."""
+    out: list[str] = []
+    skip_next = False
+    for i, opt in enumerate(options):
+        if skip_next:
+            skip_next = False
+            continue
+        if opt in _DROPPED:
+            continue
+        if opt == "-X" and i + 1 < len(options) and options[i + 1].startswith("importtime"):
+            skip_next = True
+            continue
+        out.append(opt)
+    return tuple(out)
+
+
+def probe_argv(python: str, *, interpreter_args: Sequence[str] = (), path0: str | None = None,
+               modules: Sequence[str] = (), modules_file: str | None = None) -> list[str]:
+    """The probe's command line (pure)."""
+    argv = [python, *interpreter_args, "-c", probe_source()]
+    if path0 is not None:
+        argv += ["--path0", path0]
+    if modules_file is not None:
+        argv += ["--modules-file", modules_file]
+    elif modules:
+        argv += ["--modules", ",".join(modules)]
+    return argv
+
+
+def parse_probe_output(stdout: str, where: str = "probe") -> ProbeReport:
+    """The ProbeReport in the probe's stdout (after its marker; other output is ignored)."""
+    import json
+
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(PROBE_MARKER):
+            try:
+                return ProbeReport.from_dict(json.loads(line[len(PROBE_MARKER):]))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise HarnessError(f"{where}: unreadable probe output: {exc}",
+                                   "report this as a startup-harness bug") from exc
+    raise HarnessError(f"{where}: the probe printed no result",
+                       "does the interpreter start? run it by hand")
+
+
+def run_probe(python: str, *, interpreter_args: Sequence[str] = (), path0: str | None = None,
+              cwd: str | None = None, env: Mapping[str, str],
+              modules: Sequence[str] = (), timeout: float = 120) -> ProbeReport:
+    """Run the probe in ``python`` (started with ``interpreter_args``, in ``cwd``, with ``env``
+    exactly) and return what it found. ``path0`` replaces the probe's own sys.path[0];
+    ``modules`` are the workload's modules whose bytecode is checked (never imported)."""
+    what = f"environment probe in {python}"
+    modules = [m for m in modules if m]
+    if len(",".join(modules)) <= _MAX_ARG:
+        done = proc.run(probe_argv(python, interpreter_args=interpreter_args, path0=path0,
+                                   modules=modules),
+                        env=env, cwd=cwd, timeout=timeout, what=what)
+        return parse_probe_output(done.stdout, what)
+    with tempfile.TemporaryDirectory(prefix="startup-harness-probe-") as tmp:
+        listing = Path(tmp) / "modules.txt"
+        listing.write_text("\n".join(modules), encoding="utf-8")
+        done = proc.run(probe_argv(python, interpreter_args=interpreter_args, path0=path0,
+                                   modules_file=str(listing)),
+                        env=env, cwd=cwd, timeout=timeout, what=what)
+    return parse_probe_output(done.stdout, what)
+
+
+def probe_for_workload(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None = None,
+                       modules: Sequence[str] = ()) -> ProbeReport:
+    """Run the probe in the interpreter ``argv`` starts, with the same options and sys.path[0]
+    (a console script's shebang interpreter for ``bin/tool`` workloads)."""
+    launch = launch_of(argv, cwd)
+    return run_probe(launch.python, interpreter_args=probe_options(launch.options),
+                     path0=launch.path0, cwd=cwd, env=env, modules=modules)
+
+
+def importtime_argv(argv: Sequence[str], cwd: str | None = None) -> tuple[str, ...]:
+    """``argv`` with ``-X importtime`` added to the interpreter's options (pure apart from
+    reading a console script's shebang)."""
+    return launch_of(argv, cwd).argv_with("-X", "importtime")
+
+
+def run_importtime(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None = None,
+                   runs: int = 5, timeout: float = 600) -> ImportTimeTree:
+    """Run the workload ``runs`` times with ``-X importtime`` and return the merged tree
+    (median per module). The workload must exit 0."""
+    timed = importtime_argv(argv, cwd)
+    trees = []
+    for _ in range(max(runs, 1)):
+        done = proc.run(timed, env=env, cwd=cwd, timeout=timeout,
+                        what="workload with -X importtime",
+                        hint="run the workload by hand with -X importtime")
+        trees.append(importtime.parse(done.stderr))
+    return importtime.merge(trees)
+
+
+def module_names(tree: ImportTimeTree) -> list[str]:
+    """Modules the workload imported (for the probe's bytecode check)."""
+    return importtime.module_names(tree)

@@ -1,0 +1,371 @@
+"""Markdown for environment health and import time, pure.
+
+* :func:`sys_path_table` – the seed's "sys.path quality" table;
+* :func:`health_table` – one row per variant (``.pth`` exec lines, duplicate distributions,
+  shadowed modules, ``.pyc`` coverage), ⚠️ where the PR is worse than main;
+* :func:`details_block` – a ``<details>`` block with one variant's findings;
+* :func:`importtime_block` – top modules by cumulative import time and the PR-vs-main diff;
+* :func:`health_sections` – all of it for a :class:`~harness.model.Report`, fitted into a
+  character budget by :func:`fit` (less detail first, then whole blocks, with a note).
+
+Every string that came from an environment (paths, module names, ``.pth`` lines, labels) goes
+through :mod:`harness.render.escape` and is clipped, so no finding can break the markup or
+the size limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from tabulate import tabulate
+
+from harness import importtime
+from harness.health import PYC_BAD, ProbeReport
+from harness.importtime import ImportTimeDiff, ImportTimeTree, ModuleTime
+from harness.model import Report
+from harness.render.escape import md_cell, md_code, md_code_cell, md_text
+
+T = TypeVar("T")
+WARN = "⚠️"
+#: How many items of each kind a details block lists, from most to least detailed.
+DETAIL_LEVELS = (25, 8, 3, 0)
+CLIP = 160  # characters of one path / line shown
+TRUNCATION_NOTE = ("_Some environment details were shortened or left out to stay under "
+                   "GitHub's 65,536-character comment limit; report.json has all of them._")
+
+
+@dataclass(frozen=True)
+class VariantHealth:
+    """One variant's probe with how the tables name it."""
+
+    name: str
+    label: str
+    role: str | None
+    probe: ProbeReport | None
+
+
+def variant_health(report: Report) -> list[VariantHealth]:
+    """Rows in the config's variant order."""
+    return [VariantHealth(v.name, v.label, v.role, report.probes.get(v.name))
+            for v in report.variants]
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def clip(text: object, limit: int = CLIP) -> str:
+    """``text`` shortened in the middle (paths keep both ends) to ``limit`` characters."""
+    s = " ".join(str(text).split())
+    if len(s) <= limit:
+        return s
+    half = (limit - 1) // 2
+    return s[:half] + "…" + s[-(limit - 1 - half):]
+
+
+def _label(row: VariantHealth) -> str:
+    return md_cell(clip(row.label, 80))
+
+
+# -- tables ---------------------------------------------------------------------------------------
+
+def sys_path_table(rows: Sequence[VariantHealth]) -> str:
+    """The seed's sys.path quality table."""
+    body = []
+    for row in rows:
+        p = row.probe
+        if p is None:
+            body.append([_label(row), "—", "—", "—"])
+        else:
+            body.append([_label(row), str(p.sys_path_entries), str(p.site_packages_roots),
+                         str(p.duplicate_realpaths)])
+    return _table(["Version", "sys.path entries", "distinct site-packages roots",
+                   "duplicate realpaths"], body)
+
+
+def fmt_coverage(probe: ProbeReport | None) -> str:
+    """``.pyc`` coverage: ``97% (113/116)``, or — when no module was checked."""
+    if probe is None or probe.bytecode is None or not probe.bytecode.checked:
+        return "—"
+    b = probe.bytecode
+    return f"{b.usable / b.checked:.0%} ({b.usable}/{b.checked})"
+
+
+#: Health columns: header, value (None = unknown), True when a higher value is worse.
+_COLUMNS: tuple[tuple[str, Any, bool], ...] = (
+    (".pth exec lines", lambda p: p.pth_exec_lines, True),
+    ("duplicate distributions", lambda p: p.duplicate_distributions, True),
+    ("shadowed modules", lambda p: p.shadowed_modules, True),
+    (".pyc coverage", lambda p: p.pyc_coverage, False),
+)
+
+
+def _worse(value: Any, reference: Any, higher_is_worse: bool) -> bool:
+    if value is None or reference is None:
+        return False
+    return value > reference if higher_is_worse else value < reference - 1e-9
+
+
+def health_table(rows: Sequence[VariantHealth], *, pr: str | None = None,
+                 main: str | None = None) -> str:
+    """One row per variant; ⚠️ on a PR cell worse than main's. ``pr`` / ``main`` are variant
+    names (default: the variants with those roles)."""
+    pr = pr or next((r.name for r in rows if r.role == "pr"), None)
+    main = main or next((r.name for r in rows if r.role == "main"), None)
+    reference = next((r.probe for r in rows if r.name == main), None)
+    body = []
+    for row in rows:
+        cells = [_label(row)]
+        for _header, get, higher_is_worse in _COLUMNS:
+            if row.probe is None:
+                cells.append("—")
+                continue
+            value = get(row.probe)
+            text = fmt_coverage(row.probe) if _header == ".pyc coverage" else str(value)
+            if (row.name == pr and reference is not None and row.name != main
+                    and _worse(value, get(reference), higher_is_worse)):
+                text = f"{WARN} {text}"
+            cells.append(text)
+        body.append(cells)
+    return _table(["Version", *[c[0] for c in _COLUMNS]], body)
+
+
+# -- details --------------------------------------------------------------------------------------
+
+def findings(probe: ProbeReport, limit: int = DETAIL_LEVELS[0]) -> list[str]:
+    """Markdown lines listing one probe's findings, at most ``limit`` items per kind (only
+    those are formatted, so huge environments stay cheap to render)."""
+    out: list[str] = []
+
+    def group(title: str, items: Sequence[T], fmt: Callable[[T], str],
+              count: int | None = None) -> None:
+        n = len(items) if count is None else count
+        if not n:
+            return
+        out.extend([f"**{title}** ({n})", ""])
+        if not limit:
+            out.append(f"- {n} (details in report.json)")
+        else:
+            out.extend(fmt(item) for item in items[:limit])
+            if len(items) > limit:
+                out.append(f"- … and {len(items) - limit} more")
+        out.append("")
+
+    info = probe.interpreter
+    b = probe.bytecode
+    if info is not None:
+        head = [f"- interpreter: {md_code(clip(info.executable))} {md_text(probe.version)}"]
+        if info.options:
+            head.append(f"- options: {md_code(clip(' '.join(info.options)))}")
+        if info.python_env and not info.env_ignored:
+            env = ", ".join(f"{k}={v}" for k, v in sorted(info.python_env.items()))
+            head.append(f"- `PYTHON*` environment: {md_code(clip(env, 300))}")
+        if info.venv:
+            head.append("- venv, include-system-site-packages = "
+                        f"{md_text(info.include_system_site_packages)}")
+        if info.user_site_enabled and info.user_site_in_path:
+            head.append(f"- user site enabled and on sys.path: {md_code(clip(info.user_site))}")
+        if b is not None and b.dont_write_bytecode:
+            head.append(f"- `.pyc` writing disabled ({md_text(b.dont_write_by or 'unknown')})")
+        if b is not None and b.pycache_prefix:
+            head.append(f"- pycache prefix: {md_code(clip(b.pycache_prefix))}")
+        out += [*head, ""]
+
+    indexed = list(enumerate(probe.entries))
+    group("nonexistent sys.path entries",
+          [(i, e) for i, e in indexed if not e.exists and not e.expected_missing],
+          lambda ie: f"- `[{ie[0]}]` {md_code(clip(ie[1].path))}")
+    group("duplicate sys.path entries", probe.duplicates,
+          lambda d: f"- {md_code(clip(d.realpath))} ← " + ", ".join(
+              f"`[{i}]` {md_code(clip(p, 80))}"
+              for i, p in list(zip(d.indices, d.paths, strict=False))[:5]))
+    group("entries searched before the stdlib", [(i, e) for i, e in indexed if e.before_stdlib],
+          lambda ie: f"- `[{ie[0]}]` {md_code(clip(ie[1].path))}")
+    group("zip entries", probe.zips,
+          lambda z: f"- {md_code(clip(z.path))}: {z.pyc_files} .pyc, {z.py_files} .py")
+    group(".pth import lines (run at every start)",
+          [(p, line) for p in probe.pth_files if p.processed for line in p.import_lines],
+          lambda pl: f"- {md_code(clip(pl[0].path, 100))}: {md_code(clip(pl[1]))}",
+          probe.pth_exec_lines)
+    group(".pth path lines", [p for p in probe.pth_files if p.processed and p.n_path_lines],
+          lambda p: f"- {md_code(clip(p.path, 100))}: {p.n_path_lines} path line(s)"
+          + (f", {len(p.missing_paths)} missing" if p.missing_paths else ""),
+          probe.pth_path_lines)
+    group("start-up hooks", probe.extra_hooks,
+          lambda h: f"- {md_text(h.kind)}: {md_code(clip(h.name, 100))}"
+          + (f" ({md_code(clip(h.origin, 100))})" if h.origin else ""))
+    group("duplicate distributions", probe.distributions.duplicates,
+          lambda d: f"- {md_code(clip(d.name, 80))}: " + "; ".join(
+              f"{md_text(clip(c.version, 40)) or '?'} in {md_code(clip(c.root, 100))}"
+              for c in d.copies[:5]) + (" …" if len(d.copies) > 5 else ""))
+    group("shadowed modules", probe.shadowed,
+          lambda s: f"- {md_code(clip(s.name, 80))}{' (stdlib)' if s.stdlib else ''}: "
+          f"imported from {md_code(clip(s.winner, 100))}, hiding "
+          + ", ".join(md_code(clip(x, 100)) for x in s.shadowed[:3])
+          + (" …" if len(s.shadowed) > 3 else ""))
+    if b is not None and b.checked:
+        counts = ", ".join(f"{md_text(k)}: {v}" for k, v in sorted(b.counts.items()))
+        out += [f"**bytecode** of the {b.requested} imported modules ({b.checked} from source "
+                f"files): {counts}", ""]
+        bad = [m for m in b.problems if m.status in PYC_BAD]
+        if bad and limit:
+            out.extend(f"- {md_code(clip(m.name, 80))}: {md_text(m.status)}"
+                       for m in bad[:limit])
+            if len(bad) > limit:
+                out.append(f"- … and {len(bad) - limit} more")
+            out.append("")
+    if b is not None:
+        group("site-packages where `__pycache__` cannot be written", b.unwritable_dirs,
+              lambda d: f"- {md_code(clip(d))}")
+    group("probe errors", probe.errors, lambda e: f"- {md_text(clip(e, 300))}")
+    return out
+
+
+def details_block(row: VariantHealth, limit: int = DETAIL_LEVELS[0]) -> str:
+    """``<details>`` with one variant's findings (empty string without a probe)."""
+    if row.probe is None:
+        return ""
+    n = row.probe.finding_count()
+    summary = f"Environment health: {md_text(clip(row.label, 80))} — " + (
+        f"{n} finding{'s' if n != 1 else ''}" if n else "no findings")
+    body = "\n".join(findings(row.probe, limit)).strip()
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
+
+
+def details_blocks(rows: Sequence[VariantHealth], limit: int = DETAIL_LEVELS[0]) -> list[str]:
+    return [b for b in (details_block(r, limit) for r in rows) if b]
+
+
+# -- import time ----------------------------------------------------------------------------------
+
+def _ms(us: int) -> str:
+    return f"{us / 1000:.1f}"
+
+
+def top_table(modules: Sequence[ModuleTime]) -> str:
+    return _table(["module", "cumulative (ms)", "self (ms)"],
+                  [[md_code_cell(clip(m.name, 80)), _ms(m.cumulative_us), _ms(m.self_us)]
+                   for m in modules])
+
+
+def importtime_block(diff: ImportTimeDiff | None, *, pr_label: str, main_label: str,
+                     top_pr: Sequence[ModuleTime] = (), top_main: Sequence[ModuleTime] = (),
+                     workload: str | None = None, limit: int = DETAIL_LEVELS[0]) -> str:
+    """``<details>`` with the PR-vs-main import-time diff and each side's top modules."""
+    what = f" ({md_code(clip(workload, 60))})" if workload else ""
+    pr_l, main_l = md_text(clip(pr_label, 60)), md_text(clip(main_label, 60))
+    parts: list[str] = []
+    if diff is None:
+        summary = f"Import time{what}"
+    else:
+        n = len(diff.new) + len(diff.slower)
+        summary = (f"Import time{what}: {pr_l} {_ms(diff.pr_total_us)} ms vs {main_l} "
+                   f"{_ms(diff.main_total_us)} ms — {len(diff.new)} new module"
+                   f"{'s' if len(diff.new) != 1 else ''}, {len(diff.slower)} slower")
+        if n and WARN not in summary:
+            summary = f"{WARN} {summary}"
+        if limit and diff.new:
+            parts += [f"**New in {pr_l}** ({len(diff.new)}, by cumulative time)", "",
+                      top_table(diff.new[:limit]), ""]
+            if len(diff.new) > limit:
+                parts += [f"… and {len(diff.new) - limit} more", ""]
+        if limit and diff.slower:
+            parts += [f"**Slower by more than {diff.threshold_pct:g}% and "
+                      f"{diff.min_us / 1000:g} ms** ({len(diff.slower)})", "",
+                      _table(["module", f"{main_l} (ms)", f"{pr_l} (ms)", "Δ"],
+                             [[md_code_cell(clip(c.name, 80)), _ms(c.main_us), _ms(c.pr_us),
+                               f"{c.delta_pct:+.0f}%"] for c in diff.slower[:limit]]), ""]
+            if len(diff.slower) > limit:
+                parts += [f"… and {len(diff.slower) - limit} more", ""]
+        if limit and diff.removed:
+            parts += [f"No longer imported by {pr_l}: "
+                      + ", ".join(md_code(clip(m.name, 60)) for m in diff.removed[:limit])
+                      + (" …" if len(diff.removed) > limit else ""), ""]
+        if diff.empty:
+            parts += ["No new modules and none slower beyond the threshold.", ""]
+    if limit:
+        for label, modules in ((pr_l, top_pr), (main_l, top_main)):
+            if modules:
+                parts += [f"**Top {min(len(modules), limit)} of {label} by cumulative time**",
+                          "", top_table(list(modules)[:limit]), ""]
+    body = "\n".join(parts).strip() or "No import-time data."
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
+
+
+def _trees(report: Report, variant: str) -> dict[str, ImportTimeTree]:
+    raw: Mapping[str, Any] = (report.extras.get("importtime") or {}).get(variant) or {}
+    out = {}
+    for workload, data in raw.items():
+        if isinstance(data, ImportTimeTree):
+            out[workload] = data
+        elif isinstance(data, Mapping):
+            out[workload] = ImportTimeTree.from_dict(data)
+    return out
+
+
+# -- budget ---------------------------------------------------------------------------------------
+
+def fit(alternatives: Sequence[Sequence[str]], budget: int,
+        note: str = TRUNCATION_NOTE) -> str:
+    """Join blocks within ``budget`` characters. Each block is given as alternatives, most
+    detailed first; later blocks get less detail, then are left out, with ``note`` appended
+    whenever anything was shortened. Never longer than ``budget``."""
+    sep = "\n\n"
+    chosen: list[str] = []
+    shortened = False
+    reserve = len(note) + len(sep)
+    used = 0
+    for options in alternatives:
+        options = [o for o in options if o]
+        if not options:
+            continue
+        pick = next((o for o in options if used + len(o) + len(sep) + reserve <= budget), None)
+        if pick is None:
+            shortened = True
+            continue
+        shortened = shortened or pick is not options[0]
+        chosen.append(pick)
+        used += len(pick) + len(sep)
+    text = sep.join(chosen)
+    if shortened:
+        text = (text + sep + note) if text else note
+    if len(text) > budget:  # only when the note itself does not fit
+        text = text[:max(budget, 0)]
+    return text
+
+
+def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
+                    threshold_pct: float = 20.0, min_us: int = 1000) -> list[str]:
+    """The health table, the findings and the import-time diff of ``report``, as sections for
+    the comment, together at most ``budget`` characters (the seed's sys.path table is
+    rendered by the main comment)."""
+    rows = variant_health(report)
+    if not any(r.probe for r in rows) and not report.extras.get("importtime"):
+        return []
+    blocks: list[list[str]] = []
+    if any(r.probe for r in rows):
+        table = ("#### Environment health\n\n" + health_table(rows) + "\n\n"
+                 f"{WARN} marks a value worse in the PR than in main. .pyc coverage counts the "
+                 "workload's imported modules that have a valid bytecode cache.")
+        blocks.append([table])
+        for row in rows:
+            blocks.append([details_block(row, level) for level in DETAIL_LEVELS])
+    pr = next((r for r in rows if r.role == "pr"), None)
+    main = next((r for r in rows if r.role == "main"), None)
+    if pr is not None and main is not None:
+        pr_trees, main_trees = _trees(report, pr.name), _trees(report, main.name)
+        for workload in report.workloads:
+            a, b = pr_trees.get(workload), main_trees.get(workload)
+            if a is None or b is None:
+                continue
+            d = importtime.diff(a, b, threshold_pct=threshold_pct, min_us=min_us)
+            name = workload if len(report.workloads) > 1 else None
+            blocks.append([importtime_block(d, pr_label=pr.label, main_label=main.label,
+                                            top_pr=importtime.top(a, top_n),
+                                            top_main=importtime.top(b, top_n),
+                                            workload=name, limit=level)
+                           for level in (top_n, 3, 0)])
+    text = fit(blocks, budget)
+    return [text] if text else []
