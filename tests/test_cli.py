@@ -1,0 +1,85 @@
+"""The CLI: one-line errors with exit 2, render, schema, version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness import __version__
+from harness.cli import main
+from tests.sample_report import sample_report
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("error: ")
+    return err[0]
+
+
+def test_bad_config_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("variants: []\nworkloads: []\n")
+    assert main(["run", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
+    line = one_error_line(capsys)
+    assert "bad.yaml: " in line and "should be non-empty" in line and "hint:" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_builder_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "variants:\n"
+        "  - {name: a, role: main, source: {requirement: six}, build: {builder: bazel9}}\n"
+        "  - {name: b, role: pr, source: {requirement: six}}\n"
+        "workloads: [{name: w, command: ['{python}', '-c', 'pass']}]\n")
+    assert main(["run", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
+    assert "unknown builder 'bazel9'" in one_error_line(capsys)
+
+
+def test_render_markdown_and_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness import report
+
+    path = tmp_path / "report.json"
+    report.write_atomic(path, report.dumps(sample_report()))
+    assert main(["render", str(path)]) == 0
+    assert capsys.readouterr().out.startswith("<!-- startup-harness:comment -->")
+    assert main(["render", str(path), "--format", "terminal"]) == 0
+    assert "[PASS]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("{not json", "not valid JSON"),
+    ('{"schema_version": 99}', "newer than this harness"),
+    ('{"hello": 1}', "no schema_version"),
+])
+def test_render_bad_report(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str,
+                           message: str) -> None:
+    path = tmp_path / "r.json"
+    path.write_text(content)
+    assert main(["render", str(path)]) == 2
+    assert message in one_error_line(capsys)
+
+
+def test_schema_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "startup-harness config"
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_probe_command(capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    assert main(["probe", "--python", sys.executable]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["entries"] and data["version"]
+
+
+def test_probe_missing_interpreter(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["probe", "--python", "/nonexistent/python"]) == 2
+    assert "/nonexistent/python" in one_error_line(capsys)
