@@ -130,7 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_probe(args: argparse.Namespace) -> int:
     from harness import inspect, proc
-    from harness.report import to_data
+    from harness.serial import to_data
 
     probe = inspect.run_probe(args.python, env=proc.controlled_env())
     print(json.dumps(to_data(probe), indent=2))

@@ -6,11 +6,10 @@ field added after the first version has a default); :meth:`ProbeReport.to_dict` 
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
 from dataclasses import dataclass, field
 from typing import Any
+
+from harness.serial import from_data, to_data
 
 #: .pyc states the probe reports for a module with a source file (others: builtin, frozen,
 #: extension, sourceless, namespace, not_found, other).
@@ -261,46 +260,11 @@ class ProbeReport:
     # -- serialization --------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_data(self)
+        return to_data(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProbeReport:
         """Rebuild from the probe's JSON or a report (unknown keys ignored, missing defaulted)."""
-        value = _from_data(cls, data)
+        value = from_data(cls, data)
         assert isinstance(value, ProbeReport)
         return value
-
-
-def _to_data(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [_to_data(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _to_data(v) for k, v in value.items()}
-    return value
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _from_data(cls: Any, data: Any) -> Any:
-    origin = typing.get_origin(cls)
-    if origin in (typing.Union, types.UnionType):
-        if data is None:
-            return None
-        options = [a for a in typing.get_args(cls) if a is not type(None)]
-        return _from_data(options[0], data) if len(options) == 1 else data
-    if origin is tuple:
-        item = typing.get_args(cls)[0]
-        return tuple(_from_data(item, v) for v in data)
-    if origin is dict:
-        return dict(data)
-    if isinstance(cls, type) and dataclasses.is_dataclass(cls):
-        if cls not in _HINTS:
-            _HINTS[cls] = typing.get_type_hints(cls)
-        hints = _HINTS[cls]
-        kwargs = {f.name: _from_data(hints[f.name], data[f.name])
-                  for f in dataclasses.fields(cls) if f.name in data}
-        return cls(**kwargs)
-    return data

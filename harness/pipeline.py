@@ -33,7 +33,8 @@ from harness.model import (
     TimingSettings,
     VariantInfo,
 )
-from harness.report import SCHEMA_VERSION, to_data
+from harness.report import SCHEMA_VERSION
+from harness.serial import to_data
 
 Progress = Callable[[str], None]
 

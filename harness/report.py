@@ -3,54 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import tempfile
-import types
-import typing
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
 from harness.model import Report
+from harness.serial import from_data, to_data
 
 SCHEMA_VERSION = 1
-
-
-def to_data(value: Any) -> Any:
-    """Dataclasses -> dicts, tuples -> lists, recursively."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [to_data(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_data(v) for k, v in value.items()}
-    return value
-
-
-def from_data(cls: Any, data: Any) -> Any:
-    """Rebuild a value of type ``cls`` (dataclass, tuple, dict, optional...) from JSON data."""
-    origin = typing.get_origin(cls)
-    if origin in (typing.Union, types.UnionType):
-        if data is None:
-            return None
-        options = [a for a in typing.get_args(cls) if a is not type(None)]
-        return from_data(options[0], data) if len(options) == 1 else data
-    if origin is tuple:
-        (item, *_rest) = typing.get_args(cls)
-        return tuple(from_data(item, v) for v in data)
-    if origin is dict:
-        _key, val = typing.get_args(cls)
-        return {k: from_data(val, v) for k, v in data.items()}
-    if dataclasses.is_dataclass(cls):
-        if hasattr(cls, "from_dict"):
-            return cls.from_dict(data)
-        hints = typing.get_type_hints(cls)
-        kwargs = {f.name: from_data(hints[f.name], data[f.name])
-                  for f in dataclasses.fields(cls) if f.name in data}
-        return cls(**kwargs)
-    return data
 
 
 def dumps(report: Report) -> str:

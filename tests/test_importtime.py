@@ -82,7 +82,7 @@ def test_diff_new_removed_and_slower() -> None:
 
 
 def test_tree_round_trips_through_dict() -> None:
-    from harness.report import to_data
+    from harness.serial import to_data
 
     tree = importtime.parse(SAMPLE)
     assert ImportTimeTree.from_dict(to_data(tree)) == tree

@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-from markdown_it import MarkdownIt
 
 from harness import report
 from harness.render import markdown, terminal
+from tests.mdtables import tables
 from tests.sample_report import sample_report
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -30,23 +30,6 @@ def test_comment_golden(status: str) -> None:
 
 def test_terminal_golden() -> None:
     check_golden("terminal.txt", terminal.render(sample_report()))
-
-
-def tables(text: str) -> list[list[list[str]]]:
-    """Every table in ``text`` as rows of cell texts, as a markdown parser sees it."""
-    tokens = MarkdownIt("commonmark").enable("table").parse(text)
-    out: list[list[list[str]]] = []
-    row: list[str] = []
-    for i, tok in enumerate(tokens):
-        if tok.type == "table_open":
-            out.append([])
-        elif tok.type == "tr_open":
-            row = []
-        elif tok.type in ("th_open", "td_open"):
-            row.append(tokens[i + 1].content if tokens[i + 1].type == "inline" else "")
-        elif tok.type == "tr_close":
-            out[-1].append(row)
-    return out
 
 
 def test_hostile_label_cannot_break_tables_or_ping() -> None:

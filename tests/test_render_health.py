@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from markdown_it import MarkdownIt
-
 from harness import importtime
 from harness.health import (
     BytecodeReport,
@@ -24,7 +22,8 @@ from harness.health import (
 from harness.model import Report
 from harness.render import health
 from harness.render.health import VariantHealth
-from harness.report import to_data
+from harness.serial import to_data
+from tests.mdtables import tables
 from tests.sample_report import sample_report
 
 HOSTILE = "evil | x\n| y <script>alert(1)</script> `tick` @octocat"
@@ -79,22 +78,6 @@ def rows(main: ProbeReport | None, pr: ProbeReport | None,
          pr_label: str = "This PR") -> list[VariantHealth]:
     return [VariantHealth("main", "HEAD main", "main", main),
             VariantHealth("pr", pr_label, "pr", pr)]
-
-
-def tables(text: str) -> list[list[list[str]]]:
-    tokens = MarkdownIt("commonmark").enable("table").parse(text)
-    out: list[list[list[str]]] = []
-    row: list[str] = []
-    for i, tok in enumerate(tokens):
-        if tok.type == "table_open":
-            out.append([])
-        elif tok.type == "tr_open":
-            row = []
-        elif tok.type in ("th_open", "td_open"):
-            row.append(tokens[i + 1].content if tokens[i + 1].type == "inline" else "")
-        elif tok.type == "tr_close":
-            out[-1].append(row)
-    return out
 
 
 def test_sys_path_table_keeps_the_seed_columns() -> None:
