@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from markdown_it import MarkdownIt
+
 from harness import importtime
 from harness.health import (
     BytecodeReport,
