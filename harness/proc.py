@@ -57,6 +57,23 @@ def scrubbed_env(extra: Mapping[str, str] | None = None,
     return env
 
 
+def find_tool(name: str, hint: str) -> str:
+    """``name`` installed next to this interpreter (a dependency's wheel), else on PATH."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    here = Path(sys.executable).parent / name
+    if here.exists():
+        return str(here)
+    found = shutil.which(name)
+    if found is None:
+        from harness.errors import HarnessError
+
+        raise HarnessError(f"{name} not found", hint)
+    return found
+
+
 def describe(argv: Sequence[str]) -> str:
     """A short, readable form of an argv for messages."""
     import shlex

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import random
 import shlex
-import shutil
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,14 +52,8 @@ class Measurement:
 
 def find_hyperfine() -> str:
     """hyperfine next to this interpreter (from the PyPI wheel), else on PATH."""
-    here = Path(sys.executable).parent / "hyperfine"
-    if here.exists():
-        return str(here)
-    found = shutil.which("hyperfine")
-    if found is None:
-        raise HarnessError("hyperfine not found",
-                           "pip install astral-dev-toolchain-hyperfine, or put hyperfine on PATH")
-    return found
+    return proc.find_tool("hyperfine", "pip install astral-dev-toolchain-hyperfine, or put "
+                          "hyperfine on PATH")
 
 
 def hyperfine_version(hyperfine: str, env: Mapping[str, str]) -> str:

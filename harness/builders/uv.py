@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,18 +10,11 @@ from pathlib import Path
 from harness import proc
 from harness.builders import BuiltEnv
 from harness.config import VariantConfig
-from harness.errors import HarnessError
 
 
 def find_uv() -> str:
     """uv next to this interpreter (installed with the harness), else on PATH."""
-    here = Path(sys.executable).parent / "uv"
-    if here.exists():
-        return str(here)
-    found = shutil.which("uv")
-    if found is None:
-        raise HarnessError("uv not found", "pip install uv (it is a dependency of the harness)")
-    return found
+    return proc.find_tool("uv", "pip install uv (it is a dependency of the harness)")
 
 
 def default_python() -> str:
