@@ -94,7 +94,8 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "warmup": {"type": "integer", "minimum": 0, "maximum": 1000},
                 "runs": {"type": "integer", "minimum": 2, "maximum": 100000},
-                "order": {"enum": ["interleaved", "blocks"]},
+                "order": {"enum": ["interleaved", "shuffled", "blocks"]},
+                "timer": {"enum": ["spawn", "hyperfine"]},
                 "seed": {"type": "integer"},
                 "timeout_s": {"type": "number", "exclusiveMinimum": 0},
                 "instruction_runs": {"type": "integer", "minimum": 1, "maximum": 100},
@@ -117,7 +118,7 @@ SCHEMA: dict[str, Any] = {
                 "against": {"type": "string"},
                 "workload": {"type": "string"},
                 "metric": {"enum": ["wall", "instructions"]},
-                "statistic": {"enum": ["median", "mean"]},
+                "statistic": {"enum": ["paired", "median", "mean"]},
                 "threshold_pct": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
                 "confidence": {"type": "number", "exclusiveMinimum": 0.5, "exclusiveMaximum": 1},
                 "inconclusive": {"enum": ["pass", "fail"]},
@@ -174,6 +175,7 @@ class TimingConfig:
     warmup: int = 5
     runs: int = 50
     order: str = "interleaved"
+    timer: str = "spawn"
     seed: int = 0
     timeout_s: float = 600.0
     instruction_runs: int = 3
@@ -292,7 +294,8 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
     env_raw = timing_raw.get("env", {})
     timing = TimingConfig(
         warmup=timing_raw.get("warmup", 5), runs=timing_raw.get("runs", 50),
-        order=timing_raw.get("order", "interleaved"), seed=timing_raw.get("seed", 0),
+        order=timing_raw.get("order", "interleaved"), timer=timing_raw.get("timer", "spawn"),
+        seed=timing_raw.get("seed", 0),
         timeout_s=float(timing_raw.get("timeout_s", 600.0)),
         instruction_runs=timing_raw.get("instruction_runs", 3),
         env_pass=tuple(env_raw.get("pass", [])), env_set=dict(env_raw.get("set", {})))

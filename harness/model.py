@@ -96,6 +96,20 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class NoiseFinding:
+    """One thing about the measurements a maintainer should know, with what to do about it."""
+
+    kind: str  # "outliers", "noisy", "drift", "failures"
+    variant: str
+    workload: str
+    metric: str
+    severity: str  # "info" or "warning"
+    message: str
+    advice: str
+    value: float = 0.0  # the number behind the finding (count, fraction or ratio)
+
+
+@dataclass(frozen=True)
 class GateResult:
     """What the gate decided. Only the gate sets ``exit_code``; renderers just show it."""
 
@@ -117,6 +131,7 @@ class TimingSettings:
     order: str  # "interleaved" or "blocks"
     environment: dict[str, str] = field(default_factory=dict)
     platform: str = ""
+    instruction_counter: str = ""  # how instructions were counted, when they were
 
 
 @dataclass(frozen=True)
@@ -139,6 +154,7 @@ class Report:
     gate_config: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)  # later sections (health, import time)
     errors: tuple[str, ...] = ()
+    noise: tuple[NoiseFinding, ...] = ()  # measurement diagnostics, with advice
 
     def variant(self, name: str) -> VariantInfo:
         for info in self.variants:

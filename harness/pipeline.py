@@ -110,13 +110,15 @@ def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
             progress(f"timing {len(commands)} commands: {config.timing.order}, "
                      f"{config.timing.warmup} warmup + {config.timing.runs} runs")
             with bytecode_scenarios(config, ready, timed_env):
-                samples = timing.measure(
+                samples = timer_of(config).measure(
                     commands, warmup=config.timing.warmup, runs=config.timing.runs,
                     order=config.timing.order, env=timed_env, raw_dir=raw_dir,
                     hyperfine=hyperfine, seed=config.timing.seed,
-                    timeout_s=config.timing.timeout_s, progress=progress)
+                    timeout_s=config.timing.timeout_s, progress=progress, cwd=cwd)
         phases.lap("timing")
-        samples += measure_instructions(config, ready, cwd, timed_env, progress)
+        counter, counted = measure_instructions(config, ready, cwd, timed_env, hyperfine,
+                                                progress)
+        samples += counted
         phases.lap("instructions")
         probes, extras = inspect_all(config, ready, cwd, timed_env, progress)
         phases.lap("inspect")
@@ -132,17 +134,22 @@ def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     if missing and not errors:
         errors.append(f"gated variant(s) {', '.join(sorted(missing))} produced no timings")
     gate = decide(config.gate, gated, errors)
+    noise = tuple(finding for s in samples if s.metric == "wall" and s.values
+                  for finding in stats.diagnose(s, threshold_pct=config.gate.threshold_pct))
+    noise += tuple(finding for c in gated for finding in stats.diagnose_comparison(c))
     return Report(
         schema_version=SCHEMA_VERSION, tool_version=__version__,
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         title=config.title, variants=infos, workloads=tuple(w.name for w in config.workloads),
         builds=tuple(builds),
         timing=TimingSettings(
-            timer=timing.hyperfine_version(hyperfine, timed_env), warmup=config.timing.warmup,
+            timer=timer_name(config, hyperfine, timed_env), warmup=config.timing.warmup,
             runs=config.timing.runs, order=config.timing.order, environment=dict(timed_env),
-            platform=f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"),
+            platform=f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+            instruction_counter=counter),
         samples=samples, summaries=summaries, comparisons=tuple(comparisons), probes=probes,
-        gate=gate, gate_config=to_data(config.gate), extras=extras, errors=tuple(errors))
+        gate=gate, gate_config=to_data(config.gate), extras=extras, errors=tuple(errors),
+        noise=noise)
 
 
 def build_all(config: Config, shas: Mapping[str, str | None], ws: Path,
@@ -252,24 +259,47 @@ def bytecode_scenarios(config: Config, ready: Sequence[Prepared],
         yield
 
 
+def timer_of(config: Config) -> Any:
+    """The timing engine: the spawn-and-wait timer (default; calibrated better on a noisy
+    runner, see bench/gate_calibration_results.md) or hyperfine, one call per round/block."""
+    from harness import timers
+
+    return timers if config.timing.timer == "spawn" else timing
+
+
+def timer_name(config: Config, hyperfine: str, env: Mapping[str, str]) -> str:
+    if config.timing.timer == "spawn":
+        from harness import timers
+
+        return timers.TIMER_NAME
+    return timing.hyperfine_version(hyperfine, env)
+
+
 def measure_instructions(config: Config, ready: Sequence[Prepared], cwd: Path,
-                         env: Mapping[str, str], progress: Progress) -> tuple[Samples, ...]:
-    """Instruction counts for workloads that ask for them (deterministic, user space only)."""
+                         env: Mapping[str, str], hyperfine: str,
+                         progress: Progress) -> tuple[str, tuple[Samples, ...]]:
+    """Instruction counts for workloads that ask for them (deterministic, user space only):
+    the counter's description and the samples."""
     wanted = [w for w in config.workloads if "instructions" in w.metrics]
-    if not wanted:
-        return ()
+    if not wanted or not ready:
+        return "", ()
     from harness import instructions
 
+    counter = instructions.detect_instruction_counter(env=env, hyperfine=hyperfine)
+    if counter == "none":
+        raise HarnessError("metric instructions: no instruction counter (perf counters are "
+                           "not readable and valgrind is not installed)",
+                           "apt-get install valgrind, or drop `instructions` from metrics")
     out = []
     for workload in wanted:
         for item in ready:
-            progress(f"counting instructions: {item.variant.name}/{workload.name}")
+            progress(f"counting instructions ({counter}): {item.variant.name}/{workload.name}")
             counts = instructions.measure_instructions(
                 workload_argv(workload, item, cwd), env=env, runs=config.timing.instruction_runs,
-                cwd=str(cwd))
+                cwd=str(cwd), counter=counter, hyperfine=hyperfine)
             out.append(Samples(item.variant.name, workload.name, "instructions",
                                tuple(float(c) for c in counts), tuple(range(len(counts)))))
-    return tuple(out)
+    return instructions.describe_counter(counter), tuple(out)
 
 
 def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mapping[str, str],

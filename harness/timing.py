@@ -117,10 +117,11 @@ def round_order(n_commands: int, round_index: int, *, shuffle: bool = False,
 
 def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,
             env: Mapping[str, str], raw_dir: Path, hyperfine: str, seed: int = 0,
-            timeout_s: float = 600.0,
-            progress: Callable[[str], None] | None = None) -> tuple[Samples, ...]:
+            timeout_s: float = 600.0, progress: Callable[[str], None] | None = None,
+            cwd: Path | None = None) -> tuple[Samples, ...]:
     """Time every command ``runs`` times after ``warmup`` runs; every raw export is kept in
     ``raw_dir``. Returns one Samples per command, in the order given."""
+    raw_dir = raw_dir.resolve()
     raw_dir.mkdir(parents=True, exist_ok=True)
     values: dict[str, list[float]] = {c.key: [] for c in commands}
     rounds: dict[str, list[int]] = {c.key: [] for c in commands}
@@ -130,7 +131,7 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
     def call(batch: Sequence[TimedCommand], n_runs: int, n_warmup: int, export: Path,
              round_no: int | None) -> None:
         argv = hyperfine_argv(hyperfine, batch, runs=n_runs, warmup=n_warmup, export_json=export)
-        proc.run(argv, env=env, what="hyperfine", timeout=timeout_s,
+        proc.run(argv, env=env, cwd=cwd, what="hyperfine", timeout=timeout_s,
                  hint="run the workload by hand to see why it fails")
         measured = parse_export(json.loads(export.read_text(encoding="utf-8")))
         if len(measured) != len(batch):
@@ -153,21 +154,23 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
             if progress:
                 progress(f"timing {command.key} ({warmup} warmup + {runs} runs)")
             call([command], runs, warmup, raw_dir / f"block-{i:03d}.json", None)
-    elif order == "interleaved":
+    elif order in ("interleaved", "shuffled"):
         if warmup:
             if progress:
                 progress(f"warmup: {warmup} runs of each of {len(commands)} commands")
             warm_export = raw_dir / "warmup.json"
             argv = hyperfine_argv(hyperfine, commands, runs=1, warmup=warmup,
                                   export_json=warm_export)
-            proc.run(argv, env=env, what="hyperfine (warmup)", timeout=timeout_s)
+            proc.run(argv, env=env, cwd=cwd, what="hyperfine (warmup)", timeout=timeout_s)
         for r in range(runs):
-            batch = [commands[i] for i in round_order(len(commands), r, seed=seed)]
+            batch = [commands[i] for i in round_order(len(commands), r, seed=seed,
+                                                      shuffle=order == "shuffled")]
             if progress and (r % 10 == 0 or r == runs - 1):
                 progress(f"round {r + 1}/{runs}")
             call(batch, 1, 0, raw_dir / f"round-{r:04d}.json", r)
     else:
-        raise HarnessError(f"unknown timing order {order!r}", "use interleaved or blocks")
+        raise HarnessError(f"unknown timing order {order!r}",
+                           "use interleaved, shuffled or blocks")
 
     return tuple(
         Samples(variant=c.variant, workload=c.workload, metric="wall",

@@ -28,9 +28,9 @@ def test_good_config_defaults(tmp_path: Path) -> None:
     config = load_text(tmp_path, GOOD)
     assert [v.name for v in config.variants] == ["main", "pr"]
     assert config.gate.compare == "pr" and config.gate.against == "main"
-    assert config.gate.threshold_pct > 0 and config.gate.statistic == "median"
-    assert (config.timing.warmup, config.timing.runs, config.timing.order) == (5, 50,
-                                                                                "interleaved")
+    assert config.gate.threshold_pct == 5.0 and config.gate.statistic == "paired"
+    assert (config.timing.warmup, config.timing.runs, config.timing.order,
+            config.timing.timer) == (5, 50, "interleaved", "spawn")
     assert config.variants[0].build.install == ("six==1.16.0",)
     assert config.variants[1].build.install == ("{source}",)
     assert config.variants[1].source.path == str(tmp_path.resolve())

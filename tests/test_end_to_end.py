@@ -40,7 +40,7 @@ def test_regression_is_caught(tiny_repo: Path, tmp_path: Path,
     assert "PYTHONDONTWRITEBYTECODE" not in data["timing"]["environment"]
     assert all(b["ok"] and b["seconds"] > 0 for b in data["builds"])
     assert set(data["probes"]) == {"baseline", "main", "pr"}
-    assert len(list((out / "raw").glob("round-*.json"))) == 12
+    assert (out / "raw" / "spawn-times.json").exists()
     assert worktree_count(tiny_repo) == 1
     assert not (tmp_path / "work").exists()
     # the saved report renders to the same comment
@@ -49,11 +49,16 @@ def test_regression_is_caught(tiny_repo: Path, tmp_path: Path,
     assert capsys.readouterr().out == comment
 
 
-def test_same_ref_passes(tiny_repo: Path, tmp_path: Path) -> None:
-    config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "v2"})
+def test_same_ref_passes_with_hyperfine(tiny_repo: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "v2"},
+                          extra="  timer: hyperfine")
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--config", str(config), "--out", "out", "--quiet"]) == 0
     out = tmp_path / "out"
-    assert main(["run", "--config", str(config), "--out", str(out), "--quiet"]) == 0
     assert (out / "comment.md").read_text().splitlines()[-1].startswith("✅")
+    assert "Measured with hyperfine 2" in (out / "comment.md").read_text()
+    assert len(list((out / "raw").glob("round-*.json"))) == 12
 
 
 def test_unknown_ref_is_one_line_exit_2(tiny_repo: Path, tmp_path: Path,
@@ -94,7 +99,7 @@ def test_ctrl_c_leaves_no_worktree_or_temp_dir(tiny_repo: Path, tmp_path: Path) 
     assert child.stderr is not None
     deadline = time.monotonic() + 120
     for line in child.stderr:  # wait until timing has started, then interrupt
-        if "round" in line or time.monotonic() > deadline:
+        if "timing" in line or time.monotonic() > deadline:
             break
     child.send_signal(signal.SIGINT)
     rest = child.communicate(timeout=60)[1]

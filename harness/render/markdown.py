@@ -133,16 +133,41 @@ def environments_details(report: Report) -> str:
     return "\n".join(parts)
 
 
+ORDER_TEXT = {
+    "interleaved": "interleaved rounds (one run of every command per round, order alternating)",
+    "shuffled": "interleaved rounds (one run of every command per round, order shuffled)",
+    "blocks": "one block of runs per command",
+}
+STATISTIC_TEXT = {
+    "paired": "pseudo-median of the per-round ratios",
+    "median": "ratio of medians",
+    "mean": "ratio of means",
+}
+
+
 def _how_measured(report: Report) -> list[str]:
     t = report.timing
-    order = ("interleaved rounds (one run of every variant per round, order alternating)"
-             if t.order == "interleaved" else "one block of runs per variant")
-    lines = [f"Measured with {md_text(t.timer)} `--warmup {t.warmup} --runs {t.runs}`, "
-             f"{order}, on {md_text(t.platform)}."]
+    order = ORDER_TEXT.get(t.order, md_text(t.order))
+    lines = [f"Measured with {md_text(t.timer)}: {t.warmup} warmup + {t.runs} runs per "
+             f"command, {order}, on {md_text(t.platform)}."]
     env_names = ", ".join(sorted(t.environment)) or "none"
     lines.append(f"Timed commands ran with an allow-listed environment ({md_text(env_names)}); "
                  "`PYTHON*`, `PIP_*`, `UV_*` and `VIRTUAL_ENV` of the caller were not passed.")
+    if t.instruction_counter:
+        lines.append(f"Instructions: {md_text(t.instruction_counter)}")
     return lines
+
+
+def noise_lines(report: Report) -> list[str]:
+    """Measurement diagnostics that deserve a look (warnings only), with advice."""
+    seen: set[str] = set()
+    out = []
+    for finding in report.noise:
+        if finding.severity != "warning" or finding.message in seen:
+            continue
+        seen.add(finding.message)
+        out.append(f"⚠️ {md_text(_clip(finding.message))} — {md_text(_clip(finding.advice))}")
+    return out
 
 
 def _gate_lines(report: Report) -> list[str]:
@@ -152,8 +177,9 @@ def _gate_lines(report: Report) -> list[str]:
     subject = md_text(_label(report, g.get("compare", "")))
     reference = md_text(_label(report, g.get("against", "")))
     text = (f"Gate: {subject} vs {reference} (threshold: {g.get('threshold_pct', 10):g}%, "
-            f"{md_text(g.get('statistic', 'median'))} of {md_text(g.get('metric', 'wall'))}, "
-            f"{g.get('confidence', 0.95) * 100:g}% confidence interval over paired rounds).")
+            f"{STATISTIC_TEXT.get(g.get('statistic', ''), md_text(g.get('statistic', '')))} "
+            f"of {md_text(g.get('metric', 'wall'))}, {g.get('confidence', 0.95) * 100:g}% "
+            "confidence interval from a block bootstrap over rounds).")
     baseline = report.variant_with_role("baseline")
     if baseline and baseline.name not in (g.get("compare"), g.get("against")):
         text += f" {md_text(baseline.label)} is shown only as a historical baseline."
@@ -211,6 +237,8 @@ def render(report: Report, extra_sections: list[str] | None = None) -> str:
                   f"{md_text(_clip(build.error or 'unknown error'))}", ""]
     for warning in (*report.gate.warnings, *report.extras.get("warnings", ())):
         parts += [f"⚠️ {md_text(_clip(warning))}", ""]
+    for line in noise_lines(report):
+        parts += [line, ""]
     parts += ["#### sys.path quality", "", syspath_table(report), "",
               "sys.path quality measured by the harness's probe inside each environment's own "
               "interpreter, started the way the workload starts. Duplicate realpaths indicate "

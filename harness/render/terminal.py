@@ -44,6 +44,7 @@ def render(report: Report) -> str:
         if not build.ok:
             out.append(f"build of {build.variant} failed: {build.error}")
     out += [f"! {w}" for w in (*report.gate.warnings, *report.extras.get("warnings", ()))]
+    out += [f"! {n.message} ({n.advice})" for n in report.noise if n.severity == "warning"]
     mark = {"pass": "PASS", "regression": "REGRESSION"}.get(report.gate.status, "ERROR")
     out.append(f"[{mark}] {report.gate.headline}")
     return "\n".join(out) + "\n"

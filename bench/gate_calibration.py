@@ -1,0 +1,326 @@
+"""Calibrate the regression gate on this machine: false alarms and detection rates.
+
+It builds identical twin venvs and variants with a known injected start-up cost (a ``.pth``
+file imports ``_inject``, which spins a fixed number of loop iterations sized to +N % of the
+base start-up; the reference imports an empty ``_inject`` so the hook's own cost cancels), then
+runs many trials of the harness's own timing and comparison and prints, per design:
+
+* A/A false-alarm rate (twin vs twin, should be 0) and the sd of the A/A median ratio;
+* detection rate per injected effect size;
+* wall time per trial.
+
+Designs: ``interleaved`` (the default: one run per variant per round, alternating order, the
+harness's paired CI and verdict rule) and ``blocks`` (the seed's method: a hyperfine block per
+variant, "regression" when the mean ratio exceeds +10 %); ``interleaved-spawn`` times the same
+schedule with the spawn-and-wait timer of :mod:`harness.timers` instead of one hyperfine call
+per round, and also records each run's CPU time (user + system, from ``wait4``), judged in an
+extra "(cpu time)" row. The row ``interleaved+seed-rule`` judges the interleaved samples with
+the seed's rule. Every trial's samples go to a JSON-lines file,
+so ``--reanalyze FILE`` recomputes the table under another threshold or confidence without
+timing anything again.
+
+    .venv/bin/python bench/gate_calibration.py --trials-aa 100 --trials 40 --runs 50
+    .venv/bin/python bench/gate_calibration.py --reanalyze cal.jsonl --threshold-pct 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness import proc, stats, timers, timing
+from harness.instructions import measure_instructions
+from harness.model import Samples
+from harness.timing import TimedCommand
+
+BASE_PYTHON = "/root/.pyenv/versions/3.11.7/bin/python3"
+SEED_THRESHOLD = 1.10  # the seed's gate: mean ratio > +10 %
+
+INJECT_TEMPLATE = """\
+# start-up cost injected by bench/gate_calibration.py: {iterations} loop iterations
+_x = 0
+for _i in range({iterations}):
+    _x += _i
+"""
+
+LOOP_TIMER = """\
+import sys, time
+code = compile(sys.argv[1], "_inject", "exec")
+best = min(
+    (lambda t0: (exec(code, {}), time.perf_counter() - t0)[1])(time.perf_counter())
+    for _ in range(7))
+print(best)
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Design:
+    """How one trial is timed and judged."""
+
+    name: str
+    order: str  # "interleaved" or "blocks"
+    timer: str  # "hyperfine" or "spawn"
+    rule: str  # "harness" (stats.compare) or "seed" (mean ratio > +10 %)
+
+
+DESIGNS = {
+    "interleaved": Design("interleaved", "interleaved", "hyperfine", "harness"),
+    "interleaved-spawn": Design("interleaved-spawn", "interleaved", "spawn", "harness"),
+    "blocks": Design("blocks", "blocks", "hyperfine", "seed"),
+}
+
+
+def log(message: str) -> None:
+    print(f"[calibration] {message}", file=sys.stderr, flush=True)
+
+
+# -- environments ------------------------------------------------------------------------------
+
+
+def make_env(root: Path, name: str, iterations: int, uv: str, base_python: str) -> Path:
+    """A uv venv whose site-packages has ``_inject.pth`` -> ``import _inject`` spinning
+    ``iterations`` loop iterations (0: an empty module). Returns its python."""
+    env_dir = root / name
+    proc.run([uv, "venv", "-q", "--python", base_python, str(env_dir)],
+             env=proc.scrubbed_env(), what=f"uv venv {name}")
+    python = env_dir / "bin" / "python"
+    site = next((env_dir / "lib").glob("python*/site-packages"))
+    body = INJECT_TEMPLATE.format(iterations=iterations) if iterations else "# empty twin\n"
+    (site / "_inject.py").write_text(body, encoding="utf-8")
+    (site / "_inject.pth").write_text("import _inject\n", encoding="utf-8")
+    proc.run([str(python), "-m", "compileall", "-q", str(site / "_inject.py")],
+             env=proc.controlled_env(), what="compileall _inject")
+    return python
+
+
+def seconds_per_iteration(python: Path) -> float:
+    """Best-of-7 time of a 2M-iteration injected loop, per iteration, in ``python``."""
+    n = 2_000_000
+    done = proc.run([str(python), "-c", LOOP_TIMER, INJECT_TEMPLATE.format(iterations=n)],
+                    env=proc.controlled_env(), what="loop timer")
+    return float(done.stdout.strip()) / n
+
+
+def calibrate_cost(workdir: Path, reference: Path, uv: str,
+                   env: dict[str, str]) -> tuple[float, float]:
+    """(base start-up seconds, seconds per injected iteration at start-up). The loop is timed
+    in-process first, then a +20 % probe env is timed against the reference (paired rounds,
+    spawn timer), because a cold loop at start-up runs slower than a warm one."""
+    guess = seconds_per_iteration(reference)
+    ref_cmd = TimedCommand("ref", "pass", (str(reference), "-c", "pass"))
+    base = timers.measure([ref_cmd], warmup=10, runs=100, order="interleaved", env=env,
+                          raw_dir=workdir / "raw-base")[0]
+    base_s = statistics.median(base.values)
+    n = round(0.20 * base_s / guess)
+    probe = make_env(workdir, "probe", n, uv, BASE_PYTHON)
+    ref, prb = timers.measure([ref_cmd, TimedCommand("probe", "pass", (str(probe), "-c", "pass"))],
+                              warmup=10, runs=200, order="interleaved", env=env,
+                              raw_dir=workdir / "raw-probe")
+    extra = statistics.median(p - r for p, r in zip(prb.values, ref.values, strict=True))
+    return statistics.median(ref.values), extra / n
+
+
+# -- trials ------------------------------------------------------------------------------------
+
+
+def run_trial(design: Design, subject: Path, reference: Path, *, warmup: int, runs: int,
+              env: dict[str, str], raw_dir: Path, hyperfine: str,
+              seed: int) -> tuple[Samples, Samples, float, tuple[Samples, ...]]:
+    """Time reference and subject once with ``design``: (subject, reference, seconds, and
+    (subject, reference) CPU-time samples when the timer reports them)."""
+    commands = [TimedCommand("reference", "pass", (str(reference), "-c", "pass")),
+                TimedCommand("subject", "pass", (str(subject), "-c", "pass"))]
+    start = time.perf_counter()
+    cpu: tuple[Samples, ...] = ()
+    if design.timer == "spawn":
+        rows = timers.run_schedule(commands, warmup=warmup, runs=runs, order=design.order,
+                                   env=env, raw_dir=raw_dir, seed=seed)
+        ref, subj = timers.samples_from_results(commands, rows, "spawn-times.json")
+        if all(len(row) > 4 for row in rows):
+            cpu = timers.samples_from_results(commands, rows, "spawn-times.json", "cpu")[::-1]
+    else:
+        ref, subj = timing.measure(commands, warmup=warmup, runs=runs, order=design.order,
+                                   env=env, raw_dir=raw_dir, hyperfine=hyperfine, seed=seed)
+    return subj, ref, time.perf_counter() - start, cpu
+
+
+def judge(design: Design, subj: Samples, ref: Samples, *, threshold_pct: float,
+          confidence: float, statistic: str) -> dict[str, object]:
+    """Verdicts of one trial: the design's own rule, plus both rules for comparison."""
+    cmp = stats.compare(subj, ref, threshold_pct=threshold_pct, confidence=confidence,
+                        statistic=statistic)
+    mean_ratio = statistics.fmean(subj.values) / statistics.fmean(ref.values)
+    seed_verdict = "regression" if mean_ratio > SEED_THRESHOLD else "no change"
+    return {"verdict": cmp.verdict if design.rule == "harness" else seed_verdict,
+            "harness_verdict": cmp.verdict, "seed_verdict": seed_verdict,
+            "ratio": cmp.ratio, "mean_ratio": mean_ratio,
+            "median_ratio": statistics.median(subj.values) / statistics.median(ref.values),
+            "ci": [cmp.ci_low, cmp.ci_high]}
+
+
+# -- table -------------------------------------------------------------------------------------
+
+
+def table(records: Sequence[dict], *, threshold_pct: float, confidence: float,
+          statistic: str = "paired") -> str:
+    """The calibration table from saved trial records (re-judged at the given settings)."""
+    rows: dict[tuple[str, str], list[dict]] = {}
+    for rec in records:
+        design = DESIGNS[rec["design"]]
+        subj = Samples("subject", "pass", "wall", tuple(rec["subject"]), tuple(rec["rounds_s"]))
+        ref = Samples("reference", "pass", "wall", tuple(rec["reference"]),
+                      tuple(rec["rounds_r"]))
+        judged = judge(design, subj, ref, threshold_pct=threshold_pct, confidence=confidence,
+                       statistic=statistic)
+        rows.setdefault((rec["design"], rec["effect"]), []).append({**rec, **judged})
+        if "subject_cpu" in rec:  # the same trial judged on CPU time instead of wall time
+            cpu_s = dataclasses.replace(subj, values=tuple(rec["subject_cpu"]))
+            cpu_r = dataclasses.replace(ref, values=tuple(rec["reference_cpu"]))
+            judged_cpu = judge(design, cpu_s, cpu_r, threshold_pct=threshold_pct,
+                               confidence=confidence, statistic=statistic)
+            rows.setdefault((rec["design"] + " (cpu time)", rec["effect"]), []).append(
+                {**rec, **judged_cpu})
+        if design.rule == "harness" and rec["design"] == "interleaved":
+            seed_on_same = {**rec, **judged, "verdict": judged["seed_verdict"]}
+            rows.setdefault(("interleaved+seed-rule", rec["effect"]), []).append(seed_on_same)
+    effects = sorted({e for _, e in rows}, key=float)
+    lines = [f"statistic {statistic}, threshold {threshold_pct:g} %, confidence {confidence:g}; "
+             "cells: share of trials with verdict 'regression' (n trials); sd A/A ratio: sd "
+             "of the gated ratio (and of the ratio of medians) over A/A trials", ""]
+    header = ["design", *[("A/A" if float(e) == 0 else f"+{float(e):g} %") for e in effects],
+              "sd A/A ratio", "inconcl. A/A", "s/trial"]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    for design_name in sorted({d for d, _ in rows}):
+        cells = [design_name]
+        all_secs: list[float] = []
+        sd_text, inc_text = "—", "—"
+        for effect in effects:
+            trials = rows.get((design_name, effect), [])
+            if not trials:
+                cells.append("—")
+                continue
+            hits = sum(1 for t in trials if t["verdict"] == "regression")
+            cells.append(f"{hits / len(trials) * 100:.1f} % ({len(trials)})")
+            all_secs += [t["seconds"] for t in trials]
+            if float(effect) == 0:
+                if len(trials) > 1:
+                    sd = statistics.stdev(t["ratio"] for t in trials)
+                    sd_med = statistics.stdev(t["median_ratio"] for t in trials)
+                    sd_text = f"{sd:.4f} ({sd_med:.4f})"
+                inc = sum(1 for t in trials if t["verdict"] == "inconclusive")
+                inc_text = f"{inc / len(trials) * 100:.1f} %"
+        cells += [sd_text, inc_text, f"{statistics.fmean(all_secs):.1f}" if all_secs else "—"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("measured effect (median over trials of the gated ratio, interleaved):")
+    for effect in effects:
+        trials = rows.get(("interleaved", effect)) or rows.get(("interleaved-spawn", effect)) or []
+        if trials:
+            med = statistics.median(t["ratio"] for t in trials)
+            lines.append(f"  nominal +{float(effect):g} % -> measured {(med - 1) * 100:+.2f} %")
+    return "\n".join(lines)
+
+
+# -- main --------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--trials-aa", type=int, default=100, help="A/A trials per design")
+    p.add_argument("--trials", type=int, default=40, help="trials per effect size and design")
+    p.add_argument("--runs", type=int, default=50)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--effects", default="2,3,5,10", help="injected start-up cost, %% of base")
+    p.add_argument("--designs", default="interleaved,blocks",
+                   help=f"comma-separated, from {sorted(DESIGNS)}")
+    p.add_argument("--threshold-pct", type=float, default=2.0)
+    p.add_argument("--confidence", type=float, default=0.95)
+    p.add_argument("--statistic", default="paired", help="median, mean or paired")
+    p.add_argument("--instruction-runs", type=int, default=3,
+                   help="cachegrind runs per env for the determinism check (0: skip)")
+    p.add_argument("--workdir", type=Path, default=None)
+    p.add_argument("--save", type=Path, default=Path("gate_calibration.jsonl"))
+    p.add_argument("--reanalyze", type=Path, default=None,
+                   help="print the table from a saved JSON-lines file; time nothing")
+    p.add_argument("--seed", type=int, default=0)
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.reanalyze:
+        records = [json.loads(line) for line in args.reanalyze.read_text().splitlines() if line]
+        print(table(records, threshold_pct=args.threshold_pct, confidence=args.confidence,
+                    statistic=args.statistic))
+        return 0
+    designs = [DESIGNS[d] for d in args.designs.split(",")]
+    effects = [float(e) for e in args.effects.split(",") if e]
+    hyperfine = timing.find_hyperfine()
+    uv = str(Path(sys.executable).parent / "uv")
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="gate-calibration-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = proc.controlled_env()
+
+    log(f"building envs in {workdir}")
+    reference = make_env(workdir, "ref", 0, uv, BASE_PYTHON)
+    twin = make_env(workdir, "twin", 0, uv, BASE_PYTHON)
+    base_s, per_iter = calibrate_cost(workdir, reference, uv, env)
+    log(f"base start-up {base_s * 1e3:.2f} ms; injected loop {per_iter * 1e9:.1f} "
+        "ns/iteration at start-up")
+    subjects: dict[float, Path] = {0.0: twin}
+    iterations: dict[float, int] = {0.0: 0}
+    for effect in effects:
+        iterations[effect] = round(effect / 100 * base_s / per_iter)
+        subjects[effect] = make_env(workdir, f"plus{effect:g}", iterations[effect], uv,
+                                    BASE_PYTHON)
+    log(f"iterations per effect: {iterations}")
+
+    if args.instruction_runs:
+        for name, py in (("ref", reference), ("twin", twin), *(
+                (f"+{e:g} %", subjects[e]) for e in effects)):
+            counts = measure_instructions([str(py), "-c", "pass"], env=env,
+                                          runs=args.instruction_runs)
+            same = "identical" if len(set(counts)) == 1 else "DIFFERENT"
+            log(f"instructions {name}: {counts} ({same})")
+
+    jobs = [(d, 0.0, i) for d in designs for i in range(args.trials_aa)]
+    jobs += [(d, e, i) for d in designs for e in effects for i in range(args.trials)]
+    random.Random(args.seed).shuffle(jobs)  # machine drift hits every cell alike
+    log(f"{len(jobs)} trials; samples -> {args.save}")
+    records = []
+    started = time.perf_counter()
+    with args.save.open("a", encoding="utf-8") as out:
+        for n, (design, effect, i) in enumerate(jobs):
+            raw = workdir / "raw" / f"{n:05d}"
+            subj, ref, secs, cpu = run_trial(
+                design, subjects[effect], reference, warmup=args.warmup, runs=args.runs,
+                env=env, raw_dir=raw, hyperfine=hyperfine, seed=args.seed + n)
+            rec = {"design": design.name, "effect": effect, "trial": i, "seconds": secs,
+                   "runs": args.runs, "warmup": args.warmup, "iterations": iterations[effect],
+                   "subject": list(subj.values), "rounds_s": list(subj.rounds),
+                   "reference": list(ref.values), "rounds_r": list(ref.rounds),
+                   "exit_codes": sorted(set(subj.exit_codes + ref.exit_codes))}
+            if cpu:
+                rec["subject_cpu"], rec["reference_cpu"] = list(cpu[0].values), list(cpu[1].values)
+            out.write(json.dumps(rec) + "\n")
+            out.flush()
+            records.append(rec)
+            if n % 20 == 0:
+                elapsed = time.perf_counter() - started
+                log(f"trial {n + 1}/{len(jobs)} ({elapsed / 60:.1f} min elapsed)")
+    print(table(records, threshold_pct=args.threshold_pct, confidence=args.confidence,
+                    statistic=args.statistic))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""A direct spawn-and-wait timer with the same shape as :func:`harness.timing.measure`.
+
+hyperfine with ``--runs 1`` per round pays one hyperfine start (and one JSON export) per round;
+this timer starts one small stdlib-only child (:mod:`harness._spawn_timer`) through
+:func:`harness.proc.run` that runs the whole interleaved schedule itself with ``posix_spawn`` and
+``waitpid``. The schedule (warmups first, then rounds in alternating or shuffled order) is built
+here by a pure function so it can be tested without a process.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from harness import proc
+from harness.errors import HarnessError
+from harness.model import Samples
+from harness.timing import TimedCommand, round_order
+
+TIMER_SCRIPT = Path(__file__).with_name("_spawn_timer.py")
+TIMER_NAME = "spawn-wait (posix_spawn + waitpid, perf_counter_ns)"
+
+
+def schedule(n_commands: int, *, warmup: int, runs: int, order: str,
+             seed: int = 0) -> list[tuple[int, int]]:
+    """``(round, command index)`` pairs in execution order; round ``-1`` is a warmup.
+
+    ``interleaved``: warmups round-robin, then one run of every command per round, forward and
+    reversed on alternate rounds (ABBA...). ``shuffled``: a seeded shuffle per round.
+    ``blocks``: every command's warmups and runs back to back (the seed's method)."""
+    if order == "blocks":
+        return [pair for i in range(n_commands)
+                for pair in [(-1, i)] * warmup + [(r, i) for r in range(runs)]]
+    if order not in ("interleaved", "shuffled"):
+        raise HarnessError(f"unknown timing order {order!r}", "use interleaved or blocks")
+    plan = [(-1, i) for _ in range(warmup) for i in range(n_commands)]
+    for r in range(runs):
+        plan += [(r, i) for i in round_order(n_commands, r, shuffle=order == "shuffled",
+                                             seed=seed)]
+    return plan
+
+
+def samples_from_results(commands: Sequence[TimedCommand], results: Sequence[Sequence[float]],
+                         raw_file: str, metric: str = "wall") -> tuple[Samples, ...]:
+    """One Samples per command from the timer's ``[round, index, seconds, exit_code, cpu]``
+    rows: wall seconds (``metric="wall"``) or the child's user + system CPU seconds
+    (``metric="cpu"``)."""
+    column = {"wall": 2, "cpu": 4}[metric]
+    values: list[list[float]] = [[] for _ in commands]
+    rounds: list[list[int]] = [[] for _ in commands]
+    codes: list[list[int]] = [[] for _ in commands]
+    for row in results:
+        i = int(row[1])
+        values[i].append(float(row[column]))
+        rounds[i].append(int(row[0]))
+        codes[i].append(int(row[3]))
+    return tuple(
+        Samples(variant=c.variant, workload=c.workload, metric=metric, values=tuple(values[i]),
+                rounds=tuple(rounds[i]), scenario=c.scenario, raw_files=(raw_file,),
+                exit_codes=tuple(codes[i]))
+        for i, c in enumerate(commands))
+
+
+def run_schedule(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,
+                 env: Mapping[str, str], raw_dir: Path, seed: int = 0,
+                 timeout_s: float = 600.0, cwd: Path | None = None) -> list[list[float]]:
+    """Run the schedule in one timer child; its ``[round, index, seconds, exit_code, cpu]``
+    rows (the plan and the rows are kept in ``raw_dir``)."""
+    raw_dir = raw_dir.resolve()
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    plan_path, out_path = raw_dir / "spawn-plan.json", raw_dir / "spawn-times.json"
+    plan = {"commands": [list(c.argv) for c in commands],
+            "prepare": [list(c.prepare) if c.prepare else None for c in commands],
+            "schedule": schedule(len(commands), warmup=warmup, runs=runs, order=order,
+                                 seed=seed),
+            "cwd": str(cwd) if cwd else None}
+    plan_path.write_text(json.dumps(plan), encoding="utf-8")
+    proc.run([sys.executable, "-S", "-E", str(TIMER_SCRIPT), str(plan_path), str(out_path)],
+             env=env, what="spawn-wait timer", timeout=timeout_s,
+             hint="run the workload by hand to see why it fails")
+    return list(json.loads(out_path.read_text(encoding="utf-8"))["results"])
+
+
+def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,
+            env: Mapping[str, str], raw_dir: Path, hyperfine: str = "", seed: int = 0,
+            timeout_s: float = 600.0, progress: Callable[[str], None] | None = None,
+            metric: str = "wall", cwd: Path | None = None) -> tuple[Samples, ...]:
+    """Time every command ``runs`` times after ``warmup`` runs with the spawn-and-wait timer.
+    ``hyperfine`` is accepted (and ignored) so this is a drop-in for ``timing.measure``;
+    ``metric="cpu"`` returns the children's CPU time instead of wall time."""
+    del hyperfine
+    if progress:
+        progress(f"timing {len(commands)} commands with the spawn-wait timer: {order}, "
+                 f"{warmup} warmup + {runs} runs")
+    rows = run_schedule(commands, warmup=warmup, runs=runs, order=order, env=env,
+                        raw_dir=raw_dir, seed=seed, timeout_s=timeout_s, cwd=cwd)
+    return samples_from_results(commands, rows, "spawn-times.json", metric)

@@ -1,0 +1,57 @@
+"""The spawn-and-wait timer: its schedule (pure) and one real run on tiny commands."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from harness import timers
+from harness.errors import HarnessError
+from harness.timing import TimedCommand
+
+
+def test_interleaved_schedule_alternates_and_warms_up_first():
+    plan = timers.schedule(2, warmup=2, runs=3, order="interleaved")
+    assert plan == [(-1, 0), (-1, 1), (-1, 0), (-1, 1),
+                    (0, 0), (0, 1), (1, 1), (1, 0), (2, 0), (2, 1)]
+
+
+def test_blocks_schedule_is_the_seed_method():
+    assert timers.schedule(2, warmup=1, runs=2, order="blocks") == \
+        [(-1, 0), (0, 0), (1, 0), (-1, 1), (0, 1), (1, 1)]
+
+
+def test_shuffled_schedule_is_seeded_and_complete():
+    a = timers.schedule(3, warmup=0, runs=20, order="shuffled", seed=7)
+    assert a == timers.schedule(3, warmup=0, runs=20, order="shuffled", seed=7)
+    for r in range(20):
+        assert sorted(i for rr, i in a if rr == r) == [0, 1, 2]
+    with pytest.raises(HarnessError):
+        timers.schedule(2, warmup=0, runs=1, order="random")
+
+
+def test_samples_from_results():
+    commands = [TimedCommand("a", "w", ("x",)), TimedCommand("b", "w", ("y",))]
+    rows = [[0, 0, 0.01, 0, 0.009], [0, 1, 0.02, 0, 0.018], [1, 1, 0.021, 1, 0.019],
+            [1, 0, 0.011, 0, 0.01]]
+    a, b = timers.samples_from_results(commands, rows, "spawn-times.json")
+    assert (a.variant, a.values, a.rounds, a.exit_codes) == ("a", (0.01, 0.011), (0, 1), (0, 0))
+    assert (b.values, b.exit_codes, b.raw_files) == ((0.02, 0.021), (0, 1),
+                                                     ("spawn-times.json",))
+    a_cpu, _ = timers.samples_from_results(commands, rows, "spawn-times.json", "cpu")
+    assert (a_cpu.metric, a_cpu.values) == ("cpu", (0.009, 0.01))
+
+
+def test_measure_runs_real_commands(tmp_path):
+    commands = [TimedCommand("ok", "w", (sys.executable, "-S", "-c", "pass")),
+                TimedCommand("fails", "w", (sys.executable, "-S", "-c", "raise SystemExit(3)"))]
+    ok, fails = timers.measure(commands, warmup=1, runs=3, order="interleaved",
+                               env={"PATH": "/usr/bin:/bin"}, raw_dir=tmp_path)
+    assert ok.rounds == fails.rounds == (0, 1, 2)
+    assert all(0 < v < 5 for v in ok.values)
+    assert ok.exit_codes == (0, 0, 0) and fails.exit_codes == (3, 3, 3)
+    assert (tmp_path / "spawn-times.json").exists()
+    cpu, _ = timers.measure(commands, warmup=0, runs=2, order="blocks",
+                            env={"PATH": "/usr/bin:/bin"}, raw_dir=tmp_path, metric="cpu")
+    assert cpu.metric == "cpu" and all(0 < v < 5 for v in cpu.values)
