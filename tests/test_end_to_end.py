@@ -108,3 +108,23 @@ def test_ctrl_c_leaves_no_worktree_or_temp_dir(tiny_repo: Path, tmp_path: Path) 
     assert not work.exists()
     assert worktree_count(tiny_repo) == 1
     assert not (tmp_path / "out" / "report.json").exists()
+
+
+def test_instructions_metric_is_deterministic_and_gated(tiny_repo: Path, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "v3"}, runs=6,
+                          extra="  instruction_runs: 2\ngate: {metric: instructions, "
+                                "threshold_pct: 1}")
+    text = config.read_text().replace('"import tinypkg"]', '"import tinypkg"]\n'
+                                      "    metrics: [wall, instructions]")
+    config.write_text(text)
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(config), "--out", str(out), "--quiet"]) == 1
+    data = json.loads((out / "report.json").read_text())
+    counts = {s["variant"]: s["values"] for s in data["samples"]
+              if s["metric"] == "instructions"}
+    assert len(counts["main"]) == 2 and len(set(counts["main"])) == 1  # identical run to run
+    assert counts["pr"][0] > counts["main"][0] * 1.5
+    assert "kernel" in data["timing"]["instruction_counter"]
+    (gated,) = data["gate"]["comparisons"]
+    assert gated["metric"] == "instructions" and gated["verdict"] == "regression"
+    assert "Instructions" in (out / "comment.md").read_text()
