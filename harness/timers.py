@@ -20,7 +20,7 @@ from harness.model import Samples
 from harness.timing import TimedCommand, round_order
 
 TIMER_SCRIPT = Path(__file__).with_name("_spawn_timer.py")
-TIMER_NAME = "spawn-wait (posix_spawn + waitpid, perf_counter_ns)"
+TIMER_NAME = "spawn-wait timer (posix_spawn + wait4, perf_counter_ns)"
 
 
 def schedule(n_commands: int, *, warmup: int, runs: int, order: str,

@@ -159,14 +159,18 @@ def _how_measured(report: Report) -> list[str]:
 
 
 def noise_lines(report: Report) -> list[str]:
-    """Measurement diagnostics that deserve a look (warnings only), with advice."""
-    seen: set[str] = set()
+    """Measurement diagnostics that deserve a look (warnings only), each naming its variant,
+    with the harness's advice."""
     out = []
+    seen: set[tuple[str, str]] = set()
     for finding in report.noise:
-        if finding.severity != "warning" or finding.message in seen:
+        if finding.severity != "warning" or (finding.variant, finding.message) in seen:
             continue
-        seen.add(finding.message)
-        out.append(f"⚠️ {md_text(_clip(finding.message))} — {md_text(_clip(finding.advice))}")
+        seen.add((finding.variant, finding.message))
+        where = md_text(_label(report, finding.variant))
+        if finding.workload and len(report.workloads) > 1:
+            where += f" / {md_code(finding.workload)}"
+        out.append(f"⚠️ {where}: {md_text(_clip(finding.message))} — {finding.advice}")
     return out
 
 
@@ -211,8 +215,8 @@ def final_line(report: Report) -> str:
     compared = [c for c in g.comparisons if c.subject == report.gate_config.get("compare")]
     if compared and g.status != "error":
         c = compared[0]
-        text += f" ({md_text(_label(report, c.subject))} is {fmt_delta(c)} vs " \
-                f"{md_text(_label(report, c.reference))})"
+        text += (f": {md_text(_label(report, c.subject))} is {fmt_delta(c)} vs "
+                 f"{md_text(_label(report, c.reference))}")
     return text
 
 
@@ -237,8 +241,11 @@ def render(report: Report, extra_sections: list[str] | None = None) -> str:
                   f"{md_text(_clip(build.error or 'unknown error'))}", ""]
     for warning in (*report.gate.warnings, *report.extras.get("warnings", ())):
         parts += [f"⚠️ {md_text(_clip(warning))}", ""]
-    for line in noise_lines(report):
-        parts += [line, ""]
+    notes_found = noise_lines(report)
+    if notes_found:
+        parts += [f"<details><summary>⚠️ Measurement notes ({len(notes_found)})</summary>", "",
+                  *[f"- {line.removeprefix('⚠️ ')}" for line in notes_found], "", "</details>",
+                  ""]
     parts += ["#### sys.path quality", "", syspath_table(report), "",
               "sys.path quality measured by the harness's probe inside each environment's own "
               "interpreter, started the way the workload starts. Duplicate realpaths indicate "
