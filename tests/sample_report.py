@@ -16,6 +16,7 @@ from harness.model import (
     BuildResult,
     Comparison,
     GateResult,
+    NoiseFinding,
     Report,
     Samples,
     Summary,
@@ -103,6 +104,10 @@ def sample_report(*, status: str = "pass", pr_label: str = "This PR | feat/x\nne
         comparisons=comparisons,
         probes={"baseline": _probe(1), "main": _probe(2), "pr": _probe(2, troubled=True)},
         gate=gate,
+        noise=() if status == "pass" else (
+            NoiseFinding("outliers", "pr", "import", "wall", "warning",
+                         "3 of 50 runs were outliers", "use a quieter runner", 3.0),
+            NoiseFinding("drift", "main", "import", "wall", "info", "no drift", "", 0.0)),
         gate_config={"compare": "pr", "against": "main", "workload": None, "metric": "wall",
                      "statistic": "median", "threshold_pct": 10.0, "confidence": 0.95,
                      "inconclusive": "pass"},

@@ -76,3 +76,10 @@ def test_comment_stays_under_github_limit() -> None:
     assert len(text) < markdown.GITHUB_LIMIT
     assert "truncated" in text
     assert text.rstrip().splitlines()[-1].startswith("✅")
+
+
+def test_noise_warnings_fold_into_details() -> None:
+    text = markdown.render(sample_report(status="regression"))
+    assert "<summary>⚠️ Measurement notes (1)</summary>" in text
+    assert "- This PR \\| feat/x next: 3 of 50 runs were outliers — use a quieter runner" in text
+    assert "no drift" not in text  # info-level findings stay in the JSON
