@@ -80,6 +80,20 @@ def workspace(work_dir: str | None, keep: bool = False) -> Iterator[Path]:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def replace_dir(new: Path, dest: Path) -> None:
+    """Put ``new`` at ``dest``, dropping what an earlier run left there (no mixed runs)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    old = dest.with_name(dest.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if dest.exists():
+        dest.rename(old)
+    if new.exists():
+        shutil.move(str(new), str(dest))
+    else:
+        dest.mkdir()
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
             keep_work: bool = False, progress: Progress = _quiet) -> Report:
     """Run the whole benchmark described by ``config``; raw exports go to ``raw_dir``."""
@@ -112,7 +126,7 @@ def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
             with bytecode_scenarios(config, ready, timed_env):
                 samples = timer_of(config).measure(
                     commands, warmup=config.timing.warmup, runs=config.timing.runs,
-                    order=config.timing.order, env=timed_env, raw_dir=raw_dir,
+                    order=config.timing.order, env=timed_env, raw_dir=ws / "raw",
                     hyperfine=hyperfine, seed=config.timing.seed,
                     timeout_s=config.timing.timeout_s, progress=progress, cwd=cwd)
         phases.lap("timing")
@@ -122,6 +136,7 @@ def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         phases.lap("instructions")
         probes, extras = inspect_all(config, ready, cwd, timed_env, progress)
         phases.lap("inspect")
+        replace_dir(ws / "raw", raw_dir)
     phases.lap("cleanup")
     extras["phases_s"] = phases.laps
 
