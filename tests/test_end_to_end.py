@@ -52,7 +52,7 @@ def test_regression_is_caught(tiny_repo: Path, tmp_path: Path,
 def test_same_ref_passes_with_hyperfine(tiny_repo: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "v2"},
-                          extra="  timer: hyperfine")
+                          extra="  timer: hyperfine\ngate: {threshold_pct: 30}")
     monkeypatch.chdir(tmp_path)
     assert main(["run", "--config", str(config), "--out", "out", "--quiet"]) == 0
     out = tmp_path / "out"
@@ -134,7 +134,8 @@ def test_rerun_replaces_raw_samples(tiny_repo: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / "raw").mkdir(parents=True)
     (out / "raw" / "round-9999.json").write_text("{}")  # left by an earlier hyperfine run
-    config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "v2"}, runs=4)
+    config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "v2"}, runs=4,
+                          extra="gate: {threshold_pct: 30}")
     assert main(["run", "--config", str(config), "--out", str(out), "--quiet"]) == 0
     assert sorted(p.name for p in (out / "raw").iterdir()) == ["spawn-plan.json",
                                                               "spawn-times.json"]
