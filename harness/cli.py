@@ -53,9 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("schema", help="print the config's JSON Schema")
 
     comment = sub.add_parser("comment", help="create or update the sticky PR comment")
-    from harness import github
+    from harness.comment_args import add_comment_arguments
 
-    github.add_comment_arguments(comment)
+    add_comment_arguments(comment)
     return parser
 
 

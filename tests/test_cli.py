@@ -83,3 +83,17 @@ def test_probe_command(capsys: pytest.CaptureFixture[str]) -> None:
 def test_probe_missing_interpreter(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["probe", "--python", "/nonexistent/python"]) == 2
     assert "/nonexistent/python" in one_error_line(capsys)
+
+
+def test_building_the_parser_stays_light() -> None:
+    """`startup-harness --version` is the dogfooded start-up: the parser imports no heavy
+    module (dataclasses, urllib.request, yaml, numpy...)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from harness.cli import _parser; _parser(); "
+            "print(','.join(m for m in ('dataclasses', 'urllib.request', 'yaml', 'numpy', "
+            "'scipy', 'tabulate') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == ""

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from harness import github
+from harness.comment_args import add_comment_arguments
 from harness.errors import HarnessError
 from harness.github import MARKER, Comment, RunContext, Skip
 
@@ -256,7 +257,7 @@ def fake() -> Iterator[FakeGitHub]:
 
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    github.add_comment_arguments(parser)
+    add_comment_arguments(parser)
     return parser.parse_args(list(argv))
 
 
