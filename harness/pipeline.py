@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import __version__, proc, sources, stats, timing
+from harness import __version__, bytecode, proc, sources, stats, timing
 from harness.builders import BuiltEnv, get_builder
 from harness.config import Config, VariantConfig, WorkloadConfig
 from harness.errors import HarnessError
@@ -233,26 +233,22 @@ def timed_commands(config: Config, ready: Sequence[Prepared],
     environment also runs bytecode scenarios, its default command gets a warm ``prepare`` so it
     never sees the state another scenario left."""
     with_scenarios = any(w.scenarios for w in config.workloads)
+    roots = {item.variant.name: bytecode.site_roots(item.env.prefix) if with_scenarios else ()
+             for item in ready}
     commands = []
     for workload in config.workloads:
         if "wall" not in workload.metrics:
             continue
         for item in ready:
             argv = workload_argv(workload, item, cwd)
-            prepare = None
-            if with_scenarios:
-                from harness import bytecode
-
-                prepare = bytecode.prepare_argv("warm", item.env.python,
-                                                bytecode.site_roots(item.env.prefix))
+            prepare = (bytecode.prepare_argv("warm", item.env.python, roots[item.variant.name])
+                       if with_scenarios else None)
             commands.append(timing.TimedCommand(item.variant.name, workload.name, argv,
                                                 prepare=prepare))
             if workload.scenarios:
-                from harness import bytecode
-
-                commands += bytecode.scenario_commands(item.variant.name, workload.name, argv,
-                                                       item.env.prefix, workload.scenarios,
-                                                       python=item.env.python)
+                commands += bytecode.scenario_commands(
+                    item.variant.name, workload.name, argv, item.env.prefix, workload.scenarios,
+                    python=item.env.python, roots=roots[item.variant.name])
     return commands
 
 
@@ -264,8 +260,6 @@ def bytecode_scenarios(config: Config, ready: Sequence[Prepared],
     if not any(w.scenarios for w in config.workloads):
         yield
         return
-    from harness import bytecode
-
     with contextlib.ExitStack() as restore:
         for item in ready:
             roots = bytecode.site_roots(item.env.prefix)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tabulate import tabulate
+
 from harness.model import Comparison, Report, Summary
 
 ROLE_SUFFIX = {"baseline": " (baseline)"}
@@ -21,6 +23,11 @@ class StartupRow:
     build_seconds: float | None
     build_ok: bool
     instructions: Summary | None = None
+
+
+def md_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A GitHub markdown table; cells must already be escaped."""
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
 def workload_key(workload: str, metric: str = "wall", scenario: str = "default") -> str:

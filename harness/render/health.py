@@ -19,12 +19,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from tabulate import tabulate
-
 from harness import importtime
 from harness.health import PYC_BAD, ProbeReport
 from harness.importtime import ImportTimeDiff, ImportTimeTree, ModuleTime
 from harness.model import Report
+from harness.render.common import md_table
 from harness.render.escape import md_cell, md_code, md_code_cell, md_text
 
 T = TypeVar("T")
@@ -52,10 +51,6 @@ def variant_health(report: Report) -> list[VariantHealth]:
             for v in report.variants]
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
-
-
 def clip(text: object, limit: int = CLIP) -> str:
     """``text`` shortened in the middle (paths keep both ends) to ``limit`` characters."""
     s = " ".join(str(text).split())
@@ -81,7 +76,7 @@ def sys_path_table(rows: Sequence[VariantHealth]) -> str:
         else:
             body.append([_label(row), str(p.sys_path_entries), str(p.site_packages_roots),
                          str(p.duplicate_realpaths)])
-    return _table(["Version", "sys.path entries", "distinct site-packages roots",
+    return md_table(["Version", "sys.path entries", "distinct site-packages roots",
                    "duplicate realpaths"], body)
 
 
@@ -129,7 +124,7 @@ def health_table(rows: Sequence[VariantHealth], *, pr: str | None = None,
                 text = f"{WARN} {text}"
             cells.append(text)
         body.append(cells)
-    return _table(["Version", *[c[0] for c in _COLUMNS]], body)
+    return md_table(["Version", *[c[0] for c in _COLUMNS]], body)
 
 
 # -- details --------------------------------------------------------------------------------------
@@ -245,7 +240,7 @@ def _ms(us: int) -> str:
 
 
 def top_table(modules: Sequence[ModuleTime]) -> str:
-    return _table(["module", "cumulative (ms)", "self (ms)"],
+    return md_table(["module", "cumulative (ms)", "self (ms)"],
                   [[md_code_cell(clip(m.name, 80)), _ms(m.cumulative_us), _ms(m.self_us)]
                    for m in modules])
 
@@ -274,7 +269,7 @@ def importtime_block(diff: ImportTimeDiff | None, *, pr_label: str, main_label: 
         if limit and diff.slower:
             parts += [f"**Slower by more than {diff.threshold_pct:g}% and "
                       f"{diff.min_us / 1000:g} ms** ({len(diff.slower)})", "",
-                      _table(["module", f"{main_l} (ms)", f"{pr_l} (ms)", "Δ"],
+                      md_table(["module", f"{main_l} (ms)", f"{pr_l} (ms)", "Δ"],
                              [[md_code_cell(clip(c.name, 80)), _ms(c.main_us), _ms(c.pr_us),
                                f"{c.delta_pct:+.0f}%"] for c in diff.slower[:limit]]), ""]
             if len(diff.slower) > limit:

@@ -3,27 +3,22 @@ environment goes through :mod:`harness.render.escape`."""
 
 from __future__ import annotations
 
-from tabulate import tabulate
-
 from harness.github import MARKER
 from harness.model import BuildResult, Report
 from harness.render.common import (
     fmt_count,
     fmt_delta,
     fmt_ms,
+    md_table,
     startup_rows,
     workload_key,
 )
 from harness.render.escape import md_cell, md_code, md_text
-from harness.render.health import health_sections
+from harness.render.health import health_sections, sys_path_table, variant_health
 
 GITHUB_LIMIT = 65_536
 #: What the comment may use; the rest of GitHub's limit is headroom for the bot's own edits.
 BUDGET = 60_000
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
 def startup_table(report: Report, workload: str) -> str:
@@ -48,7 +43,7 @@ def startup_table(report: Report, workload: str) -> str:
         if with_instr:
             cells.insert(4, fmt_count(r.instructions.median) if r.instructions else "—")
         rows.append(cells)
-    return _table(headers, rows)
+    return md_table(headers, rows)
 
 
 def scenario_table(report: Report, workload: str) -> str:
@@ -73,21 +68,7 @@ def scenario_table(report: Report, workload: str) -> str:
                 cells.append(f"{fmt_ms(s.median)} (×{s.median / warm.median:.2f})")
         rows.append(cells)
     headers = ["Version", *[f"{name} median (ms)" for name in scenarios]]
-    return _table(headers, rows)
-
-
-def syspath_table(report: Report) -> str:
-    """The seed's sys.path quality table."""
-    rows = []
-    for info in report.variants:
-        probe = report.probes.get(info.name)
-        if probe is None:
-            rows.append([md_cell(info.label), "—", "—", "—"])
-        else:
-            rows.append([md_cell(info.label), str(probe.sys_path_entries),
-                         str(probe.site_packages_roots), str(probe.duplicate_realpaths)])
-    return _table(["Version", "sys.path entries", "distinct site-packages roots",
-                   "duplicate realpaths"], rows)
+    return md_table(headers, rows)
 
 
 def _packages(build: BuildResult | None) -> dict[str, str]:
@@ -121,7 +102,7 @@ def environments_details(report: Report) -> str:
         rows.append([md_cell(info.label), md_cell(info.source), md_cell(revision),
                      md_cell(installed)])
     parts = ["<details><summary>Environments</summary>", "",
-             _table(["Version", "Source", "Revision", "Installed"], rows), ""]
+             md_table(["Version", "Source", "Revision", "Installed"], rows), ""]
     g = report.gate_config
     if g.get("compare") and g.get("against"):
         changes = package_changes(report, g["compare"], g["against"])
@@ -246,7 +227,7 @@ def render(report: Report, extra_sections: list[str] | None = None) -> str:
         parts += [f"<details><summary>⚠️ Measurement notes ({len(notes_found)})</summary>", "",
                   *[f"- {line.removeprefix('⚠️ ')}" for line in notes_found], "", "</details>",
                   ""]
-    parts += ["#### sys.path quality", "", syspath_table(report), "",
+    parts += ["#### sys.path quality", "", sys_path_table(variant_health(report)), "",
               "sys.path quality measured by the harness's probe inside each environment's own "
               "interpreter, started the way the workload starts. Duplicate realpaths indicate "
               "symlink redundancy; many distinct site-packages roots suggest an inefficient venv "
