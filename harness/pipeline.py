@@ -70,6 +70,10 @@ def workspace(work_dir: str | None, keep: bool = False) -> Iterator[Path]:
     """The run's scratch directory (output bases, worktrees); removed afterwards unless kept."""
     if work_dir:
         path = Path(work_dir).resolve()
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise HarnessError(f"--work-dir {work_dir!r} exists and is not empty; the run "
+                               "removes its work dir afterwards",
+                               "give a new or empty directory")
         path.mkdir(parents=True, exist_ok=True)
     else:
         path = Path(tempfile.mkdtemp(prefix="startup-harness-"))

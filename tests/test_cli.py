@@ -97,3 +97,21 @@ def test_building_the_parser_stays_light() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == ""
+
+
+def test_non_empty_work_dir_is_refused(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """The run removes its work dir afterwards, so it must never be handed one with content."""
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "variants:\n"
+        "  - {name: a, role: main, source: {requirement: six}}\n"
+        "  - {name: b, role: pr, source: {requirement: six}}\n"
+        "workloads: [{name: w, command: ['{python}', '-c', 'pass']}]\n")
+    keep = tmp_path / "precious"
+    keep.mkdir()
+    (keep / "file.txt").write_text("mine")
+    assert main(["run", "--config", str(config), "--out", str(tmp_path / "o"),
+                 "--work-dir", str(keep)]) == 2
+    assert "exists and is not empty" in one_error_line(capsys)
+    assert (keep / "file.txt").read_text() == "mine"
