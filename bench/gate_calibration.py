@@ -12,7 +12,8 @@ runs many trials of the harness's own timing and comparison and prints, per desi
 Designs: ``interleaved`` (the default: one run per variant per round, alternating order, the
 harness's paired CI and verdict rule) and ``blocks`` (the seed's method: a hyperfine block per
 variant, "regression" when the mean ratio exceeds +10 %); ``interleaved-spawn`` times the same
-schedule with the spawn-and-wait timer of :mod:`harness.timers` instead of one hyperfine call
+schedule with the spawn-and-wait timer of :mod:`harness.measure.timers` instead of one
+hyperfine call
 per round, and also records each run's CPU time (user + system, from ``wait4``), judged in an
 extra "(cpu time)" row. The row ``interleaved+seed-rule`` judges the interleaved samples with
 the seed's rule. Every trial's samples go to a JSON-lines file,
@@ -36,10 +37,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness import proc, stats, timers, timing
-from harness.instructions import measure_instructions
+from harness import proc
+from harness.analyse import stats
+from harness.measure import timers, timing
+from harness.measure.instructions import measure_instructions
+from harness.measure.timing import TimedCommand
 from harness.model import Samples
-from harness.timing import TimedCommand
 
 BASE_PYTHON = "/root/.pyenv/versions/3.11.7/bin/python3"
 SEED_THRESHOLD = 1.10  # the seed's gate: mean ratio > +10 %

@@ -21,7 +21,9 @@ import time
 import zipfile
 from pathlib import Path
 
-from harness import bytecode, inspect, proc
+from harness import proc
+from harness.inspection import runner
+from harness.measure import bytecode
 
 BUDGET_S = 0.5
 DEFAULT_PYTHON = "/root/.pyenv/versions/3.11.7/bin/python3"
@@ -79,7 +81,7 @@ def time_probe(python: str, modules: list[str], runs: int, cwd: str) -> tuple[fl
     times, report = [], None
     for _ in range(runs):
         start = time.perf_counter()
-        report = inspect.run_probe(python, env=env, cwd=cwd, path0="", modules=modules)
+        report = runner.run_probe(python, env=env, cwd=cwd, path0="", modules=modules)
         times.append(time.perf_counter() - start)
     return statistics.median(times), report
 

@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("schema", help="print the config's JSON Schema")
 
     comment = sub.add_parser("comment", help="create or update the sticky PR comment")
-    from harness.comment_args import add_comment_arguments
+    from harness.github.args import add_comment_arguments
 
     add_comment_arguments(comment)
     return parser
@@ -72,8 +72,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: interrupted; temporary worktrees and environments were removed",
               file=sys.stderr)
         return 130
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc} (hint: check the path, its permissions "
+              "and the free space)", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the error boundary: never exit 1 (the regression code)
+        log = _write_error_log(args, exc)
+        print(f"error: internal error: {type(exc).__name__}: {_first_line(exc)} — details in "
+              f"{log}", file=sys.stderr)
+        return 2
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else "(no message)"
+
+
+def _write_error_log(args: argparse.Namespace, exc: BaseException) -> str:
+    """The traceback in ``OUT/error.log`` (or a temp file when OUT cannot take it)."""
+    import tempfile
+    import traceback
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    text = f"startup-harness {__version__}: {' '.join(sys.argv)}\n\n{text}"
+    out = getattr(args, "out", None)
+    candidates = [Path(out) / "error.log"] if out else []
+    for path in candidates:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return str(path)
+        except OSError:
+            continue
+    fd, name = tempfile.mkstemp(prefix="startup-harness-error-", suffix=".log")
+    with open(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return name
 
 
 def _sigterm(signum: int, frame: FrameType | None) -> None:
@@ -93,9 +130,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(json.dumps(SCHEMA, indent=2))
         return 0
     if args.command == "comment":
-        from harness import github
+        from harness.github import bot
 
-        return github.comment_command(args)
+        return bot.comment_command(args)
     raise AssertionError(args.command)
 
 
@@ -129,10 +166,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    from harness import inspect, proc
+    from harness import proc
+    from harness.inspection import runner
     from harness.serial import to_data
 
-    probe = inspect.run_probe(args.python, env=proc.controlled_env())
+    probe = runner.run_probe(args.python, env=proc.controlled_env())
     print(json.dumps(to_data(probe), indent=2))
     return 0
 

@@ -11,11 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
+from harness import defaults
 from harness.errors import ConfigError
-from harness.gate import GatePolicy
+from harness.model import GatePolicy
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -149,7 +147,7 @@ class BuildSpec:
     builder: str
     python: str | None = None
     install: tuple[str, ...] = ()
-    timeout_s: float = 1800.0
+    timeout_s: float = defaults.BUILD_TIMEOUT_S
 
 
 @dataclass(frozen=True)
@@ -172,13 +170,13 @@ class WorkloadConfig:
 
 @dataclass(frozen=True)
 class TimingConfig:
-    warmup: int = 5
-    runs: int = 50
-    order: str = "interleaved"
-    timer: str = "spawn"
+    warmup: int = defaults.WARMUP
+    runs: int = defaults.RUNS
+    order: str = defaults.ORDER
+    timer: str = defaults.TIMER
     seed: int = 0
-    timeout_s: float = 600.0
-    instruction_runs: int = 3
+    timeout_s: float = defaults.TIMING_TIMEOUT_S
+    instruction_runs: int = defaults.INSTRUCTION_RUNS
     env_pass: tuple[str, ...] = ()
     env_set: dict[str, str] = field(default_factory=dict)
 
@@ -205,6 +203,8 @@ def load_config(path: str | Path) -> Config:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}",
                           "pass an existing file with --config") from exc
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -223,6 +223,8 @@ def _field_path(parts: Any) -> str:
 
 
 def _schema_error(path: Path, data: Any) -> None:
+    import jsonschema  # only when a config is loaded: `schema` and `--help` stay light
+
     validator = jsonschema.Draft202012Validator(SCHEMA)
     errors = list(validator.iter_errors(data))
     if not errors:
@@ -293,11 +295,13 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
     timing_raw = data.get("timing", {})
     env_raw = timing_raw.get("env", {})
     timing = TimingConfig(
-        warmup=timing_raw.get("warmup", 5), runs=timing_raw.get("runs", 50),
-        order=timing_raw.get("order", "interleaved"), timer=timing_raw.get("timer", "spawn"),
+        warmup=timing_raw.get("warmup", defaults.WARMUP),
+        runs=timing_raw.get("runs", defaults.RUNS),
+        order=timing_raw.get("order", defaults.ORDER),
+        timer=timing_raw.get("timer", defaults.TIMER),
         seed=timing_raw.get("seed", 0),
-        timeout_s=float(timing_raw.get("timeout_s", 600.0)),
-        instruction_runs=timing_raw.get("instruction_runs", 3),
+        timeout_s=float(timing_raw.get("timeout_s", defaults.TIMING_TIMEOUT_S)),
+        instruction_runs=timing_raw.get("instruction_runs", defaults.INSTRUCTION_RUNS),
         env_pass=tuple(env_raw.get("pass", [])), env_set=dict(env_raw.get("set", {})))
 
     gate = _gate(path, data.get("gate", {}), variants, workloads)
@@ -328,7 +332,7 @@ def _build(raw: dict[str, Any], source: Source, base: Path) -> BuildSpec:
         default_install = ("{source}",)
     return BuildSpec(builder=raw.get("builder", default_builder), python=raw.get("python"),
                      install=tuple(raw.get("install", default_install)),
-                     timeout_s=float(raw.get("timeout_s", 1800.0)))
+                     timeout_s=float(raw.get("timeout_s", defaults.BUILD_TIMEOUT_S)))
 
 
 def _check_placeholders(path: Path, where: str, argv: tuple[str, ...]) -> None:

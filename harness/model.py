@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.health import ProbeReport
+from harness import defaults
+from harness.inspection.health import ProbeReport
 
 ROLES = ("baseline", "main", "pr")
 VERDICTS = ("regression", "improvement", "no change", "inconclusive")
@@ -107,6 +108,22 @@ class NoiseFinding:
     message: str
     advice: str
     value: float = 0.0  # the number behind the finding (count, fraction or ratio)
+
+
+@dataclass(frozen=True)
+class GatePolicy:
+    """What is compared with what, and how strictly (defaults: :mod:`harness.defaults`)."""
+
+    compare: str = "pr"  # variant name
+    against: str = "main"  # variant name
+    workload: str | None = None  # None: every workload
+    metric: str = defaults.GATE_METRIC
+    # "median" (ratio of medians), "mean", or "paired" (Hodges-Lehmann of per-round ratios:
+    # half the A/A spread of "median" in calibration; see harness.analyse.gate)
+    statistic: str = defaults.STATISTIC
+    threshold_pct: float = defaults.THRESHOLD_PCT
+    confidence: float = defaults.CONFIDENCE
+    inconclusive: str = defaults.INCONCLUSIVE  # "pass" (with a warning) or "fail"
 
 
 @dataclass(frozen=True)

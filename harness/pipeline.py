@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import __version__, bytecode, proc, sources, stats, timing
-from harness.builders import BuiltEnv, get_builder
+from harness import __version__, proc
+from harness.analyse import stats
+from harness.analyse.gate import decide
 from harness.config import Config, VariantConfig, WorkloadConfig
 from harness.errors import HarnessError
-from harness.gate import decide
-from harness.health import ProbeReport
+from harness.inspection.health import ProbeReport
+from harness.measure import bytecode, sources, timing
+from harness.measure.builders import BuiltEnv, get_builder
 from harness.model import (
     BuildResult,
     Comparison,
@@ -275,14 +277,14 @@ def bytecode_scenarios(config: Config, ready: Sequence[Prepared],
 def timer_of(config: Config) -> Any:
     """The timing engine: the spawn-and-wait timer (default; calibrated better on a noisy
     runner, see bench/gate_calibration_results.md) or hyperfine, one call per round/block."""
-    from harness import timers
+    from harness.measure import timers
 
     return timers if config.timing.timer == "spawn" else timing
 
 
 def timer_name(config: Config, hyperfine: str, env: Mapping[str, str]) -> str:
     if config.timing.timer == "spawn":
-        from harness import timers
+        from harness.measure import timers
 
         return timers.TIMER_NAME
     return timing.hyperfine_version(hyperfine, env)
@@ -296,7 +298,7 @@ def measure_instructions(config: Config, ready: Sequence[Prepared], cwd: Path,
     wanted = [w for w in config.workloads if "instructions" in w.metrics]
     if not wanted or not ready:
         return "", ()
-    from harness import instructions
+    from harness.measure import instructions
 
     counter = instructions.detect_instruction_counter(env=env, hyperfine=hyperfine)
     if counter == "none":
@@ -319,7 +321,7 @@ def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mappi
                 progress: Progress) -> tuple[dict[str, ProbeReport], dict[str, Any]]:
     """Probe each variant's interpreter (started like the first workload) and record
     import times."""
-    from harness import inspect
+    from harness.inspection import runner
 
     probes: dict[str, ProbeReport] = {}
     importtimes: dict[str, dict[str, Any]] = {}
@@ -331,10 +333,10 @@ def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mappi
         try:
             for workload in config.workloads:
                 if workload.importtime:
-                    trees[workload.name] = inspect.run_importtime(
+                    trees[workload.name] = runner.run_importtime(
                         workload_argv(workload, item, cwd), env=env, cwd=str(cwd))
-            modules = sorted({m for tree in trees.values() for m in inspect.module_names(tree)})
-            probes[item.variant.name] = inspect.probe_for_workload(
+            modules = sorted({m for tree in trees.values() for m in runner.module_names(tree)})
+            probes[item.variant.name] = runner.probe_for_workload(
                 workload_argv(first, item, cwd), env=env, cwd=str(cwd), modules=modules)
         except HarnessError as exc:
             warnings.append(f"inspection of {item.variant.name!r} incomplete: {exc.message}")

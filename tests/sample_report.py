@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.health import (
+from harness.inspection.health import (
     BytecodeReport,
     DistCopy,
     DistributionSummary,

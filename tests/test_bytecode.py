@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import bytecode, inspect, proc, timing
+from harness import proc
+from harness.inspection import runner
+from harness.measure import bytecode, timing
 from tests.fixtures_env import Venv, venv_fixture  # noqa: F401
 
 MANY = 120  # modules in the scenario package
@@ -96,11 +98,11 @@ def test_stale_restores_on_error(venv: Venv, error: type[BaseException]) -> None
     before = tree_state(venv.site)
     with pytest.raises(error), bytecode.stale([str(venv.site)]) as changed:
         assert changed == 4
-        report = inspect.run_probe(venv.python, env=venv.env(), modules=modules)
+        report = runner.run_probe(venv.python, env=venv.env(), modules=modules)
         assert report.bytecode is not None and report.bytecode.count("foreign_magic") == 4
         raise error()
     assert tree_state(venv.site) == before
-    report = inspect.run_probe(venv.python, env=venv.env(), modules=modules)
+    report = runner.run_probe(venv.python, env=venv.env(), modules=modules)
     assert report.bytecode is not None and report.bytecode.counts == {"valid": 4}
 
 
@@ -109,7 +111,7 @@ def test_prepare_commands_through_a_shell(venv: Venv) -> None:
     roots = [str(venv.site)]
 
     def counts() -> dict[str, int]:
-        report = inspect.run_probe(venv.python, env=venv.env(), modules=modules)
+        report = runner.run_probe(venv.python, env=venv.env(), modules=modules)
         assert report.bytecode is not None
         return report.bytecode.counts
 

@@ -115,3 +115,54 @@ def test_non_empty_work_dir_is_refused(tmp_path: Path,
                  "--work-dir", str(keep)]) == 2
     assert "exists and is not empty" in one_error_line(capsys)
     assert (keep / "file.txt").read_text() == "mine"
+
+
+def test_schema_stays_light() -> None:
+    """`startup-harness schema`, `render` and `--help` never import numpy, scipy or jsonschema
+    (issue 8: schema in ≤ 0.1 s)."""
+    import subprocess
+    import sys
+
+    for args in (["schema"], ["--help"], ["render", "--help"], ["comment", "--help"]):
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "harness", *args],
+                              capture_output=True, text=True)
+        loaded = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+        heavy = {m for m in loaded if m.split(".")[0] in ("numpy", "scipy", "pandas",
+                                                          "jsonschema")}
+        assert heavy == set(), (args, sorted(heavy)[:5])
+
+
+def test_internal_error_exits_2_with_one_line_and_a_log(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected exception is never exit 1 (the regression code): exit 2, one line, and
+    the traceback in OUT/error.log."""
+    from harness import cli
+
+    def broken(_args: object) -> int:
+        raise ZeroDivisionError("injected")
+
+    monkeypatch.setattr(cli, "cmd_run", broken)
+    out = tmp_path / "out"
+    assert main(["run", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: internal error: ZeroDivisionError")
+    assert str(out / "error.log") in err[0]
+    assert "Traceback" in (out / "error.log").read_text()
+
+
+def test_unwritable_work_dir_exits_2(tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Reproduced in issue 8: a --work-dir that cannot be created exited 1."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "variants:\n"
+        "  - {name: a, role: main, source: {python: python3}}\n"
+        "  - {name: b, role: pr, source: {python: python3}}\n"
+        "workloads: [{name: w, command: ['{python}', '-c', 'pass']}]\n")
+    code = main(["run", "--config", str(config), "--out", str(tmp_path / "o"),
+                 "--work-dir", str(blocker / "sub")])
+    assert code == 2
+    assert one_error_line(capsys).startswith("error:")

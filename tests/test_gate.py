@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from harness.gate import GatePolicy, decide, fmt_change
-from harness.model import Comparison
+from harness.analyse.gate import decide, fmt_change
+from harness.model import Comparison, GatePolicy
 
 
 def comparison(ratio, low=None, high=None, *, workload="import", metric="wall",

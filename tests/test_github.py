@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 
-from harness import github
-from harness.comment_args import add_comment_arguments
 from harness.errors import HarnessError
-from harness.github import MARKER, Comment, RunContext, Skip
+from harness.github import bot, wire
+from harness.github.args import add_comment_arguments
+from harness.github.bot import RunContext, Skip
+from harness.github.wire import MARKER, Comment
 
 REPO = "octo/widgets"
 SHA = "a" * 40
@@ -34,37 +35,37 @@ BOT = "github-actions[bot]"
 
 def test_sanitize_requires_marker_first() -> None:
     with pytest.raises(HarnessError, match="marker"):
-        github.sanitize_body("### Results\n" + MARKER + "\n")
+        bot.sanitize_body("### Results\n" + MARKER + "\n")
     with pytest.raises(HarnessError, match="marker"):
-        github.sanitize_body("")
-    assert github.sanitize_body("\ufeff\r\n" + MARKER + "\r\nok\r\n") == MARKER + "\nok\n"
+        bot.sanitize_body("")
+    assert bot.sanitize_body("\ufeff\r\n" + MARKER + "\r\nok\r\n") == MARKER + "\nok\n"
 
 
 def test_sanitize_refuses_oversized_body() -> None:
-    body = MARKER + "\n" + "x" * github.MAX_BODY_CHARS
+    body = MARKER + "\n" + "x" * bot.MAX_BODY_CHARS
     with pytest.raises(HarnessError, match="over the limit"):
-        github.sanitize_body(body)
+        bot.sanitize_body(body)
     # Just under the limit before sanitizing, over it after the mentions are neutralized.
-    near = MARKER + "\n" + "@a " * ((github.MAX_BODY_CHARS - len(MARKER) - 1) // 3)
-    assert len(near) <= github.MAX_BODY_CHARS
+    near = MARKER + "\n" + "@a " * ((bot.MAX_BODY_CHARS - len(MARKER) - 1) // 3)
+    assert len(near) <= bot.MAX_BODY_CHARS
     with pytest.raises(HarnessError, match="after sanitizing"):
-        github.sanitize_body(near)
-    assert github.MAX_BODY_CHARS < 65_536
+        bot.sanitize_body(near)
+    assert bot.MAX_BODY_CHARS < 65_536
 
 
 def test_sanitize_neutralizes_mentions_and_references() -> None:
-    body = github.sanitize_body(
+    body = bot.sanitize_body(
         f"{MARKER}\ncc @alice, @org/team (@bob) owner/repo#12 and #3; mail a@b.example\n"
         "`@inline` &#8203; x@y\n")
     assert "@alice" not in body and "@org/team" not in body and "(@bob)" not in body
     assert "@\u200balice" in body and "@\u200borg/team" in body
     assert "repo#\u200b12" in body and "#\u200b3" in body
     assert "a@b.example" in body and "x@y" in body and "&#8203;" in body
-    assert github.sanitize_body(body) == body  # idempotent
+    assert bot.sanitize_body(body) == body  # idempotent
 
 
 def test_sanitize_strips_extra_and_lookalike_markers() -> None:
-    body = github.sanitize_body(
+    body = bot.sanitize_body(
         f"{MARKER}\nA\n{MARKER}\n<!-- startup-harness:comment --x -->B<!--\nstartup-harness\n-->C\n"
         "<!-- other -->\x00\x07D\n")
     assert body.count("startup-harness") == 1
@@ -74,10 +75,10 @@ def test_sanitize_strips_extra_and_lookalike_markers() -> None:
 def test_parse_link_header() -> None:
     header = ('<https://api.github.com/x?page=2>; rel="next", '
               '<https://api.github.com/x?page=9>; rel="last"')
-    assert github.parse_link_header(header) == {"next": "https://api.github.com/x?page=2",
+    assert wire.parse_link_header(header) == {"next": "https://api.github.com/x?page=2",
                                                 "last": "https://api.github.com/x?page=9"}
-    assert github.parse_link_header(None) == {}
-    assert github.parse_link_header('<u>; rel="prev first"') == {"prev": "u", "first": "u"}
+    assert wire.parse_link_header(None) == {}
+    assert wire.parse_link_header('<u>; rel="prev first"') == {"prev": "u", "first": "u"}
 
 
 def test_pick_comment_matches_author_type_and_marker() -> None:
@@ -86,9 +87,9 @@ def test_pick_comment_matches_author_type_and_marker() -> None:
     impostor = Comment(3, BOT, "User", MARKER + "\nnot really a bot")
     mine = Comment(4, BOT, "Bot", MARKER + "\nreal")
     later = Comment(5, BOT, "Bot", MARKER + "\nduplicate")
-    assert github.pick_comment([lookalike, unmarked, impostor, mine, later], BOT) == mine
-    assert github.pick_comment([lookalike, unmarked, impostor], BOT) is None
-    assert github.pick_comment([Comment(6, "Me", "User", MARKER)], "me") is not None
+    assert bot.pick_comment([lookalike, unmarked, impostor, mine, later], BOT) == mine
+    assert bot.pick_comment([lookalike, unmarked, impostor], BOT) is None
+    assert bot.pick_comment([Comment(6, "Me", "User", MARKER)], "me") is not None
 
 
 def _event(*, event: str = "pull_request", conclusion: str = "success", head_sha: str = SHA,
@@ -107,19 +108,19 @@ def _event(*, event: str = "pull_request", conclusion: str = "success", head_sha
 
 
 def test_run_context_reads_the_event() -> None:
-    ctx = github.run_context(_event(pulls=[5, 5]), REPO)
+    ctx = bot.run_context(_event(pulls=[5, 5]), REPO)
     assert ctx == RunContext(SHA, REPO, "feature", (5,),
                              "https://github.com/octo/widgets/actions/runs/77")
-    fork = github.run_context(_event(head_repo="eve/widgets"), REPO)
+    fork = bot.run_context(_event(head_repo="eve/widgets"), REPO)
     assert isinstance(fork, RunContext) and fork.pr_numbers == ()
-    assert isinstance(github.run_context(_event(event="push"), REPO), Skip)
-    assert isinstance(github.run_context(_event(conclusion="cancelled"), REPO), Skip)
+    assert isinstance(bot.run_context(_event(event="push"), REPO), Skip)
+    assert isinstance(bot.run_context(_event(conclusion="cancelled"), REPO), Skip)
     with pytest.raises(HarnessError, match="not 'octo/widgets'"):
-        github.run_context(_event(repo="eve/widgets"), REPO)
+        bot.run_context(_event(repo="eve/widgets"), REPO)
     with pytest.raises(HarnessError, match="head_sha"):
-        github.run_context(_event(head_sha="main"), REPO)
+        bot.run_context(_event(head_sha="main"), REPO)
     with pytest.raises(HarnessError, match="not a workflow_run"):
-        github.run_context({"pull_request": {"number": 1}}, REPO)
+        bot.run_context({"pull_request": {"number": 1}}, REPO)
 
 
 # --------------------------------------------------------------------------- fake GitHub
@@ -288,7 +289,7 @@ def test_creates_the_comment_when_absent(fake: FakeGitHub, tmp_path: Path) -> No
     fake.add_pull(7)
     _noise(fake, 7, 5)  # three pages at two per page
     env = _env(fake, tmp_path, _event(pulls=[7]))
-    assert github.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
+    assert bot.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
     pages = [p for m, p in fake.requests if m == "GET" and "/comments" in p]
     assert len(pages) == 3
     assert fake.writes() == [("POST", f"/repos/{REPO}/issues/7/comments")]
@@ -303,13 +304,13 @@ def test_updates_its_own_comment_found_on_a_later_page(fake: FakeGitHub,
     mine = fake.add_comment(7, BOT, MARKER + "\nold results", "Bot")
     _noise(fake, 7, 2)
     env = _env(fake, tmp_path, _event(pulls=[7]))
-    assert github.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
+    assert bot.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
     assert fake.writes() == [("PATCH", f"/repos/{REPO}/issues/comments/{mine}")]
     assert len(fake.comments[7]) == 7
     assert "### Start-up" in next(c for c in fake.comments[7] if c["id"] == mine)["body"]
 
     fake.requests.clear()  # same body again: nothing to write
-    assert github.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
+    assert bot.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
     assert fake.writes() == []
 
 
@@ -318,7 +319,7 @@ def test_ignores_a_lookalike_by_another_author(fake: FakeGitHub, tmp_path: Path)
     fake.add_comment(7, "mallory", MARKER + "\nI am the bot, honest")
     fake.add_comment(7, BOT, MARKER + "\nposted by a human pretending", "User")
     env = _env(fake, tmp_path, _event(pulls=[7]))
-    assert github.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
+    assert bot.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
     assert [m for m, _ in fake.writes()] == ["POST"]
     assert fake.comments[7][0]["body"] == MARKER + "\nI am the bot, honest"
 
@@ -330,7 +331,7 @@ def test_custom_author_for_an_app_token(fake: FakeGitHub, tmp_path: Path) -> Non
     mine = fake.add_comment(7, "bench-app[bot]", MARKER + "\nold", "Bot")
     env = _env(fake, tmp_path, _event(pulls=[7]))
     args = _args("--body-file", _body_file(tmp_path), "--author", "bench-app[bot]")
-    assert github.comment_command(args, env) == 0
+    assert bot.comment_command(args, env) == 0
     assert fake.writes() == [("PATCH", f"/repos/{REPO}/issues/comments/{mine}")]
 
 
@@ -344,17 +345,17 @@ def test_refuses_oversized_or_markerless_body(fake: FakeGitHub, tmp_path: Path,
     fake.add_pull(7)
     env = _env(fake, tmp_path, _event(pulls=[7]))
     with pytest.raises(HarnessError):
-        github.comment_command(_args("--body-file", _body_file(tmp_path, text)), env)
+        bot.comment_command(_args("--body-file", _body_file(tmp_path, text)), env)
     assert fake.writes() == [] and 7 not in fake.comments
 
 
 def test_reads_no_more_than_needed_of_a_huge_body(tmp_path: Path) -> None:
     path = tmp_path / "huge.md"
     path.write_bytes(MARKER.encode() + b"\n" + b"x" * 10_000_000)
-    text = github.read_body(path)
+    text = bot.read_body(path)
     assert len(text) < 300_000
     with pytest.raises(HarnessError, match="over the limit"):
-        github.sanitize_body(text)
+        bot.sanitize_body(text)
 
 
 def test_refuses_a_symlinked_body_or_one_holding_the_token(fake: FakeGitHub,
@@ -366,11 +367,11 @@ def test_refuses_a_symlinked_body_or_one_holding_the_token(fake: FakeGitHub,
     link = tmp_path / "link.md"
     link.symlink_to(secret)
     with pytest.raises(HarnessError, match="symlink"):
-        github.comment_command(_args("--body-file", str(link), "--if-missing", "note"), env)
+        bot.comment_command(_args("--body-file", str(link), "--if-missing", "note"), env)
     with pytest.raises(HarnessError, match="contains the API token"):
-        github.comment_command(_args("--body-file", str(secret)), env)
+        bot.comment_command(_args("--body-file", str(secret)), env)
     with pytest.raises(HarnessError, match="not a regular file"):
-        github.comment_command(_args("--body-file", str(tmp_path)), env)
+        bot.comment_command(_args("--body-file", str(tmp_path)), env)
     assert fake.writes() == []
 
 
@@ -384,7 +385,7 @@ def test_unverifiable_pr_posts_nothing(fake: FakeGitHub, tmp_path: Path,
     elif setup == "other_base":
         fake.add_pull(7, base_repo="eve/widgets")
     env = _env(fake, tmp_path, _event(pulls=[7]))
-    assert github.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
+    assert bot.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
     assert fake.writes() == []
     assert "posting nothing" in capsys.readouterr().err
 
@@ -394,7 +395,7 @@ def test_fork_pr_is_found_by_head_sha(fake: FakeGitHub, tmp_path: Path) -> None:
     fake.add_pull(8, head_repo="eve/widgets", branch="other")
     event = _event(pulls=[], head_repo="eve/widgets", branch="main")
     env = _env(fake, tmp_path, event)
-    assert github.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
+    assert bot.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
     lookups = [p for m, p in fake.requests if m == "GET" and "/pulls?" in p]
     assert lookups and "head=eve%3Amain" in lookups[0]
     assert fake.writes() == [("POST", f"/repos/{REPO}/issues/9/comments")]
@@ -403,14 +404,14 @@ def test_fork_pr_is_found_by_head_sha(fake: FakeGitHub, tmp_path: Path) -> None:
 def test_fork_pr_with_another_head_sha_posts_nothing(fake: FakeGitHub, tmp_path: Path) -> None:
     fake.add_pull(9, head_repo="eve/widgets", branch="main", sha=OTHER_SHA)
     env = _env(fake, tmp_path, _event(pulls=[], head_repo="eve/widgets", branch="main"))
-    assert github.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
+    assert bot.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
     assert fake.writes() == []
 
 
 def test_event_pr_from_another_head_repo_is_rejected(fake: FakeGitHub, tmp_path: Path) -> None:
     fake.add_pull(7, head_repo="eve/widgets")
     env = _env(fake, tmp_path, _event(pulls=[7], head_repo="mallory/widgets"))
-    assert github.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
+    assert bot.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
     assert fake.writes() == []
 
 
@@ -418,7 +419,7 @@ def test_two_prs_with_the_same_head_post_nothing(fake: FakeGitHub, tmp_path: Pat
     fake.add_pull(7)
     fake.add_pull(8)
     env = _env(fake, tmp_path, _event(pulls=[7, 8]))
-    assert github.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
+    assert bot.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
     assert fake.writes() == []
 
 
@@ -427,7 +428,7 @@ def test_non_pr_or_cancelled_runs_post_nothing(fake: FakeGitHub, tmp_path: Path,
                                                event: dict[str, Any]) -> None:
     fake.add_pull(7)
     env = _env(fake, tmp_path, event) | {"GITHUB_ACTIONS": "true"}
-    assert github.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
+    assert bot.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
     assert fake.requests == []
 
 
@@ -437,9 +438,9 @@ def test_missing_report_posts_a_note_only_when_asked(fake: FakeGitHub, tmp_path:
     env = _env(fake, tmp_path, _event(pulls=[7], conclusion="failure"))
     missing = str(tmp_path / "absent.md")
     with pytest.raises(HarnessError, match="does not exist"):
-        github.comment_command(_args("--body-file", missing), env)
+        bot.comment_command(_args("--body-file", missing), env)
     assert fake.writes() == []
-    assert github.comment_command(_args("--body-file", missing, "--if-missing", "note"), env) == 0
+    assert bot.comment_command(_args("--body-file", missing, "--if-missing", "note"), env) == 0
     assert fake.writes() == [("PATCH", f"/repos/{REPO}/issues/comments/{mine}")]
     body = fake.comments[7][0]["body"]
     assert body.startswith(MARKER) and "produced no report" in body and "actions/runs/77" in body
@@ -449,10 +450,10 @@ def test_manual_pr_and_head_sha(fake: FakeGitHub, tmp_path: Path) -> None:
     fake.add_pull(7)
     env = _env(fake, tmp_path)
     body = _body_file(tmp_path)
-    assert github.comment_command(_args("--body-file", body, "--pr", "7",
+    assert bot.comment_command(_args("--body-file", body, "--pr", "7",
                                         "--head-sha", OTHER_SHA), env) == 0
     assert fake.writes() == []
-    assert github.comment_command(_args("--body-file", body, "--pr", "7"), env) == 0
+    assert bot.comment_command(_args("--body-file", body, "--pr", "7"), env) == 0
     assert [m for m, _ in fake.writes()] == ["POST"]
 
 
@@ -460,14 +461,14 @@ def test_dry_run_writes_nothing(fake: FakeGitHub, tmp_path: Path,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     fake.add_pull(7)
     env = _env(fake, tmp_path, _event(pulls=[7]))
-    assert github.comment_command(_args("--body-file", _body_file(tmp_path), "--dry-run"),
+    assert bot.comment_command(_args("--body-file", _body_file(tmp_path), "--dry-run"),
                                   env) == 0
     assert fake.writes() == []
     out = capsys.readouterr()
     assert "would create" in out.err and out.out.startswith(MARKER)
     # Without a token a manual dry run only prints the sanitized body.
     no_token = {"GITHUB_REPOSITORY": REPO}
-    assert github.comment_command(_args("--body-file", _body_file(tmp_path), "--dry-run",
+    assert bot.comment_command(_args("--body-file", _body_file(tmp_path), "--dry-run",
                                         "--pr", "3"), no_token) == 0
     assert "@\u200bhere" in capsys.readouterr().out
 
@@ -476,19 +477,19 @@ def test_token_is_required_and_sent(fake: FakeGitHub, tmp_path: Path) -> None:
     fake.add_pull(7)
     env = _env(fake, tmp_path, _event(pulls=[7]))
     with pytest.raises(HarnessError, match="no token"):
-        github.comment_command(_args("--body-file", _body_file(tmp_path)),
+        bot.comment_command(_args("--body-file", _body_file(tmp_path)),
                                {k: v for k, v in env.items() if k != "GITHUB_TOKEN"})
     with pytest.raises(HarnessError, match="HTTP 401"):
-        github.comment_command(_args("--body-file", _body_file(tmp_path)),
+        bot.comment_command(_args("--body-file", _body_file(tmp_path)),
                                env | {"GITHUB_TOKEN": "wrong"})
 
 
 def test_bad_repo_or_missing_target_is_an_error(tmp_path: Path) -> None:
     body = _body_file(tmp_path)
     with pytest.raises(HarnessError, match="OWNER/NAME"):
-        github.comment_command(_args("--body-file", body, "--pr", "1"), {})
+        bot.comment_command(_args("--body-file", body, "--pr", "1"), {})
     with pytest.raises(HarnessError, match="no pull request"):
-        github.comment_command(_args("--body-file", body), {"GITHUB_REPOSITORY": REPO})
+        bot.comment_command(_args("--body-file", body), {"GITHUB_REPOSITORY": REPO})
 
 
 def test_never_follows_links_or_redirects_to_another_host(fake: FakeGitHub,
@@ -498,11 +499,11 @@ def test_never_follows_links_or_redirects_to_another_host(fake: FakeGitHub,
     env = _env(fake, tmp_path, _event(pulls=[7]))
     fake.base = "http://evil.invalid"  # the Link header now points elsewhere
     with pytest.raises(HarnessError, match="another host"):
-        github.comment_command(_args("--body-file", _body_file(tmp_path)), env)
+        bot.comment_command(_args("--body-file", _body_file(tmp_path)), env)
     assert fake.writes() == []
 
     fake.redirect_to = "http://evil.invalid"
-    client = github.GitHubClient(env["GITHUB_API_URL"], TOKEN)
+    client = bot.GitHubClient(env["GITHUB_API_URL"], TOKEN)
     with pytest.raises(HarnessError, match="redirected to another host"):
         client.get_pull(REPO, 7)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness import importtime, inspect
-from harness.importtime import ImportTimeTree
+from harness.inspection import importtime, runner
+from harness.inspection.importtime import ImportTimeTree
 from tests.fixtures_env import Venv, venv_fixture  # noqa: F401
 
 SAMPLE = """\
@@ -90,7 +90,7 @@ def test_tree_round_trips_through_dict() -> None:
 
 def test_run_importtime_real_workload(venv: Venv, tmp_path: Path) -> None:
     venv.add_package("itpkg", modules=3)
-    tree = inspect.run_importtime([venv.python, "-c", "import itpkg"], env=venv.env(),
+    tree = runner.run_importtime([venv.python, "-c", "import itpkg"], env=venv.env(),
                                   cwd=str(tmp_path), runs=2)
     modules = tree.modules()
     assert tree.runs == 2

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from harness import instructions as ins
 from harness.errors import HarnessError
+from harness.measure import instructions as ins
 
 STDERR = """\
 ==15284== Cachegrind, a cache and branch-prediction profiler

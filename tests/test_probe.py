@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from harness import bytecode, inspect
 from harness.errors import HarnessError
-from harness.health import ProbeReport
+from harness.inspection import runner
+from harness.inspection.health import ProbeReport
+from harness.measure import bytecode
 from tests.fixtures_env import Venv, venv_fixture  # noqa: F401
 
 
 def probe(v: Venv, *, cwd: Path | None = None, modules: tuple[str, ...] = (),
           interpreter_args: tuple[str, ...] = (), path0: str | None = "",
           **extra: str) -> ProbeReport:
-    return inspect.run_probe(v.python, interpreter_args=interpreter_args, path0=path0,
+    return runner.run_probe(v.python, interpreter_args=interpreter_args, path0=path0,
                              cwd=str(cwd or v.root), env=v.env(**extra), modules=modules)
 
 
@@ -213,18 +214,18 @@ def test_probe_for_console_script_workload(venv: Venv, tmp_path: Path) -> None:
     script.write_text(f"#!{venv.python}\nimport json\n")
     script.chmod(0o755)
     (venv.root / "bin" / "json.py").write_text("")  # the script's dir is sys.path[0]
-    launch = inspect.launch_of([str(script), "--flag"], str(tmp_path))
+    launch = runner.launch_of([str(script), "--flag"], str(tmp_path))
     assert launch.python == venv.python and launch.path0 == str(venv.root / "bin")
-    report = inspect.probe_for_workload([str(script)], env=venv.env(), cwd=str(tmp_path))
+    report = runner.probe_for_workload([str(script)], env=venv.env(), cwd=str(tmp_path))
     assert report.entries[0].path == str(venv.root / "bin")
     assert [s.name for s in report.shadowed] == ["json"]
 
 
 def test_probe_as_a_script_file(venv: Venv) -> None:
-    src = Path(inspect.__file__).with_name("probe.py")
+    src = Path(runner.__file__).with_name("probe.py")
     done = subprocess.run([venv.python, str(src), "--path0", ""], env=venv.env(),
                           capture_output=True, text=True, check=True)
-    report = inspect.parse_probe_output(done.stdout)
+    report = runner.parse_probe_output(done.stdout)
     assert report.entries[0].is_path0 and report.entries[0].path == ""
 
 
@@ -242,7 +243,7 @@ def test_unknown_launcher_is_an_error(tmp_path: Path) -> None:
     script = tmp_path / "run.sh"
     script.write_text("#!/bin/sh\necho hi\n")
     with pytest.raises(HarnessError):
-        inspect.launch_of([str(script)])
+        runner.launch_of([str(script)])
 
 
 @pytest.mark.parametrize(("argv", "options", "mode", "path0"), [
@@ -257,20 +258,20 @@ def test_unknown_launcher_is_an_error(tmp_path: Path) -> None:
 ])
 def test_launch_of(argv: list[str], options: tuple[str, ...], mode: str,
                    path0: str | None) -> None:
-    launch = inspect.launch_of(argv, "/w")
+    launch = runner.launch_of(argv, "/w")
     assert (launch.options, launch.mode, launch.path0) == (options, mode, path0)
 
 
 def test_importtime_argv_inserts_option() -> None:
-    assert inspect.importtime_argv(["python3", "-I", "-m", "mod", "a"]) == (
+    assert runner.importtime_argv(["python3", "-I", "-m", "mod", "a"]) == (
         "python3", "-I", "-X", "importtime", "-m", "mod", "a")
-    assert inspect.probe_options(("-i", "-X", "importtime", "-E")) == ("-E",)
+    assert runner.probe_options(("-i", "-X", "importtime", "-E")) == ("-E",)
 
 
 def test_uv_trampoline_shebang(tmp_path: Path) -> None:
     script = tmp_path / "tool"
     script.write_text("#!/bin/sh\n'''exec' '/very/long/path/bin/python3' \"$0\" \"$@\"\n' '''\n")
-    assert inspect.read_shebang(str(script)) == ["/very/long/path/bin/python3"]
+    assert runner.read_shebang(str(script)) == ["/very/long/path/bin/python3"]
 
 
 def test_hash_based_pycs(venv: Venv) -> None:

@@ -6,8 +6,8 @@ import dataclasses
 
 from markdown_it import MarkdownIt
 
-from harness import importtime
-from harness.health import (
+from harness.inspection import importtime
+from harness.inspection.health import (
     BytecodeReport,
     DistCopy,
     DistributionSummary,

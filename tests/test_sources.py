@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import proc, sources
+from harness import proc
 from harness.errors import SourceError
+from harness.measure import sources
 from tests.conftest import git
 
 

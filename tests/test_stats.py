@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import stats
+from harness.analyse import stats
 from harness.model import Samples
 
 BASE = 0.011  # 11 ms, like `python -c pass` in a venv

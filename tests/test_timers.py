@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from harness import timers
 from harness.errors import HarnessError
-from harness.timing import TimedCommand
+from harness.measure import timers
+from harness.measure.timing import TimedCommand
 
 
 def test_interleaved_schedule_alternates_and_warms_up_first():

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import proc, timing
+from harness import proc
 from harness.errors import HarnessError
-from harness.timing import TimedCommand
+from harness.measure import timing
+from harness.measure.timing import TimedCommand
 
 EXPORT_2X = {
     "schema_version": 2,

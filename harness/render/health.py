@@ -19,9 +19,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from harness import importtime
-from harness.health import PYC_BAD, ProbeReport
-from harness.importtime import ImportTimeDiff, ImportTimeTree, ModuleTime
+from harness.inspection import importtime
+from harness.inspection.health import PYC_BAD, ProbeReport
+from harness.inspection.importtime import ImportTimeDiff, ImportTimeTree, ModuleTime
 from harness.model import Report
 from harness.render.common import md_table
 from harness.render.escape import md_cell, md_code, md_code_cell, md_text

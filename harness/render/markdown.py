@@ -3,7 +3,7 @@ environment goes through :mod:`harness.render.escape`."""
 
 from __future__ import annotations
 
-from harness.github import MARKER
+from harness.github.wire import MARKER
 from harness.model import BuildResult, Report
 from harness.render.common import (
     fmt_count,

@@ -1,4 +1,4 @@
-"""The arguments of ``startup-harness comment``, apart from :mod:`harness.github` so that
+"""The arguments of ``startup-harness comment``, apart from :mod:`harness.github.bot` so that
 building the CLI's parser (``startup-harness --version`` included) imports neither
 ``dataclasses`` nor the HTTP client."""
 

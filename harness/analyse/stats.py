@@ -21,7 +21,8 @@ machine load: the pair is the unit, not the single run. Two consequences:
 
 Samples without common rounds (blocks order) are resampled independently, and ``paired`` falls
 back to the ratio of medians. A deterministic metric (every value equal) gets an exact,
-zero-width interval. The verdict rule is :func:`verdict` (documented in :mod:`harness.gate`).
+zero-width interval. The verdict rule is :func:`verdict` (documented in
+:mod:`harness.analyse.gate`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats as sps
 
+from harness import defaults
 from harness.model import Comparison, NoiseFinding, Samples, Summary
 
 
@@ -160,7 +162,7 @@ def unpaired_ratio_ci(subject: np.ndarray, reference: np.ndarray, *, statistic: 
 
 
 def verdict(ratio: float, low: float | None, high: float | None, threshold_pct: float) -> str:
-    """The verdict rule (documented in :mod:`harness.gate`):
+    """The verdict rule (documented in :mod:`harness.analyse.gate`):
 
     * regression: the interval lies above 1 (a real slowdown) and the estimate is at least
       ``1 + threshold``;
@@ -181,8 +183,9 @@ def verdict(ratio: float, low: float | None, high: float | None, threshold_pct: 
     return "inconclusive"
 
 
-def compare(subject: Samples, reference: Samples, *, statistic: str = "median",
-            threshold_pct: float = 10.0, confidence: float = 0.95, block_rounds: int = 2,
+def compare(subject: Samples, reference: Samples, *, statistic: str = defaults.STATISTIC,
+            threshold_pct: float = defaults.THRESHOLD_PCT,
+            confidence: float = defaults.CONFIDENCE, block_rounds: int = 2,
             n_resamples: int = 2000, seed: int = 0) -> Comparison:
     """subject vs reference: ratio of ``statistic``, its confidence interval and a verdict.
 
@@ -304,7 +307,8 @@ def diagnose_comparison(comparison: Comparison) -> tuple[NoiseFinding, ...]:
         "or gate on `metric: instructions`", value=half),)
 
 
-def diagnose(samples: Samples, *, threshold_pct: float = 10.0) -> tuple[NoiseFinding, ...]:
+def diagnose(samples: Samples, *,
+             threshold_pct: float = defaults.THRESHOLD_PCT) -> tuple[NoiseFinding, ...]:
     """Noise findings for one variant's samples: failed runs, outliers, a noisy machine (large
     spread, or an A/A split of the variant against itself that differs by more than a
     fraction of the threshold) and drift across rounds."""

@@ -36,8 +36,8 @@ class Builder(Protocol):
 
 def get_builder(name: str) -> Builder:
     """The builder registered as ``name``."""
-    from harness.builders.existing import ExistingBuilder
-    from harness.builders.uv import UvBuilder
+    from harness.measure.builders.existing import ExistingBuilder
+    from harness.measure.builders.uv import UvBuilder
 
     builders: dict[str, Builder] = {"uv": UvBuilder(), "existing": ExistingBuilder()}
     if name not in builders:

@@ -1,7 +1,6 @@
 """The HTTP side of the comment bot: a small GitHub REST client over ``urllib``.
 
-Kept apart from :mod:`harness.github` so that importing the CLI does not import
-``urllib.request`` (≈20 ms of start-up); it is loaded only when a comment is posted.
+Imported only by the bot, so building the CLI's parser never loads ``urllib.request``.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.github import API_VERSION, MAX_PAGES, Comment, parse_link_header
+from harness.github.wire import API_VERSION, MAX_PAGES, Comment, parse_link_header
 
 
 class GitHubAPIError(HarnessError):

@@ -1,4 +1,5 @@
-"""Stand-alone spawn-and-wait timer (stdlib only), run by :mod:`harness.timers` as one child.
+"""Stand-alone spawn-and-wait timer (stdlib only), run as one child by
+:mod:`harness.measure.timers`.
 
 It reads a JSON plan ``{"commands": [[argv...], ...], "prepare": [[argv...] | null, ...],
 "schedule": [[round, index], ...], "cwd": str|null}``, runs every scheduled command with

@@ -16,7 +16,7 @@ closed, or is ambiguous) nothing is posted, the reason is printed, and the exit 
 is an expected outcome, and the benchmark job already carries the pass/fail signal. Errors
 (refused body, API failure, bad arguments) raise :class:`HarnessError`: one line, exit 2.
 
-Standard library only (``urllib.request``, in :mod:`harness.github_api`), so the privileged
+Standard library only (``urllib.request``, in :mod:`harness.github.api`), so the privileged
 job installs the harness with ``--no-deps``.
 """
 
@@ -31,22 +31,14 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from harness.comment_args import DEFAULT_AUTHOR
 from harness.errors import HarnessError
+from harness.github.api import GitHubAPIError, GitHubClient
+from harness.github.args import DEFAULT_AUTHOR
+from harness.github.wire import MARKER, MAX_BODY_CHARS, Comment
 
-if TYPE_CHECKING:
-    from harness.github_api import GitHubClient
-
-#: First line of every comment the bot writes; how it finds its own comment again.
-MARKER = "<!-- startup-harness:comment -->"
-#: GitHub refuses comment bodies of 65,536 characters or more; stay safely below.
-MAX_BODY_CHARS = 65_000
 DEFAULT_API_URL = "https://api.github.com"
-API_VERSION = "2022-11-28"
-#: Pagination guard: 100 pages of 100 comments.
-MAX_PAGES = 100
 #: ``workflow_run.conclusion`` values for which a report (or a note) is posted.
 POSTED_CONCLUSIONS = ("success", "failure", "timed_out")
 
@@ -55,30 +47,11 @@ _MENTION = re.compile(r"(?<![A-Za-z0-9])@(?=[A-Za-z0-9])")
 _REFERENCE = re.compile(r"(?<!&)#(?=[0-9])")  # not the &#8203; kind of entity
 _MARKER_LIKE = re.compile(r"<!--\s*startup-harness\b.*?-->", re.DOTALL | re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="([^"]*)"')
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
 # --------------------------------------------------------------------------- pure helpers
-
-
-@dataclass(frozen=True)
-class Comment:
-    """An issue comment as the API lists it."""
-
-    id: int
-    author: str
-    author_type: str
-    body: str
-    url: str = ""
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> Comment:
-        user = data.get("user") or {}
-        return cls(id=int(data["id"]), author=str(user.get("login", "")),
-                   author_type=str(user.get("type", "")), body=str(data.get("body") or ""),
-                   url=str(data.get("html_url", "")))
 
 
 @dataclass(frozen=True)
@@ -161,15 +134,6 @@ def pick_comment(comments: Iterable[Comment], author: str) -> Comment | None:
     return next((c for c in comments if is_bot_comment(c, author)), None)
 
 
-def parse_link_header(header: str | None) -> dict[str, str]:
-    """``Link: <url>; rel="next", <url>; rel="last"`` as ``{"next": url, "last": url}``."""
-    links: dict[str, str] = {}
-    for url, rels in _LINK.findall(header or ""):
-        for rel in rels.split():
-            links.setdefault(rel, url)
-    return links
-
-
 def run_context(event: Mapping[str, Any], repo: str) -> RunContext | Skip:
     """Read a ``workflow_run`` event: the run's head commit and candidate PRs, or why there
     is nothing to post. Raises :class:`HarnessError` for an event that is not usable at all."""
@@ -241,8 +205,6 @@ def resolve_pull(client: GitHubClient, repo: str, ctx: RunContext) -> int | Skip
         return Skip(f"no open pull request of {repo} has head {ctx.head_sha[:12]}")
     verified: list[int] = []
     reasons: list[str] = []
-    from harness.github_api import GitHubAPIError
-
     for number in dict.fromkeys(candidates):
         try:
             pull = client.get_pull(repo, number)
@@ -345,8 +307,6 @@ def comment_command(args: argparse.Namespace, environ: Mapping[str, str] | None 
     body = _load_body(args.body_file, args.if_missing, ctx)
     if token and token in body:
         raise HarnessError("the comment body contains the API token; refusing to post it", "")
-    from harness.github_api import GitHubClient
-
     client = GitHubClient(env.get("GITHUB_API_URL") or DEFAULT_API_URL, token) if token else None
     if client is None and not (args.dry_run and ctx is None):
         raise HarnessError("no token to call the GitHub API",
@@ -412,11 +372,3 @@ def _command_escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-
-def __getattr__(name: str) -> Any:
-    """``GitHubClient`` and ``GitHubAPIError`` load lazily from :mod:`harness.github_api`."""
-    if name in ("GitHubClient", "GitHubAPIError"):
-        from harness import github_api
-
-        return getattr(github_api, name)
-    raise AttributeError(name)

@@ -28,7 +28,7 @@ given a foreign magic number until the block ends. :func:`preserved` (which :fun
 snapshots every ``__pycache__`` under the roots and ALWAYS restores it — on exceptions and
 KeyboardInterrupt too — removing ``.pyc`` files and directories the block created.
 
-From a shell: ``python -m harness.bytecode {cold,stale,warm} ROOT...`` (uses this
+From a shell: ``python -m harness.measure.bytecode {cold,stale,warm} ROOT...`` (uses this
 interpreter's magic number: run it with the variant's interpreter).
 """
 
@@ -49,8 +49,8 @@ from pathlib import Path
 
 from harness import proc
 from harness.errors import HarnessError
-from harness.inspect import launch_of
-from harness.timing import TimedCommand
+from harness.inspection.runner import launch_of
+from harness.measure.timing import TimedCommand
 
 SCENARIOS = ("warm", "cold", "stale")
 
@@ -283,10 +283,11 @@ def stale(roots: Sequence[str], magic: bytes | None = None) -> Iterator[int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m harness.bytecode {cold,stale,warm} ROOT...`` (this interpreter's magic)."""
+    """``python -m harness.measure.bytecode {cold,stale,warm} ROOT...`` (this magic)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) < 2 or args[0] not in ("cold", "strip", "stale", "warm"):
-        print("usage: python -m harness.bytecode {cold,stale,warm} ROOT...", file=sys.stderr)
+        print("usage: python -m harness.measure.bytecode {cold,stale,warm} ROOT...",
+              file=sys.stderr)
         return 2
     mode, roots = args[0], args[1:]
     if mode in ("cold", "strip"):

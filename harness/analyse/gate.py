@@ -4,8 +4,9 @@ Verdict rule
 ------------
 Each gated comparison carries a ratio ``r = stat(subject) / stat(reference)`` (ratio of medians
 by default) and a confidence interval ``[lo, hi]`` at ``confidence`` from a paired block
-bootstrap over interleaved rounds (:func:`harness.stats.compare`). With ``t = threshold_pct/100``
-the verdict is (:func:`harness.stats.verdict`):
+bootstrap over interleaved rounds (:func:`harness.analyse.stats.compare`).
+With ``t = threshold_pct/100``
+the verdict is (:func:`harness.analyse.stats.verdict`):
 
 ==============  ==========================================================================
 regression      ``lo > 1`` and ``r >= 1 + t``: a real slowdown (the interval excludes 1) that
@@ -33,7 +34,7 @@ A/A sd of the ratio 0.011-0.014. At threshold 2 %: 3 % false alarms, +3 % caught
 the rest inconclusive). The seed's method (blocks, mean > +10 %) raised 21 % false alarms and
 caught +10 % half of the time. Recommended: statistic ``paired`` and a 5 % threshold for wall
 time on shared runners (2-3 % on a quiet dedicated one); a deterministic metric can use 1 %.
-The shipped defaults (``median``, 10 %) are the config's until it adopts these.
+These are the defaults (:mod:`harness.defaults`).
 
 A deterministic metric (instructions) has a zero-width interval ``lo = hi = r``: it regresses
 when ``r >= 1 + t`` (and ``r > 1``).
@@ -45,30 +46,9 @@ Inconclusive passes by default, with a warning that says what to do.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from harness.model import Comparison, GateResult
-from harness.stats import verdict as judge
-
-#: Recommended default threshold (%): see the calibration table in bench/gate_calibration.py.
-DEFAULT_THRESHOLD_PCT = 5.0
-DEFAULT_CONFIDENCE = 0.95
-
-
-@dataclass(frozen=True)
-class GatePolicy:
-    """What is compared with what, and how strictly."""
-
-    compare: str = "pr"  # variant name
-    against: str = "main"  # variant name
-    workload: str | None = None  # None: every workload
-    metric: str = "wall"
-    # "median" (ratio of medians), "mean", or "paired" (Hodges-Lehmann of per-round ratios:
-    # half the A/A spread of "median" in calibration; recommended, see the module docstring)
-    statistic: str = "paired"
-    threshold_pct: float = DEFAULT_THRESHOLD_PCT
-    confidence: float = DEFAULT_CONFIDENCE
-    inconclusive: str = "pass"  # "pass" (with a warning) or "fail"
+from harness.analyse.stats import verdict as judge
+from harness.model import Comparison, GatePolicy, GateResult
 
 
 def fmt_change(c: Comparison) -> str:

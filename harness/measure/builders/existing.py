@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from harness import proc
-from harness.builders import BuiltEnv
 from harness.config import VariantConfig
+from harness.measure.builders import BuiltEnv
 
 
 class ExistingBuilder:

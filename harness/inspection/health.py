@@ -1,4 +1,5 @@
-"""Typed records of what the probe (:mod:`harness.probe`) found inside a variant's interpreter.
+"""Typed records of what the probe (:mod:`harness.inspection.probe`) found inside a
+variant's interpreter.
 
 Pure: no I/O. :meth:`ProbeReport.from_dict` reads the probe's JSON and older reports (every
 field added after the first version has a default); :meth:`ProbeReport.to_dict` writes it.

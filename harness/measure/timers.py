@@ -1,7 +1,7 @@
-"""A direct spawn-and-wait timer with the same shape as :func:`harness.timing.measure`.
+"""A direct spawn-and-wait timer with the same shape as :func:`harness.measure.timing.measure`.
 
 hyperfine with ``--runs 1`` per round pays one hyperfine start (and one JSON export) per round;
-this timer starts one small stdlib-only child (:mod:`harness._spawn_timer`) through
+this timer starts one small stdlib-only child (:mod:`harness.measure._spawn_timer`) through
 :func:`harness.proc.run` that runs the whole interleaved schedule itself with ``posix_spawn`` and
 ``waitpid``. The schedule (warmups first, then rounds in alternating or shuffled order) is built
 here by a pure function so it can be tested without a process.
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from harness import proc
 from harness.errors import HarnessError
+from harness.measure.timing import TimedCommand, round_order
 from harness.model import Samples
-from harness.timing import TimedCommand, round_order
 
 TIMER_SCRIPT = Path(__file__).with_name("_spawn_timer.py")
 TIMER_NAME = "spawn-wait timer (posix_spawn + wait4, perf_counter_ns)"

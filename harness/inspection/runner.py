@@ -15,10 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import importtime, proc
+from harness import proc
 from harness.errors import HarnessError
-from harness.health import ProbeReport
-from harness.importtime import ImportTimeTree
+from harness.inspection import importtime
+from harness.inspection.health import ProbeReport
+from harness.inspection.importtime import ImportTimeTree
 
 PROBE_MARKER = "@@startup-harness-probe@@"
 #: Interpreter options that take a value as the next argument.

@@ -1,0 +1,1 @@
+"""Analyse: pure statistics, comparisons and the gate; no processes, no files, no clock."""

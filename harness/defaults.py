@@ -1,0 +1,29 @@
+"""The one table of defaults: the config loader, the schema's descriptions and the analysis
+read them from here, so a default is written once. Chosen from the calibration in
+``bench/gate_calibration_results.md``."""
+
+from __future__ import annotations
+
+#: Gate: the paired statistic (Hodges-Lehmann of per-round ratios), 5 % threshold, 95 % interval.
+STATISTIC = "paired"
+THRESHOLD_PCT = 5.0
+CONFIDENCE = 0.95
+INCONCLUSIVE = "pass"
+GATE_METRIC = "wall"
+
+#: Timing: 5 warmup runs and 50 timed runs per command, interleaved rounds, spawn timer.
+WARMUP = 5
+RUNS = 50
+ORDER = "interleaved"
+TIMER = "spawn"
+#: Seconds one timer call may take (see the timer for what a call covers).
+TIMING_TIMEOUT_S = 600.0
+INSTRUCTION_RUNS = 3
+
+#: Seconds one build may take.
+BUILD_TIMEOUT_S = 1800.0
+
+#: Import-time diff: runs of ``-X importtime`` per workload, and what counts as slower.
+IMPORTTIME_RUNS = 5
+IMPORTTIME_SLOWER_PCT = 20.0
+IMPORTTIME_SLOWER_MS = 1.0

@@ -1,0 +1,1 @@
+"""GitHub: the sticky PR comment bot and its small REST client."""

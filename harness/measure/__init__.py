@@ -1,0 +1,1 @@
+"""Measure: sources, builders, timers, instruction counts and bytecode scenarios."""
