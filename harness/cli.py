@@ -141,7 +141,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from harness import pipeline, report
-    from harness.config import load_config
+    from harness.config import check_runs, load_config
     from harness.render import markdown, terminal
 
     config = load_config(args.config or demo_config_path())
@@ -151,6 +151,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise HarnessError("--runs must be at least 2 and --warmup at least 0", "")
         config = dataclasses.replace(config, timing=dataclasses.replace(config.timing,
                                                                         **overrides))
+        check_runs(config.timing, config.gate, "--runs")
     out = Path(args.out)
     progress = (lambda _m: None) if args.quiet else pipeline.default_progress
     result = pipeline.execute(config, out / "raw", work_dir=args.work_dir,

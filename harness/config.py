@@ -305,8 +305,19 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
         env_pass=tuple(env_raw.get("pass", [])), env_set=dict(env_raw.get("set", {})))
 
     gate = _gate(path, data.get("gate", {}), variants, workloads)
+    check_runs(timing, gate, f"{path}: timing.runs")
     return Config(str(path), data.get("title", "Python start-up benchmark"), tuple(variants),
                   tuple(workloads), timing, gate, data)
+
+
+def check_runs(timing: TimingConfig, gate: GatePolicy, where: str) -> None:
+    """Refuse, before anything is built, fewer timed runs than a confidence interval needs when
+    the gate is on a timed metric (a point estimate must never pass the gate)."""
+    if gate.metric != "instructions" and timing.runs < defaults.MIN_PAIRS:
+        raise ConfigError(f"{where}: {timing.runs} runs are too few for a confidence interval "
+                          f"(the gate needs at least {defaults.MIN_PAIRS} paired runs)",
+                          f"set at least {defaults.MIN_PAIRS} runs, or gate on "
+                          "`metric: instructions`")
 
 
 def _source(raw: dict[str, Any], base: Path) -> Source:

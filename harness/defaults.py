@@ -19,6 +19,8 @@ TIMER = "spawn"
 #: Seconds one timer call may take (see the timer for what a call covers).
 TIMING_TIMEOUT_S = 600.0
 INSTRUCTION_RUNS = 3
+#: The fewest paired rounds for a confidence interval: fewer, and a wall or CPU gate is refused.
+MIN_PAIRS = 6
 
 #: Seconds one build may take.
 BUILD_TIMEOUT_S = 1800.0

@@ -9,6 +9,7 @@ import pytest
 
 from harness import __version__
 from harness.cli import main
+from tests.conftest import write_config
 from tests.sample_report import sample_report
 
 
@@ -37,6 +38,17 @@ def test_unknown_builder_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
         "workloads: [{name: w, command: ['{python}', '-c', 'pass']}]\n")
     assert main(["run", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
     assert "unknown builder 'bazel9'" in one_error_line(capsys)
+
+
+def test_too_few_runs_is_refused_before_any_build(
+        tiny_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--runs 5`` with a +460 % PR: never a green check; refused up front, exit 2."""
+    config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "v3"})
+    assert main(["run", "--config", str(config), "--out", str(tmp_path / "o"),
+                 "--runs", "5"]) == 2
+    line = one_error_line(capsys)
+    assert "--runs: 5 runs are too few" in line and "at least 6" in line
+    assert not (tmp_path / "o").exists()
 
 
 def test_render_markdown_and_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

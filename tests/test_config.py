@@ -58,6 +58,7 @@ def test_string_command_is_split_without_a_shell(tmp_path: Path) -> None:
     ("variants: [\n", r"c.yaml:2: not valid YAML"),
     ("- 1\n", r"c.yaml: the config must be a mapping"),
     (GOOD + "timing: {order: random}\n", r"timing.order: 'random' is not one of"),
+    (GOOD + "timing: {runs: 5}\n", r"timing.runs: 5 runs are too few .* at least 6 paired"),
 ])
 def test_bad_config_names_file_and_field(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as info:

@@ -134,7 +134,7 @@ def test_rerun_replaces_raw_samples(tiny_repo: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / "raw").mkdir(parents=True)
     (out / "raw" / "round-9999.json").write_text("{}")  # left by an earlier hyperfine run
-    config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "v2"}, runs=4,
+    config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "v2"}, runs=6,
                           extra="gate: {threshold_pct: 30}")
     assert main(["run", "--config", str(config), "--out", str(out), "--quiet"]) == 0
     assert sorted(p.name for p in (out / "raw").iterdir()) == ["spawn-plan.json",

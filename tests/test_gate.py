@@ -105,9 +105,11 @@ def test_deterministic_instructions_gate():
         "pass"
 
 
-def test_no_interval_is_inconclusive():
-    g = decide(POLICY, [comparison(1.5)])
-    assert g.status == "pass" and g.warnings
+def test_no_interval_is_an_error_never_a_pass():
+    """Too few runs for an interval: even a +460 % point estimate must not pass silently."""
+    g = decide(POLICY, [comparison(5.6)])
+    assert (g.status, g.exit_code) == ("error", 2)
+    assert "at least 6 paired runs" in g.errors[0] and "\n" not in g.errors[0]
 
 
 def test_fmt_change():

@@ -15,7 +15,9 @@ improvement     ``hi < 1`` and ``r <= 1 - t``: the mirror image
 no change       ``1 - t < lo`` and ``hi < 1 + t``: any change is smaller than the threshold
 inconclusive    anything else: the interval reaches past the threshold but the data do not
                 show a significant change of at least the threshold (noisy run, too few
-                runs), or there is no interval (fewer than 6 paired runs)
+                runs)
+error           no interval (fewer than ``MIN_PAIRS`` = 6 paired runs): a point estimate
+                never passes the gate
 ==============  ==========================================================================
 
 Why both conditions for a regression: the interval alone (``lo > 1``) flags every real but
@@ -48,6 +50,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.analyse.stats import verdict as judge
+from harness.defaults import MIN_PAIRS
 from harness.model import Comparison, GatePolicy, GateResult
 
 
@@ -78,6 +81,13 @@ def decide(policy: GatePolicy, comparisons: Sequence[Comparison],
         message = (f"nothing to gate: no {policy.metric} comparison of {policy.compare!r} "
                    f"with {policy.against!r}")
         return GateResult("error", 2, "Error: " + message, (), (), (message,))
+    too_few = [c for c in comparisons if c.ci_low is None or c.ci_high is None]
+    if too_few:
+        c = too_few[0]
+        message = (f"{c.subject} vs {c.reference} on {_where(c)}: too few runs for a "
+                   f"confidence interval (at least {MIN_PAIRS} paired runs are needed) "
+                   f"(hint: set timing.runs to {MIN_PAIRS} or more)")
+        return GateResult("error", 2, "Error: " + message, comparisons, (), (message,))
     verdicts = [(c, judge(c.ratio, c.ci_low, c.ci_high, policy.threshold_pct))
                 for c in comparisons]
     regressions = [c for c, v in verdicts if v == "regression"]

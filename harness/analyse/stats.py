@@ -58,8 +58,8 @@ PAIRED_STATISTICS = {"paired": hodges_lehmann}
 #: Above this many Walsh averages per bootstrap batch, resamples are processed in batches.
 _MAX_BATCH_CELLS = 4_000_000
 
-#: Below this many pairs (or values) no interval is computed and the verdict is inconclusive.
-MIN_PAIRS = 6
+#: Below this many pairs (or values) no interval is computed; the gate refuses such a comparison.
+MIN_PAIRS = defaults.MIN_PAIRS
 
 #: Robust coefficient of variation (1.4826 * MAD / median) above which a variant is "noisy".
 NOISY_RCV = 0.05
