@@ -84,6 +84,9 @@ SCHEMA: dict[str, Any] = {
                     "scenarios": {"type": "array", "items": {"enum": ["warm", "cold", "stale"]},
                                   "uniqueItems": True},
                     "importtime": {"type": "boolean"},
+                    "allow_failure": {"type": "boolean", "description":
+                                      "A non-zero exit is expected (default false: any failing "
+                                      "run makes the variant an error)."},
                 },
             },
         },
@@ -166,6 +169,7 @@ class WorkloadConfig:
     metrics: tuple[str, ...] = ("wall",)
     scenarios: tuple[str, ...] = ()
     importtime: bool = True
+    allow_failure: bool = False
 
 
 @dataclass(frozen=True)
@@ -290,7 +294,8 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
             name=raw["name"], argv=argv,
             metrics=tuple(raw.get("metrics", ["wall"])),
             scenarios=tuple(raw.get("scenarios", [])),
-            importtime=raw.get("importtime", True)))
+            importtime=raw.get("importtime", True),
+            allow_failure=raw.get("allow_failure", False)))
 
     timing_raw = data.get("timing", {})
     env_raw = timing_raw.get("env", {})

@@ -55,6 +55,7 @@ class Samples:
     scenario: str = "default"
     raw_files: tuple[str, ...] = ()
     exit_codes: tuple[int, ...] = ()
+    failure: str = ""  # the first failing run (warmup or timed), described; "" if none
 
     def by_round(self) -> dict[int, float]:
         """Round number -> value (the last one if a round measured twice)."""

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import os
 import platform
@@ -22,7 +23,7 @@ from harness import __version__, proc
 from harness.analyse import stats
 from harness.analyse.gate import decide
 from harness.config import Config, VariantConfig, WorkloadConfig
-from harness.errors import HarnessError
+from harness.errors import HarnessError, ProcessError
 from harness.inspection.health import ProbeReport
 from harness.measure import bytecode, sources, timing
 from harness.measure.builders import BuiltEnv, get_builder
@@ -135,6 +136,10 @@ def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
                     order=config.timing.order, env=timed_env, raw_dir=ws / "raw",
                     hyperfine=hyperfine, seed=config.timing.seed,
                     timeout_s=config.timing.timeout_s, progress=progress, cwd=cwd)
+        samples, run_errors = failed_runs(config, samples)
+        errors += run_errors
+        for message in run_errors:
+            progress(message)
         phases.lap("timing")
         counter, counted = measure_instructions(config, ready, cwd, timed_env, hyperfine,
                                                 progress)
@@ -222,15 +227,42 @@ def smoke_test(config: Config, prepared: Sequence[Prepared], cwd: Path,
             argv = workload_argv(workload, item, cwd)
             try:
                 proc.run(argv, env=env, cwd=cwd, timeout=config.timing.timeout_s,
+                         check=not workload.allow_failure,
                          what=f"workload {workload.name!r} of variant {item.variant.name!r}",
                          hint="run it by hand in the built environment")
-            except HarnessError as exc:
-                errors.append(exc.message)
+            except ProcessError as exc:
+                tail = exc.output_tail.splitlines()[-3:]
+                errors.append(exc.message + (f" — stderr: {' / '.join(tail)}"
+                                             if len(tail) > 1 else ""))
                 progress(exc.message)
                 failed = True
         if not failed:
             ready.append(item)
     return ready, errors
+
+
+def failed_runs(config: Config, samples: Sequence[Samples]
+                ) -> tuple[tuple[Samples, ...], list[str]]:
+    """Failed runs are failures: a command with a failing run (warmup or timed: non-zero exit,
+    or a timeout) is an error, named with its exit code and last stderr lines, and its times are
+    left out of the analysis. A workload with ``allow_failure`` keeps its non-zero exits (not
+    its timeouts)."""
+    allowed = {w.name for w in config.workloads if w.allow_failure}
+    kept: list[Samples] = []
+    errors: list[str] = []
+    for s in samples:
+        codes = [c for c in s.exit_codes if c != 0]
+        timed_out = s.failure.startswith("timed out")
+        if not (s.failure or codes) or (s.workload in allowed and not timed_out):
+            kept.append(s)
+            continue
+        scenario = "" if s.scenario == "default" else f" (scenario {s.scenario})"
+        detail = s.failure or f"exit {codes[0]}"
+        counted = f"{len(codes)} of {len(s.exit_codes)} timed runs failed; " if codes else ""
+        errors.append(f"workload {s.workload!r} of variant {s.variant!r}{scenario} failed: "
+                      f"{counted}first: {detail}")
+        kept.append(dataclasses.replace(s, values=(), rounds=()))
+    return tuple(kept), errors
 
 
 def timed_commands(config: Config, ready: Sequence[Prepared],
@@ -250,7 +282,8 @@ def timed_commands(config: Config, ready: Sequence[Prepared],
             prepare = (bytecode.prepare_argv("warm", item.env.python, roots[item.variant.name])
                        if with_scenarios else None)
             commands.append(timing.TimedCommand(item.variant.name, workload.name, argv,
-                                                prepare=prepare))
+                                                prepare=prepare,
+                                                allow_failure=workload.allow_failure))
             if workload.scenarios:
                 commands += bytecode.scenario_commands(
                     item.variant.name, workload.name, argv, item.env.prefix, workload.scenarios,

@@ -48,10 +48,43 @@ def test_measure_runs_real_commands(tmp_path):
                 TimedCommand("fails", "w", (sys.executable, "-S", "-c", "raise SystemExit(3)"))]
     ok, fails = timers.measure(commands, warmup=1, runs=3, order="interleaved",
                                env={"PATH": "/usr/bin:/bin"}, raw_dir=tmp_path)
-    assert ok.rounds == fails.rounds == (0, 1, 2)
+    assert ok.rounds == (0, 1, 2)
     assert all(0 < v < 5 for v in ok.values)
-    assert ok.exit_codes == (0, 0, 0) and fails.exit_codes == (3, 3, 3)
+    # a failing command is not run again after its first failure (here: the warmup)
+    assert ok.exit_codes == (0, 0, 0) and fails.exit_codes == ()
+    assert fails.failure == "exit 3 in a warmup run"
+    commands = [commands[0], TimedCommand("fails", "w", commands[1].argv, allow_failure=True)]
+    _, fails = timers.measure(commands, warmup=1, runs=3, order="interleaved",
+                              env={"PATH": "/usr/bin:/bin"}, raw_dir=tmp_path)
+    assert fails.exit_codes == (3, 3, 3)
     assert (tmp_path / "spawn-times.json").exists()
     cpu, _ = timers.measure(commands, warmup=0, runs=2, order="blocks",
                             env={"PATH": "/usr/bin:/bin"}, raw_dir=tmp_path, metric="cpu")
     assert cpu.metric == "cpu" and all(0 < v < 5 for v in cpu.values)
+
+
+def test_timeout_kills_the_run_and_its_group(tmp_path):
+    """A run that hangs (and leaves a grandchild) is killed with its process group after
+    ``timeout_s``; the command is not run again; the others are timed."""
+    pidfile = tmp_path / "grandchild.pid"
+    hang = ("import subprocess, sys, time; "
+            "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+            f"open({str(pidfile)!r}, 'w').write(str(p.pid)); time.sleep(60)")
+    commands = [TimedCommand("ok", "w", (sys.executable, "-S", "-c", "pass")),
+                TimedCommand("hangs", "w", (sys.executable, "-c", hang))]
+    ok, hangs = timers.measure(commands, warmup=0, runs=3, order="interleaved",
+                               env={"PATH": "/usr/bin:/bin"}, raw_dir=tmp_path, timeout_s=1.5)
+    assert len(ok.values) == 3 and hangs.exit_codes == (-9,)
+    assert hangs.failure.startswith("timed out in timed run 1")
+    import os
+    import time
+
+    grandchild = int(pidfile.read_text())
+    for _ in range(50):
+        try:
+            os.kill(grandchild, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the hanging run's grandchild survived")

@@ -2,13 +2,23 @@
 :mod:`harness.measure.timers`.
 
 It reads a JSON plan ``{"commands": [[argv...], ...], "prepare": [[argv...] | null, ...],
-"schedule": [[round, index], ...], "cwd": str|null}``, runs every scheduled command with
-``posix_spawnp`` (no shell; stdin, stdout and stderr on /dev/null) in the environment it was
-itself given, and waits for it (``wait4``); the wall time is ``perf_counter_ns`` around spawn
-and wait. A command's ``prepare`` argv runs (untimed) before each of its runs. Round ``-1``
-entries are warmups (not reported). Writes
-``{"results": [[round, index, seconds, exit_code, cpu_seconds], ...]}`` to the output path
-(``cpu_seconds``: the child's user + system time from ``wait4``).
+"schedule": [[round, index], ...], "cwd": str|null, "timeout_s": float|null,
+"keep_going": [bool, ...], "parent_pid": int|null}``, runs every scheduled command with
+``posix_spawnp`` (no shell; stdin and stdout on /dev/null, stderr into a scratch file kept only
+when the run fails) in the environment it was itself given, and waits for it (``wait4``); the
+wall time is ``perf_counter_ns`` around spawn and wait. A command's ``prepare`` argv runs
+(untimed) before each of its runs. Round ``-1`` entries are warmups (not reported).
+
+Faults: every run gets its own process group; a run longer than ``timeout_s`` is killed with
+its group (exit code ``-9``, ``timed_out``). A command that fails (non-zero exit or timeout, in
+a warmup or a timed run) is not run again unless ``keep_going`` allows it. The timer dies with
+its parent (``PR_SET_PDEATHSIG`` on Linux, and a check of the parent PID), and on SIGTERM or
+SIGINT it kills the running command's group before it exits.
+
+Writes ``{"results": [[round, index, seconds, exit_code, cpu_seconds], ...], "failures":
+[{"index", "round", "exit_code", "timed_out", "stderr"}, ...]}`` to the output path
+(``cpu_seconds``: the child's user + system time from ``wait4``; ``stderr``: the failing run's
+last lines).
 
 Usage: python _spawn_timer.py PLAN.json OUT.json
 """
@@ -17,44 +27,120 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import tempfile
 import time
 
+_running = {"pid": 0, "timed_out": False}
 
-def _run_once(argv: list[str], env: dict[str, str]) -> tuple[float, int, float]:
-    """(wall seconds, exit code, user + system CPU seconds) of one run of ``argv``."""
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    if _running["pid"]:
+        _running["timed_out"] = True
+        _kill_group(_running["pid"])
+
+
+def _on_term(signum: int, frame: object) -> None:
+    if _running["pid"]:
+        _kill_group(_running["pid"])
+    os._exit(128 + signum)
+
+
+def _die_with_parent(parent_pid: int | None) -> None:
+    """Ask the kernel for SIGTERM when the parent dies (Linux); then check it is still alive."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if parent_pid and os.getppid() != parent_pid:
+        os._exit(128 + signal.SIGTERM)
+
+
+def _tail(fd: int, limit: int = 4000) -> str:
+    size = os.fstat(fd).st_size
+    os.lseek(fd, max(0, size - limit), os.SEEK_SET)
+    text = os.read(fd, limit).decode("utf-8", "replace")
+    return "\n".join(line for line in text.splitlines() if line.strip())[-2000:]
+
+
+def _run_once(argv: list[str], env: dict[str, str], timeout: float | None,
+              err_fd: int) -> tuple[float, int, float, bool]:
+    """(wall seconds, exit code, user + system CPU seconds, timed out) of one run of ``argv``."""
     devnull = os.open(os.devnull, os.O_RDWR)
+    os.ftruncate(err_fd, 0)
+    os.lseek(err_fd, 0, os.SEEK_SET)
     try:
         actions = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, devnull, 1),
-                   (os.POSIX_SPAWN_DUP2, devnull, 2)]
+                   (os.POSIX_SPAWN_DUP2, err_fd, 2)]
+        _running["timed_out"] = False
+        if timeout:
+            signal.setitimer(signal.ITIMER_REAL, timeout)
         start = time.perf_counter_ns()
-        pid = os.posix_spawnp(argv[0], argv, env, file_actions=actions)
+        try:
+            pid = os.posix_spawnp(argv[0], argv, env, file_actions=actions, setpgroup=0)
+        except OSError as exc:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            os.write(err_fd, f"cannot execute {argv[0]!r}: {exc.strerror}\n".encode())
+            return 0.0, 127, 0.0, False
+        _running["pid"] = pid
         _, status, usage = os.wait4(pid, 0)
         elapsed = time.perf_counter_ns() - start
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        _running["pid"] = 0
+        _kill_group(pid)  # anything the run left behind in its group
     finally:
         os.close(devnull)
     cpu = usage.ru_utime + usage.ru_stime
-    return elapsed / 1e9, os.waitstatus_to_exitcode(status), cpu
+    return elapsed / 1e9, os.waitstatus_to_exitcode(status), cpu, bool(_running["timed_out"])
 
 
 def main(args: list[str]) -> int:
     plan_path, out_path = args
     with open(plan_path, encoding="utf-8") as f:
         plan = json.load(f)
+    signal.signal(signal.SIGTERM, _on_term)
+    signal.signal(signal.SIGINT, _on_term)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    _die_with_parent(plan.get("parent_pid"))
     if plan.get("cwd"):
         os.chdir(plan["cwd"])
     env = dict(os.environ)
     commands = plan["commands"]
     prepare = plan.get("prepare") or [None] * len(commands)
-    results = []
+    keep_going = plan.get("keep_going") or [False] * len(commands)
+    timeout = plan.get("timeout_s")
+    results: list[list[float]] = []
+    failures: list[dict[str, object]] = []
+    stopped: set[int] = set()
+    err_fd, err_name = tempfile.mkstemp(prefix="spawn-timer-stderr-")
+    os.unlink(err_name)
     for round_no, index in plan["schedule"]:
+        if index in stopped:
+            continue
         if prepare[index]:
-            _run_once(prepare[index], env)
-        seconds, code, cpu = _run_once(commands[index], env)
+            _run_once(prepare[index], env, timeout, err_fd)
+        seconds, code, cpu, timed_out = _run_once(commands[index], env, timeout, err_fd)
         if round_no >= 0:
             results.append([round_no, index, seconds, code, cpu])
+        if code != 0 or timed_out:
+            failures.append({"index": index, "round": round_no, "exit_code": code,
+                             "timed_out": timed_out, "stderr": _tail(err_fd)})
+            if timed_out or not keep_going[index]:
+                stopped.add(index)
+    os.close(err_fd)
     with open(out_path, "w", encoding="utf-8") as f:
-        json.dump({"timer": "spawn-wait", "results": results}, f)
+        json.dump({"timer": "spawn-wait", "results": results, "failures": failures}, f)
     return 0
 
 

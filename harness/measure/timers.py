@@ -10,9 +10,11 @@ here by a pure function so it can be tested without a process.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from harness import proc
 from harness.errors import HarnessError
@@ -42,11 +44,27 @@ def schedule(n_commands: int, *, warmup: int, runs: int, order: str,
     return plan
 
 
+def describe_failure(failure: Mapping[str, object]) -> str:
+    """``timed out after 5s in warmup`` / ``exit 3 in run 2: <last stderr line>``."""
+    round_no = int(str(failure.get("round", 0)))
+    where = "a warmup run" if round_no < 0 else f"timed run {round_no + 1}"
+    stderr = str(failure.get("stderr") or "").strip()
+    what = ("timed out" if failure.get("timed_out")
+            else f"exit {failure.get('exit_code')}")
+    last = stderr.splitlines()[-3:] if stderr else []
+    return f"{what} in {where}" + (f": {' / '.join(last)}" if last else "")
+
+
 def samples_from_results(commands: Sequence[TimedCommand], results: Sequence[Sequence[float]],
-                         raw_file: str, metric: str = "wall") -> tuple[Samples, ...]:
+                         raw_file: str, metric: str = "wall",
+                         failures: Sequence[Mapping[str, object]] = ()) -> tuple[Samples, ...]:
     """One Samples per command from the timer's ``[round, index, seconds, exit_code, cpu]``
     rows: wall seconds (``metric="wall"``) or the child's user + system CPU seconds
-    (``metric="cpu"``)."""
+    (``metric="cpu"``). ``failures`` (the timer's failing runs) give each command's first
+    failure, described."""
+    first_failure: dict[int, str] = {}
+    for failure in failures:
+        first_failure.setdefault(int(str(failure["index"])), describe_failure(failure))
     column = {"wall": 2, "cpu": 4}[metric]
     values: list[list[float]] = [[] for _ in commands]
     rounds: list[list[int]] = [[] for _ in commands]
@@ -59,7 +77,7 @@ def samples_from_results(commands: Sequence[TimedCommand], results: Sequence[Seq
     return tuple(
         Samples(variant=c.variant, workload=c.workload, metric=metric, values=tuple(values[i]),
                 rounds=tuple(rounds[i]), scenario=c.scenario, raw_files=(raw_file,),
-                exit_codes=tuple(codes[i]))
+                exit_codes=tuple(codes[i]), failure=first_failure.get(i, ""))
         for i, c in enumerate(commands))
 
 
@@ -67,7 +85,16 @@ def run_schedule(commands: Sequence[TimedCommand], *, warmup: int, runs: int, or
                  env: Mapping[str, str], raw_dir: Path, seed: int = 0,
                  timeout_s: float = 600.0, cwd: Path | None = None) -> list[list[float]]:
     """Run the schedule in one timer child; its ``[round, index, seconds, exit_code, cpu]``
-    rows (the plan and the rows are kept in ``raw_dir``)."""
+    rows (the plan and the rows are kept in ``raw_dir``). ``timeout_s`` bounds each run."""
+    return run_schedule_full(commands, warmup=warmup, runs=runs, order=order, env=env,
+                             raw_dir=raw_dir, seed=seed, timeout_s=timeout_s,
+                             cwd=cwd)["results"]
+
+
+def run_schedule_full(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,
+                      env: Mapping[str, str], raw_dir: Path, seed: int = 0,
+                      timeout_s: float = 600.0, cwd: Path | None = None) -> dict[str, list[Any]]:
+    """Run the schedule in one timer child; its output: ``results`` rows and ``failures``."""
     raw_dir = raw_dir.resolve()
     raw_dir.mkdir(parents=True, exist_ok=True)
     plan_path, out_path = raw_dir / "spawn-plan.json", raw_dir / "spawn-times.json"
@@ -75,12 +102,15 @@ def run_schedule(commands: Sequence[TimedCommand], *, warmup: int, runs: int, or
             "prepare": [list(c.prepare) if c.prepare else None for c in commands],
             "schedule": schedule(len(commands), warmup=warmup, runs=runs, order=order,
                                  seed=seed),
-            "cwd": str(cwd) if cwd else None}
+            "cwd": str(cwd) if cwd else None, "timeout_s": timeout_s,
+            "keep_going": [c.allow_failure for c in commands], "parent_pid": os.getpid()}
     plan_path.write_text(json.dumps(plan), encoding="utf-8")
+    n_runs = len(plan["schedule"]) * (2 if any(plan["prepare"]) else 1)
     proc.run([sys.executable, "-S", "-E", str(TIMER_SCRIPT), str(plan_path), str(out_path)],
-             env=env, what="spawn-wait timer", timeout=timeout_s,
+             env=env, what="spawn-wait timer", timeout=timeout_s * n_runs + 60,
              hint="run the workload by hand to see why it fails")
-    return list(json.loads(out_path.read_text(encoding="utf-8"))["results"])
+    data = json.loads(out_path.read_text(encoding="utf-8"))
+    return {"results": list(data["results"]), "failures": list(data.get("failures", []))}
 
 
 def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,
@@ -94,6 +124,7 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
     if progress:
         progress(f"timing {len(commands)} commands with the spawn-wait timer: {order}, "
                  f"{warmup} warmup + {runs} runs")
-    rows = run_schedule(commands, warmup=warmup, runs=runs, order=order, env=env,
-                        raw_dir=raw_dir, seed=seed, timeout_s=timeout_s, cwd=cwd)
-    return samples_from_results(commands, rows, "spawn-times.json", metric)
+    out = run_schedule_full(commands, warmup=warmup, runs=runs, order=order, env=env,
+                            raw_dir=raw_dir, seed=seed, timeout_s=timeout_s, cwd=cwd)
+    return samples_from_results(commands, out["results"], "spawn-times.json", metric,
+                                out["failures"])

@@ -34,6 +34,7 @@ class TimedCommand:
     argv: tuple[str, ...]
     scenario: str = "default"
     prepare: tuple[str, ...] | None = None  # argv run before each timed run (not timed)
+    allow_failure: bool = False  # a non-zero exit is expected: keep timing it
 
     @property
     def key(self) -> str:
@@ -66,7 +67,7 @@ def hyperfine_argv(hyperfine: str, commands: Sequence[TimedCommand], *, runs: in
                    export_json: Path) -> list[str]:
     """The hyperfine command line timing ``commands`` (no shell for the timed commands)."""
     argv = [hyperfine, "-N", "--style", "none", "--runs", str(runs), "--warmup", str(warmup),
-            "--export-json", str(export_json)]
+            "--ignore-failure", "--export-json", str(export_json)]
     if any(c.prepare for c in commands):
         for command in commands:
             # hyperfine runs --prepare through sh: every argument is quoted.
