@@ -13,6 +13,7 @@ from typing import Any
 
 from harness import defaults
 from harness.errors import ConfigError
+from harness.measure.builders import block_schema, build_schema, get_builder, registry
 from harness.model import GatePolicy
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -59,15 +60,7 @@ SCHEMA: dict[str, Any] = {
                             "python": {"type": "string", "minLength": 1},
                         },
                     },
-                    "build": {
-                        "type": "object", "additionalProperties": False,
-                        "properties": {
-                            "builder": {"type": "string", "minLength": 1},
-                            "python": {"type": "string", "minLength": 1},
-                            "install": _STRINGS,
-                            "timeout_s": {"type": "number", "exclusiveMinimum": 0},
-                        },
-                    },
+                    "build": build_schema(),
                 },
             },
         },
@@ -128,6 +121,7 @@ SCHEMA: dict[str, Any] = {
     },
 }
 
+#: Placeholders every builder fills; a builder may add its own (``Builder.placeholders``).
 PLACEHOLDERS = ("python", "bin", "prefix", "source", "workdir")
 
 
@@ -145,11 +139,10 @@ class Source:
 
 @dataclass(frozen=True)
 class BuildSpec:
-    """How a variant's environment is built."""
+    """How a variant's environment is built: the builder, and its own options record."""
 
     builder: str
-    python: str | None = None
-    install: tuple[str, ...] = ()
+    options: object = None  # the builder's frozen options (e.g. UvOptions)
     timeout_s: float = defaults.BUILD_TIMEOUT_S
 
 
@@ -226,20 +219,26 @@ def _field_path(parts: Any) -> str:
     return text or "(top level)"
 
 
-def _schema_error(path: Path, data: Any) -> None:
+def _schema_error(path: Path, data: Any, schema: dict[str, Any] = SCHEMA,
+                  at: tuple[str | int, ...] = ()) -> None:
+    """Raise a ConfigError naming file and field for the first problem of ``data`` (found at
+    field path ``at`` of the file) against ``schema``."""
     import jsonschema  # only when a config is loaded: `schema` and `--help` stay light
 
-    validator = jsonschema.Draft202012Validator(SCHEMA)
+    validator = jsonschema.Draft202012Validator(schema)
     errors = list(validator.iter_errors(data))
     if not errors:
         return
     err = jsonschema.exceptions.best_match(errors)
-    where = _field_path(err.absolute_path)
+    where = _field_path((*at, *err.absolute_path))
     if err.validator == "additionalProperties":
         allowed = sorted(err.schema.get("properties", {}))
         unknown = sorted(set(err.instance) - set(allowed))
         raise ConfigError(f"{path}: {where}: unknown key {', '.join(map(repr, unknown))}",
                           f"allowed keys: {', '.join(allowed)}")
+    if err.validator == "enum" and where.endswith("build.builder"):
+        raise ConfigError(f"{path}: {where}: unknown builder {err.instance!r}",
+                          f"known: {', '.join(sorted(err.validator_value))}")
     if err.validator in ("minProperties", "maxProperties") and where.endswith("source"):
         raise ConfigError(f"{path}: {where}: give exactly one source",
                           "one of requirement, git, path, python")
@@ -273,9 +272,10 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
                                   f"variant {roles[role]!r}", "each role names one variant")
             roles[role] = name
         source = _source(raw["source"], base)
-        build = _build(raw.get("build", {}), source, base)
+        build = _build(path, i, raw.get("build", {}), source)
         variants.append(VariantConfig(name, raw.get("label", name), role, source, build))
 
+    known = _placeholders(variants)
     workloads: list[WorkloadConfig] = []
     wl_names: set[str] = set()
     for i, raw in enumerate(data["workloads"]):
@@ -289,7 +289,7 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
         except ValueError as exc:
             raise ConfigError(f"{path}: workloads[{i}].command: {exc}",
                               "give the command as a list of arguments") from exc
-        _check_placeholders(path, f"workloads[{i}].command", argv)
+        _check_placeholders(path, f"workloads[{i}].command", argv, known)
         workloads.append(WorkloadConfig(
             name=raw["name"], argv=argv,
             metrics=tuple(raw.get("metrics", ["wall"])),
@@ -338,20 +338,30 @@ def _source(raw: dict[str, Any], base: Path) -> Source:
     return Source("python", path=raw["python"])
 
 
-def _build(raw: dict[str, Any], source: Source, base: Path) -> BuildSpec:
-    default_builder = "existing" if source.kind == "python" else "uv"
-    if source.kind == "requirement":
-        default_install: tuple[str, ...] = source.requirements
-    elif source.kind == "python":
-        default_install = ()
-    else:
-        default_install = ("{source}",)
-    return BuildSpec(builder=raw.get("builder", default_builder), python=raw.get("python"),
-                     install=tuple(raw.get("install", default_install)),
+def _build(path: Path, i: int, raw: dict[str, Any], source: Source) -> BuildSpec:
+    """The build spec of ``variants[i]``: its builder (default by source kind) and the
+    builder's own options, checked against that builder's schema block."""
+    name = raw.get("builder", "existing" if source.kind == "python" else "uv")
+    try:
+        builder = get_builder(name)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: variants[{i}].build.builder: {exc.message}",
+                          exc.hint) from exc
+    _schema_error(path, raw, block_schema(builder), ("variants", i, "build"))
+    return BuildSpec(builder=name, options=builder.options(raw, source),
                      timeout_s=float(raw.get("timeout_s", defaults.BUILD_TIMEOUT_S)))
 
 
-def _check_placeholders(path: Path, where: str, argv: tuple[str, ...]) -> None:
+def _placeholders(variants: list[VariantConfig]) -> tuple[str, ...]:
+    """The placeholders a workload may use: the common ones and those every variant's builder
+    fills (a workload runs in every variant)."""
+    builders = registry()
+    extra = [set(builders[v.build.builder].placeholders) for v in variants]
+    return PLACEHOLDERS + tuple(sorted(set.intersection(*extra))) if extra else PLACEHOLDERS
+
+
+def _check_placeholders(path: Path, where: str, argv: tuple[str, ...],
+                        known: tuple[str, ...] = PLACEHOLDERS) -> None:
     import string
 
     for arg in argv:
@@ -361,9 +371,9 @@ def _check_placeholders(path: Path, where: str, argv: tuple[str, ...]) -> None:
             raise ConfigError(f"{path}: {where}: {arg!r}: {exc}",
                               "write a literal brace as {{ or }}") from exc
         for name in names:
-            if name not in PLACEHOLDERS:
+            if name not in known:
                 raise ConfigError(f"{path}: {where}: unknown placeholder {{{name}}}",
-                                  f"known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}")
+                                  f"known: {', '.join('{' + p + '}' for p in known)}")
 
 
 def _gate(path: Path, raw: dict[str, Any], variants: list[VariantConfig],

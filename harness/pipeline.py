@@ -107,8 +107,6 @@ def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     build_env = proc.scrubbed_env()
     timed_env = proc.controlled_env(config.timing.env_pass, config.timing.env_set)
     hyperfine = timing.find_hyperfine()
-    for variant in config.variants:
-        get_builder(variant.build.builder)  # unknown builder: error before any work
     shas = {v.name: sources.check(v, build_env) for v in config.variants}
     infos = tuple(VariantInfo(v.name, v.label, v.role, sources.describe(v.source),
                               v.build.builder, shas[v.name]) for v in config.variants)
@@ -211,8 +209,8 @@ def build_all(config: Config, shas: Mapping[str, str | None], ws: Path,
 
 def workload_argv(workload: WorkloadConfig, ready: Prepared, cwd: Path) -> tuple[str, ...]:
     """The workload's argv with placeholders filled for one variant."""
-    values = {"python": ready.env.python, "bin": ready.env.bin_dir, "prefix": ready.env.prefix,
-              "source": ready.source_dir or "", "workdir": str(cwd)}
+    values = {**ready.env.placeholders, "python": ready.env.python, "bin": ready.env.bin_dir,
+              "prefix": ready.env.prefix, "source": ready.source_dir or "", "workdir": str(cwd)}
     return tuple(arg.format_map(values) for arg in workload.argv)
 
 
@@ -271,15 +269,13 @@ def timed_commands(config: Config, ready: Sequence[Prepared],
     environment also runs bytecode scenarios, its default command gets a warm ``prepare`` so it
     never sees the state another scenario left."""
     with_scenarios = any(w.scenarios for w in config.workloads)
-    roots = {item.variant.name: bytecode.site_roots(item.env.prefix) if with_scenarios else ()
-             for item in ready}
     commands = []
     for workload in config.workloads:
         if "wall" not in workload.metrics:
             continue
         for item in ready:
             argv = workload_argv(workload, item, cwd)
-            prepare = (bytecode.prepare_argv("warm", item.env.python, roots[item.variant.name])
+            prepare = (bytecode.prepare_argv("warm", item.env.python, item.env.site_roots)
                        if with_scenarios else None)
             commands.append(timing.TimedCommand(item.variant.name, workload.name, argv,
                                                 prepare=prepare,
@@ -287,7 +283,7 @@ def timed_commands(config: Config, ready: Sequence[Prepared],
             if workload.scenarios:
                 commands += bytecode.scenario_commands(
                     item.variant.name, workload.name, argv, item.env.prefix, workload.scenarios,
-                    python=item.env.python, roots=roots[item.variant.name])
+                    python=item.env.python, roots=item.env.site_roots)
     return commands
 
 
@@ -301,9 +297,8 @@ def bytecode_scenarios(config: Config, ready: Sequence[Prepared],
         return
     with contextlib.ExitStack() as restore:
         for item in ready:
-            roots = bytecode.site_roots(item.env.prefix)
-            restore.enter_context(bytecode.preserved(roots))
-            bytecode.compile_all(item.env.python, roots, env=env)
+            restore.enter_context(bytecode.preserved(item.env.site_roots))
+            bytecode.compile_all(item.env.python, item.env.site_roots, env=env)
         yield
 
 

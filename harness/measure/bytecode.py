@@ -35,7 +35,6 @@ interpreter's magic number: run it with the variant's interpreter).
 from __future__ import annotations
 
 import contextlib
-import glob
 import importlib.util
 import os
 import shutil
@@ -50,6 +49,7 @@ from pathlib import Path
 from harness import proc
 from harness.errors import HarnessError
 from harness.inspection.runner import launch_of
+from harness.measure.builders import site_roots
 from harness.measure.timing import TimedCommand
 
 SCENARIOS = ("warm", "cold", "stale")
@@ -84,22 +84,6 @@ def foreign_magic(magic: bytes) -> bytes:
     for the interpreter whose magic is ``magic``."""
     number = (int.from_bytes(magic[:2], "little") - 1) & 0xFFFF
     return number.to_bytes(2, "little") + magic[2:4]
-
-
-def site_roots(prefix: str | os.PathLike[str]) -> tuple[str, ...]:
-    """The site-packages directories of the environment at ``prefix`` (distinct realpaths)."""
-    base = Path(prefix)
-    found = sorted(glob.glob(str(base / "lib" / "python*" / "site-packages"))
-                   + glob.glob(str(base / "lib64" / "python*" / "site-packages"))
-                   + glob.glob(str(base / "Lib" / "site-packages")))
-    out: list[str] = []
-    seen: set[str] = set()
-    for path in found:
-        real = os.path.realpath(path)
-        if real not in seen:
-            seen.add(real)
-            out.append(path)
-    return tuple(out)
 
 
 def env_python(prefix: str | os.PathLike[str]) -> str:

@@ -5,14 +5,24 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from harness import proc
-from harness.config import VariantConfig
-from harness.measure.builders import BuiltEnv
+from harness.measure.builders import BuiltEnv, site_roots
+
+if TYPE_CHECKING:
+    from harness.config import Source, VariantConfig
 
 
 class ExistingBuilder:
+    """The variant's ``source: {python: ...}`` interpreter, used as it is."""
+
     name = "existing"
+    options_schema: Mapping[str, Any] = {}
+    placeholders: tuple[str, ...] = ()
+
+    def options(self, raw: Mapping[str, Any], source: Source) -> None:
+        return None
 
     def build(self, variant: VariantConfig, source_dir: str | None, out_base: Path,
               env: Mapping[str, str]) -> BuiltEnv:
@@ -20,4 +30,8 @@ class ExistingBuilder:
         done = proc.run([python, "-c", "import json,sys; print(json.dumps(sys.prefix))"],
                         env=env, what=f"variant {variant.name!r}: interpreter check", timeout=60)
         prefix = json.loads(done.stdout)
-        return BuiltEnv(python=python, prefix=prefix, bin_dir=str(Path(python).parent))
+        return BuiltEnv(python=python, prefix=prefix, bin_dir=str(Path(python).parent),
+                        site_roots=site_roots(prefix))
+
+
+BUILDER = ExistingBuilder()

@@ -5,16 +5,24 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from harness import proc
-from harness.config import VariantConfig
-from harness.measure.builders import BuiltEnv
+from harness.measure.builders import BuiltEnv, site_roots
+from harness.measure.tools import find_tool
+
+if TYPE_CHECKING:
+    from harness.config import Source, VariantConfig
 
 
-def find_uv() -> str:
-    """uv next to this interpreter (installed with the harness), else on PATH."""
-    return proc.find_tool("uv", "pip install uv (it is a dependency of the harness)")
+@dataclass(frozen=True)
+class UvOptions:
+    """``build:`` options of the uv builder."""
+
+    python: str | None = None  # interpreter of the venv; default: the one running the harness
+    install: tuple[str, ...] = ()  # `uv pip install` arguments; {source} is the checkout
 
 
 def default_python() -> str:
@@ -23,20 +31,42 @@ def default_python() -> str:
 
 
 class UvBuilder:
+    """A venv made by ``uv venv`` with the install arguments installed by ``uv pip install``."""
+
     name = "uv"
+    options_schema: Mapping[str, Any] = {
+        "python": {"type": "string", "minLength": 1,
+                   "description": "Interpreter of the venv (default: the harness's own)."},
+        "install": {"type": "array", "items": {"type": "string", "minLength": 1},
+                    "description": "uv pip install arguments; {source} is the checkout "
+                                   "(default: the requirement, or {source})."},
+    }
+    placeholders: tuple[str, ...] = ()
+
+    def options(self, raw: Mapping[str, Any], source: Source) -> UvOptions:
+        if source.kind == "requirement":
+            default_install: tuple[str, ...] = source.requirements
+        elif source.kind == "python":
+            default_install = ()
+        else:
+            default_install = ("{source}",)
+        return UvOptions(python=raw.get("python"),
+                         install=tuple(raw.get("install", default_install)))
 
     def build(self, variant: VariantConfig, source_dir: str | None, out_base: Path,
               env: Mapping[str, str]) -> BuiltEnv:
-        uv = find_uv()
+        opts = variant.build.options
+        assert isinstance(opts, UvOptions)
+        uv = find_tool("uv")
         venv = out_base / "venv"
         cache = out_base / "uv-cache"
         build_env = dict(env, UV_CACHE_DIR=str(cache), UV_PYTHON_DOWNLOADS="never",
                          UV_NO_PROGRESS="1")
-        python = variant.build.python or default_python()
+        python = opts.python or default_python()
         proc.run([uv, "venv", "--quiet", "--python", python, str(venv)], env=build_env,
                  what=f"variant {variant.name!r}: uv venv", timeout=variant.build.timeout_s)
         py = venv / "bin" / "python"
-        install = [arg.replace("{source}", source_dir or "") for arg in variant.build.install]
+        install = [arg.replace("{source}", source_dir or "") for arg in opts.install]
         if install:
             proc.run([uv, "pip", "install", "--quiet", "--python", str(py), *install],
                      env=build_env, what=f"variant {variant.name!r}: uv pip install",
@@ -46,4 +76,7 @@ class UvBuilder:
                           what=f"variant {variant.name!r}: uv pip freeze", timeout=120)
         installed = tuple(line.strip() for line in frozen.stdout.splitlines() if line.strip())
         return BuiltEnv(python=str(py), prefix=str(venv), bin_dir=str(venv / "bin"),
-                        installed=installed)
+                        site_roots=site_roots(venv), installed=installed)
+
+
+BUILDER = UvBuilder()
