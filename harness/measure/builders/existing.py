@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness import proc
 from harness.measure.builders import BuiltEnv, site_roots
 
 if TYPE_CHECKING:
@@ -26,6 +25,8 @@ class ExistingBuilder:
 
     def build(self, variant: VariantConfig, source_dir: str | None, out_base: Path,
               env: Mapping[str, str]) -> BuiltEnv:
+        from harness import proc  # here: `startup-harness schema` imports this module
+
         python = variant.source.path or ""
         done = proc.run([python, "-c", "import json,sys; print(json.dumps(sys.prefix))"],
                         env=env, what=f"variant {variant.name!r}: interpreter check", timeout=60)

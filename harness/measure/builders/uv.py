@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness import proc
 from harness.measure.builders import BuiltEnv, site_roots
 from harness.measure.tools import find_tool
 
@@ -55,6 +54,8 @@ class UvBuilder:
 
     def build(self, variant: VariantConfig, source_dir: str | None, out_base: Path,
               env: Mapping[str, str]) -> BuiltEnv:
+        from harness import proc  # here: `startup-harness schema` imports this module
+
         opts = variant.build.options
         assert isinstance(opts, UvOptions)
         uv = find_tool("uv")
