@@ -1,4 +1,4 @@
-"""Command line: ``startup-harness run | probe | render | schema | comment``.
+"""Command line: ``startup-harness run | analyse | probe | render | schema | comment``.
 
 ``main(argv)`` is callable from tests and is the one place where errors become a one-line
 message and exit code 2. The exit code of ``run`` is the gate's, never the renderer's.
@@ -13,9 +13,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from harness import __version__
 from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.model import Report
 
 DEMO_CONFIG = "demo.yaml"
 
@@ -41,7 +45,21 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--keep-work", action="store_true", help="keep the scratch directory")
     run.add_argument("--runs", type=int, help="override timing.runs")
     run.add_argument("--warmup", type=int, help="override timing.warmup")
+    run.add_argument("--job-id", help="name of this job in measurements.json (default: "
+                     "runner or host name and the UTC time)")
     run.add_argument("--quiet", action="store_true", help="no progress or table on stderr/stdout")
+
+    analyse = sub.add_parser("analyse", aliases=["analyze"],
+                             help="re-judge a saved measurements.json without timing anything")
+    analyse.add_argument("measurements", help="path of measurements.json")
+    analyse.add_argument("--threshold-pct", type=float, help="override gate.threshold_pct")
+    analyse.add_argument("--statistic", choices=["paired", "median", "mean"],
+                         help="override gate.statistic")
+    analyse.add_argument("--gate-metric", choices=["wall", "instructions"],
+                         help="override gate.metric")
+    analyse.add_argument("--out", help="output directory (default: the directory of "
+                         "MEASUREMENTS; a copy of it is written there otherwise)")
+    analyse.add_argument("--quiet", action="store_true", help="no table on stdout")
 
     probe = sub.add_parser("probe", help="run the sys.path probe inside an interpreter")
     probe.add_argument("--python", required=True, help="interpreter to inspect")
@@ -120,6 +138,8 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return cmd_run(args)
+    if args.command in ("analyse", "analyze"):
+        return cmd_analyse(args)
     if args.command == "probe":
         return cmd_probe(args)
     if args.command == "render":
@@ -137,12 +157,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Load the config, run the pipeline, write comment.md / report.json / terminal table."""
+    """Load the config, measure, write measurements.json, analyse, write report.json and
+    comment.md, print the terminal table."""
     import dataclasses
 
-    from harness import pipeline, report
+    from harness import measurements, pipeline, report
+    from harness.analyse.analysis import analyse
     from harness.config import check_runs, load_config
-    from harness.render import markdown, terminal
 
     config = load_config(args.config or demo_config_path())
     overrides = {k: v for k, v in (("runs", args.runs), ("warmup", args.warmup)) if v is not None}
@@ -154,16 +175,48 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_runs(config.timing, config.gate, "--runs")
     out = Path(args.out)
     progress = (lambda _m: None) if args.quiet else pipeline.default_progress
-    result = pipeline.execute(config, out / "raw", work_dir=args.work_dir,
-                              keep_work=args.keep_work, progress=progress)
+    record = pipeline.measure(config, out / "raw", work_dir=args.work_dir,
+                              keep_work=args.keep_work, progress=progress, job_id=args.job_id)
+    report.write_atomic(out / measurements.FILE_NAME, measurements.dumps(record))
+    return publish(analyse(record), out, quiet=args.quiet)
+
+
+def publish(result: Report, out: Path, *, quiet: bool) -> int:
+    """Write report.json and comment.md into ``out``, print the table; the gate's exit code."""
+    from harness import report
+    from harness.render import markdown, terminal
+
     report.write_atomic(out / "report.json", report.dumps(result))
     report.write_atomic(out / "comment.md", markdown.render(result))
-    if not args.quiet:
+    if not quiet:
         print(terminal.render(result))
         print(f"wrote {out / 'comment.md'} and {out / 'report.json'}", file=sys.stderr)
     for error in result.gate.errors:
         print(f"error: {error}", file=sys.stderr)
     return result.gate.exit_code
+
+
+def cmd_analyse(args: argparse.Namespace) -> int:
+    """Judge a saved measurement record (no process, no timing) and write the report."""
+    import dataclasses
+
+    from harness import measurements, report
+    from harness.analyse.analysis import analyse
+
+    source = Path(args.measurements)
+    record = measurements.load(source)
+    gate = record.gate
+    if args.threshold_pct is not None and not 0 < args.threshold_pct <= 1000:
+        raise HarnessError(f"--threshold-pct {args.threshold_pct:g}: must be above 0 and at "
+                           "most 1000", "e.g. --threshold-pct 2")
+    policy = dataclasses.replace(
+        gate, statistic=args.statistic or gate.statistic, metric=args.gate_metric or gate.metric,
+        threshold_pct=(gate.threshold_pct if args.threshold_pct is None
+                       else float(args.threshold_pct)))
+    out = Path(args.out) if args.out else source.parent
+    if out.resolve() != source.parent.resolve():
+        report.write_atomic(out / measurements.FILE_NAME, source.read_text(encoding="utf-8"))
+    return publish(analyse(record, policy), out, quiet=args.quiet)
 
 
 def cmd_probe(args: argparse.Namespace) -> int:

@@ -10,6 +10,8 @@ from harness import defaults
 from harness.inspection.health import ProbeReport
 
 ROLES = ("baseline", "main", "pr")
+#: Version of report.json (:class:`Report`).
+REPORT_SCHEMA_VERSION = 1
 VERDICTS = ("regression", "improvement", "no change", "inconclusive")
 
 
@@ -45,7 +47,9 @@ class Samples:
     """Every measured value of one (variant, workload, metric), in measurement order.
 
     ``rounds[i]`` is the round in which ``values[i]`` was taken: values of different variants
-    with the same round number ran next to each other (paired)."""
+    with the same round number *of the same job* ran next to each other (paired). Samples of
+    several jobs are pooled with rounds renumbered per job
+    (:func:`harness.analyse.analysis.pooled`), so a round never pairs across jobs."""
 
     variant: str
     workload: str
@@ -56,6 +60,7 @@ class Samples:
     raw_files: tuple[str, ...] = ()
     exit_codes: tuple[int, ...] = ()
     failure: str = ""  # the first failing run (warmup or timed), described; "" if none
+    job: str = ""  # the job (machine run) that measured them: rounds pair only within a job
 
     def by_round(self) -> dict[int, float]:
         """Round number -> value (the last one if a round measured twice)."""
@@ -173,6 +178,8 @@ class Report:
     extras: dict[str, Any] = field(default_factory=dict)  # later sections (health, import time)
     errors: tuple[str, ...] = ()
     noise: tuple[NoiseFinding, ...] = ()  # measurement diagnostics, with advice
+    #: the measurement record it was analysed from: {"file": "measurements.json", "digest": ...}
+    measurements: dict[str, str] = field(default_factory=dict)
 
     def variant(self, name: str) -> VariantInfo:
         for info in self.variants:

@@ -1,6 +1,7 @@
-"""The run, step by step: check sources, build, smoke-test, time, inspect, analyse, gate.
+"""Measuring, step by step: check sources, build, smoke-test, time, count, inspect.
 
-:func:`execute` is the whole program; each step is a small function below it.
+:func:`measure` is the whole measuring half of a run and returns the measurement record;
+each step is a small function below it. Judging is :func:`harness.analyse.analysis.analyse`.
 """
 
 from __future__ import annotations
@@ -8,9 +9,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import json
 import os
 import platform
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -20,23 +23,21 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__, proc
-from harness.analyse import stats
-from harness.analyse.gate import decide
 from harness.config import Config, VariantConfig, WorkloadConfig
 from harness.errors import HarnessError, ProcessError
 from harness.inspection.health import ProbeReport
-from harness.measure import bytecode, sources, timing
+from harness.measure import bytecode, machine, sources, timing
 from harness.measure.builders import BuiltEnv, get_builder
-from harness.model import (
-    BuildResult,
-    Comparison,
-    Report,
-    Samples,
-    Summary,
-    TimingSettings,
-    VariantInfo,
+from harness.measurements import (
+    FORMAT,
+    Job,
+    Measurements,
+    WorkloadInfo,
+    canonical_json,
+    sha256_of,
 )
-from harness.report import SCHEMA_VERSION
+from harness.measurements import SCHEMA_VERSION as MEASUREMENTS_SCHEMA_VERSION
+from harness.model import BuildResult, Samples, TimingSettings, VariantInfo
 from harness.serial import to_data
 
 Progress = Callable[[str], None]
@@ -101,15 +102,20 @@ def replace_dir(new: Path, dest: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
-            keep_work: bool = False, progress: Progress = _quiet) -> Report:
-    """Run the whole benchmark described by ``config``; raw exports go to ``raw_dir``."""
+def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
+            keep_work: bool = False, progress: Progress = _quiet,
+            job_id: str | None = None) -> Measurements:
+    """Build, smoke-test, time, count and inspect everything ``config`` describes; raw exports
+    go to ``raw_dir``. Returns the measurement record (no statistics: see
+    :func:`harness.analyse.analysis.analyse`)."""
+    created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     build_env = proc.scrubbed_env()
     timed_env = proc.controlled_env(config.timing.env_pass, config.timing.env_set)
     hyperfine = timing.find_hyperfine()
     shas = {v.name: sources.check(v, build_env) for v in config.variants}
     infos = tuple(VariantInfo(v.name, v.label, v.role, sources.describe(v.source),
                               v.build.builder, shas[v.name]) for v in config.variants)
+    job = job_id or default_job_id(created)
     errors: list[str] = []
     phases = PhaseClock()
 
@@ -125,6 +131,7 @@ def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         commands = timed_commands(config, ready, cwd)
         phases.lap("smoke")
         samples: tuple[Samples, ...] = ()
+        before = machine.snapshot()
         if commands:
             progress(f"timing {len(commands)} commands: {config.timing.order}, "
                      f"{config.timing.warmup} warmup + {config.timing.runs} runs")
@@ -134,6 +141,7 @@ def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
                     order=config.timing.order, env=timed_env, raw_dir=ws / "raw",
                     hyperfine=hyperfine, seed=config.timing.seed,
                     timeout_s=config.timing.timeout_s, progress=progress, cwd=cwd)
+        after = machine.snapshot()
         samples, run_errors = failed_runs(config, samples)
         errors += run_errors
         for message in run_errors:
@@ -143,37 +151,35 @@ def execute(config: Config, raw_dir: Path, *, work_dir: str | None = None,
                                                 progress)
         samples += counted
         phases.lap("instructions")
-        probes, extras = inspect_all(config, ready, cwd, timed_env, progress)
+        probes, importtimes, warnings = inspect_all(config, ready, cwd, timed_env, progress)
         phases.lap("inspect")
         replace_dir(ws / "raw", raw_dir)
     phases.lap("cleanup")
-    extras["phases_s"] = phases.laps
 
-    summaries = summarize_all(samples)
-    comparisons = compare_all(config, samples)
-    gated = [c for c in comparisons if c.subject == config.gate.compare
-             and c.reference == config.gate.against and c.metric == config.gate.metric
-             and config.gate.workload in (None, c.workload)]
-    missing = {config.gate.compare, config.gate.against} - {p.variant.name for p in ready}
-    if missing and not errors:
-        errors.append(f"gated variant(s) {', '.join(sorted(missing))} produced no timings")
-    gate = decide(config.gate, gated, errors)
-    noise = tuple(finding for s in samples if s.metric == "wall" and s.values
-                  for finding in stats.diagnose(s, threshold_pct=config.gate.threshold_pct))
-    noise += tuple(finding for c in gated for finding in stats.diagnose_comparison(c))
-    return Report(
-        schema_version=SCHEMA_VERSION, tool_version=__version__,
-        created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        title=config.title, variants=infos, workloads=tuple(w.name for w in config.workloads),
-        builds=tuple(builds),
-        timing=TimingSettings(
-            timer=timer_name(config, hyperfine, timed_env), warmup=config.timing.warmup,
-            runs=config.timing.runs, order=config.timing.order, environment=dict(timed_env),
-            platform=f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
-            instruction_counter=counter),
-        samples=samples, summaries=summaries, comparisons=tuple(comparisons), probes=probes,
-        gate=gate, gate_config=to_data(config.gate), extras=extras, errors=tuple(errors),
-        noise=noise)
+    settings = TimingSettings(
+        timer=timer_name(config, hyperfine, timed_env), warmup=config.timing.warmup,
+        runs=config.timing.runs, order=config.timing.order, environment=dict(timed_env),
+        platform=f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+        instruction_counter=counter)
+    record_job = Job(
+        id=job, machine=machine.describe(before, after), timing=settings, builds=tuple(builds),
+        samples=tuple(dataclasses.replace(s, job=job) for s in samples), probes=probes,
+        importtime=importtimes, errors=tuple(errors), warnings=tuple(warnings),
+        phases_s=phases.laps)
+    raw_config = json.loads(canonical_json(config.raw))  # plain JSON types only
+    return Measurements(
+        schema_version=MEASUREMENTS_SCHEMA_VERSION, format=FORMAT, tool_version=__version__,
+        created=created, config=raw_config, config_digest=sha256_of(raw_config),
+        config_path=config.path, title=config.title, variants=infos,
+        workloads=tuple(WorkloadInfo(w.name, w.metrics, w.scenarios) for w in config.workloads),
+        gate=config.gate, jobs=(record_job,))
+
+
+def default_job_id(created: str) -> str:
+    """``<runner or host>-<UTC time>``: unique enough to tell the jobs of a matrix apart."""
+    host = machine.runner_name() or socket.gethostname() or "local"
+    stamp = created.replace("-", "").replace(":", "").replace("+0000", "Z")
+    return f"{host}-{stamp}"
 
 
 def build_all(config: Config, shas: Mapping[str, str | None], ws: Path,
@@ -346,9 +352,10 @@ def measure_instructions(config: Config, ready: Sequence[Prepared], cwd: Path,
 
 
 def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mapping[str, str],
-                progress: Progress) -> tuple[dict[str, ProbeReport], dict[str, Any]]:
+                progress: Progress) -> tuple[dict[str, ProbeReport],
+                                             dict[str, dict[str, Any]], list[str]]:
     """Probe each variant's interpreter (started like the first workload) and record
-    import times."""
+    import times: (probes, variant -> workload -> import-time tree, warnings)."""
     from harness.inspection import runner
 
     probes: dict[str, ProbeReport] = {}
@@ -370,41 +377,7 @@ def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mappi
             warnings.append(f"inspection of {item.variant.name!r} incomplete: {exc.message}")
             progress(warnings[-1])
         importtimes[item.variant.name] = {k: to_data(v) for k, v in trees.items()}
-    return probes, {"importtime": importtimes, "warnings": warnings}
-
-
-def summarize_all(samples: Sequence[Samples]) -> dict[str, dict[str, Summary]]:
-    """Report.summaries: variant -> "workload/metric[@scenario]" -> Summary."""
-    out: dict[str, dict[str, Summary]] = {}
-    for s in samples:
-        if not s.values:
-            continue
-        suffix = "" if s.scenario == "default" else f"@{s.scenario}"
-        out.setdefault(s.variant, {})[f"{s.workload}/{s.metric}{suffix}"] = stats.summarize(
-            s.values)
-    return out
-
-
-def compare_all(config: Config, samples: Sequence[Samples]) -> list[Comparison]:
-    """Each variant vs the baseline and vs main, and the gated pair, per workload and metric."""
-    by_key = {(s.variant, s.workload, s.metric): s for s in samples
-              if s.scenario == "default" and s.values}
-    references = [v.name for v in config.variants if v.role in ("baseline", "main")]
-    pairs = {(config.gate.compare, config.gate.against)}
-    for reference in references:
-        pairs |= {(v.name, reference) for v in config.variants if v.name != reference}
-    out = []
-    for workload in config.workloads:
-        for metric in workload.metrics:
-            for subject, reference in sorted(pairs):
-                a = by_key.get((subject, workload.name, metric))
-                b = by_key.get((reference, workload.name, metric))
-                if a is None or b is None:
-                    continue
-                out.append(stats.compare(a, b, statistic=config.gate.statistic,
-                                         threshold_pct=config.gate.threshold_pct,
-                                         confidence=config.gate.confidence))
-    return out
+    return probes, importtimes, warnings
 
 
 def default_progress(message: str) -> None:

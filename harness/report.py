@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.model import Report
+from harness.model import REPORT_SCHEMA_VERSION, Report
 from harness.serial import from_data, to_data
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = REPORT_SCHEMA_VERSION
 
 
 def dumps(report: Report) -> str:

@@ -1,0 +1,151 @@
+"""``analyse(measurements, policy) -> Report``: the judgement of a measurement record, pure.
+
+No processes, no files, no clock (``created`` is the record's), fixed bootstrap seeds: the same
+record and policy give the same report, byte for byte once serialized. ``run`` is measure +
+:func:`analyse` + render; ``startup-harness analyse`` is :func:`analyse` + render on a saved
+``measurements.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from harness import __version__
+from harness.analyse import stats
+from harness.analyse.gate import decide
+from harness.measurements import FILE_NAME, Job, Measurements, WorkloadInfo, digest
+from harness.model import (
+    REPORT_SCHEMA_VERSION,
+    BuildResult,
+    Comparison,
+    GatePolicy,
+    Report,
+    Samples,
+    Summary,
+    VariantInfo,
+)
+from harness.serial import to_data
+
+
+def analyse(measurements: Measurements, policy: GatePolicy | None = None) -> Report:
+    """The report of ``measurements`` judged by ``policy`` (default: the config's gate)."""
+    m = measurements
+    policy = policy or m.gate
+    jobs = m.jobs
+    raw = tuple(s for job in jobs for s in job.samples)
+    samples = pooled(jobs)
+    errors = [error for job in jobs for error in job.errors]
+    summaries = summarize_all(samples)
+    comparisons = compare_all(m.variants, m.workloads, policy, samples)
+    gated = [c for c in comparisons if c.subject == policy.compare
+             and c.reference == policy.against and c.metric == policy.metric
+             and policy.workload in (None, c.workload)]
+    measured = {s.variant for s in samples if s.values}
+    missing = {policy.compare, policy.against} - measured
+    if missing and not errors:
+        errors.append(f"gated variant(s) {', '.join(sorted(missing))} produced no timings")
+    gate = decide(policy, gated, errors)
+    noise = tuple(finding for s in raw if s.metric == "wall" and s.values
+                  for finding in stats.diagnose(s, threshold_pct=policy.threshold_pct))
+    noise += tuple(finding for c in gated for finding in stats.diagnose_comparison(c))
+    extras: dict[str, Any] = {
+        "importtime": first_per_variant(job.importtime for job in jobs),
+        "warnings": [w for job in jobs for w in job.warnings],
+        "phases_s": jobs[0].phases_s if jobs else {},
+    }
+    return Report(
+        schema_version=REPORT_SCHEMA_VERSION, tool_version=__version__, created=m.created,
+        title=m.title, variants=m.variants, workloads=tuple(w.name for w in m.workloads),
+        builds=builds_of(jobs), timing=jobs[0].timing, samples=raw, summaries=summaries,
+        comparisons=tuple(comparisons), probes=first_per_variant(job.probes for job in jobs),
+        gate=gate, gate_config=to_data(policy), extras=extras, errors=tuple(errors),
+        noise=noise, measurements={"file": FILE_NAME, "digest": digest(m)})
+
+
+def first_per_variant(per_job: Any) -> dict[str, Any]:
+    """Variant -> value from the first job that has one (probes, import-time trees)."""
+    out: dict[str, Any] = {}
+    for mapping in per_job:
+        for key, value in mapping.items():
+            out.setdefault(key, value)
+    return out
+
+
+def builds_of(jobs: Sequence[Job]) -> tuple[BuildResult, ...]:
+    """The first job's builds, plus any failure of a later job (so the comment shows it)."""
+    if not jobs:
+        return ()
+    first = jobs[0].builds
+    return first + tuple(b for job in jobs[1:] for b in job.builds if not b.ok)
+
+
+def round_offsets(jobs: Sequence[Job]) -> dict[str, int]:
+    """Job id -> what its rounds are shifted by when pooled: job after job, no overlap."""
+    out: dict[str, int] = {}
+    offset = 0
+    for job in jobs:
+        rounds = [r for s in job.samples for r in s.rounds]
+        low = min(rounds, default=0)
+        out[job.id] = offset - low
+        offset += (max(rounds, default=0) - low) + 1
+    return out
+
+
+def pooled(jobs: Sequence[Job]) -> tuple[Samples, ...]:
+    """One Samples per (variant, workload, metric, scenario) over all jobs. Rounds are
+    renumbered job after job, so equal round numbers (the pairs of the paired statistic)
+    always come from one job: pairing never crosses jobs or machines. One job: unchanged."""
+    if len(jobs) == 1:
+        return jobs[0].samples
+    offsets = round_offsets(jobs)
+    groups: dict[tuple[str, str, str, str], list[Samples]] = {}
+    for job in jobs:
+        for s in job.samples:
+            groups.setdefault((s.variant, s.workload, s.metric, s.scenario), []).append(s)
+    out = []
+    for (variant, workload, metric, scenario), parts in groups.items():
+        out.append(Samples(
+            variant=variant, workload=workload, metric=metric, scenario=scenario,
+            values=tuple(v for p in parts for v in p.values),
+            rounds=tuple(r + offsets[p.job] for p in parts for r in p.rounds),
+            raw_files=tuple(dict.fromkeys(f for p in parts for f in p.raw_files)),
+            exit_codes=tuple(c for p in parts for c in p.exit_codes),
+            job="+".join(p.job for p in parts)))
+    return tuple(out)
+
+
+def summarize_all(samples: Sequence[Samples]) -> dict[str, dict[str, Summary]]:
+    """Report.summaries: variant -> "workload/metric[@scenario]" -> Summary."""
+    out: dict[str, dict[str, Summary]] = {}
+    for s in samples:
+        if not s.values:
+            continue
+        suffix = "" if s.scenario == "default" else f"@{s.scenario}"
+        out.setdefault(s.variant, {})[f"{s.workload}/{s.metric}{suffix}"] = stats.summarize(
+            s.values)
+    return out
+
+
+def compare_all(variants: Sequence[VariantInfo], workloads: Sequence[WorkloadInfo],
+                policy: GatePolicy, samples: Sequence[Samples]) -> list[Comparison]:
+    """Each variant vs the baseline and vs main, and the gated pair, per workload and metric."""
+    by_key: Mapping[tuple[str, str, str], Samples] = {
+        (s.variant, s.workload, s.metric): s for s in samples
+        if s.scenario == "default" and s.values}
+    references = [v.name for v in variants if v.role in ("baseline", "main")]
+    pairs = {(policy.compare, policy.against)}
+    for reference in references:
+        pairs |= {(v.name, reference) for v in variants if v.name != reference}
+    out = []
+    for workload in workloads:
+        for metric in workload.metrics:
+            for subject, reference in sorted(pairs):
+                a = by_key.get((subject, workload.name, metric))
+                b = by_key.get((reference, workload.name, metric))
+                if a is None or b is None:
+                    continue
+                out.append(stats.compare(a, b, statistic=policy.statistic,
+                                         threshold_pct=policy.threshold_pct,
+                                         confidence=policy.confidence))
+    return out

@@ -1,0 +1,287 @@
+"""The measurement record: everything a run measured, nothing it concluded.
+
+``measurements.json`` (beside ``report.json``) is the versioned serialization of
+:class:`Measurements`. A run writes it; :func:`harness.analyse.analysis.analyse` turns it into a
+report without timing anything, so a saved run can be re-judged at another threshold, merged
+with other jobs, or compared later.
+
+Shape (``schema_version`` 1)::
+
+    Measurements
+      config, config_digest, config_path   the config as parsed YAML, sha256 of its canonical JSON
+      title, variants, workloads, gate     what the config resolved to (names, labels, roles,
+                                           sources with git SHAs; the default gate policy)
+      jobs[]                               one per machine-run of the schedule
+        id, machine                        MachineRecord: CPU, cores, kernel, Python, CI runner,
+                                           load average and CPU counters before/after timing
+        timing                             TimingSettings: timer, warmup, runs, order, env
+        builds[], samples[], probes{},     every raw sample (value, round, exit code) with its
+        importtime{}, errors[],            job; builds, probe reports, -X importtime trees,
+        warnings[], phases_s{}             errors, phase wall times
+
+**Pairing is within a job only**: samples live inside their job, and a round number pairs two
+values only when they come from the same job (:func:`harness.analyse.analysis.pooled`).
+Nothing here does I/O except :func:`load`; :func:`dumps` and :func:`loads` are pure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.inspection.health import ProbeReport
+from harness.model import BuildResult, GatePolicy, Samples, TimingSettings, VariantInfo
+from harness.serial import from_data, to_data
+
+SCHEMA_VERSION = 1
+FORMAT = "startup-harness measurements"
+FILE_NAME = "measurements.json"
+
+
+@dataclass(frozen=True)
+class LoadSnapshot:
+    """How busy the machine was at one moment: load average (1, 5, 15 min) and the cumulative
+    CPU counters of ``/proc/stat`` (all CPUs, jiffies)."""
+
+    loadavg: tuple[float, ...] = ()
+    cpu_ticks: int = 0
+    steal_ticks: int = 0
+
+
+@dataclass(frozen=True)
+class MachineRecord:
+    """The machine one job ran on, and its load before and after timing."""
+
+    hostname: str
+    cpu_model: str
+    cores: int
+    system: str  # "Linux x86_64"
+    kernel: str  # uname release
+    python: str  # the harness's own interpreter: "CPython 3.11.7"
+    runner: str | None = None  # CI runner name (RUNNER_NAME), "ci" in another CI, None locally
+    before: LoadSnapshot = field(default_factory=LoadSnapshot)
+    after: LoadSnapshot = field(default_factory=LoadSnapshot)
+
+    @property
+    def steal_pct(self) -> float | None:
+        """Percent of CPU time stolen by the hypervisor between the snapshots (None: unknown)."""
+        total = self.after.cpu_ticks - self.before.cpu_ticks
+        if total <= 0:
+            return None
+        return 100.0 * (self.after.steal_ticks - self.before.steal_ticks) / total
+
+
+@dataclass(frozen=True)
+class WorkloadInfo:
+    """A workload as the analysis needs it: its name, metrics and bytecode scenarios."""
+
+    name: str
+    metrics: tuple[str, ...] = ("wall",)
+    scenarios: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run of the whole schedule on one machine. Its samples pair only with each other."""
+
+    id: str
+    machine: MachineRecord
+    timing: TimingSettings
+    builds: tuple[BuildResult, ...] = ()
+    samples: tuple[Samples, ...] = ()  # every raw value with its round; Samples.job == id
+    probes: dict[str, ProbeReport] = field(default_factory=dict)
+    importtime: dict[str, dict[str, Any]] = field(default_factory=dict)  # variant -> workload
+    errors: tuple[str, ...] = ()  # failed builds, failed workloads
+    warnings: tuple[str, ...] = ()  # incomplete inspections
+    phases_s: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Everything measured for one config, by one or more jobs."""
+
+    schema_version: int
+    format: str
+    tool_version: str
+    created: str  # ISO 8601, UTC; the report's ``created``
+    config: dict[str, Any]  # the config as parsed YAML
+    config_digest: str  # sha256 of the config's canonical JSON
+    config_path: str
+    title: str
+    variants: tuple[VariantInfo, ...]
+    workloads: tuple[WorkloadInfo, ...]
+    gate: GatePolicy  # the config's gate; `analyse` may judge with another
+    jobs: tuple[Job, ...]
+
+
+def canonical_json(data: Any) -> str:
+    """JSON with sorted keys and no whitespace: the text a digest is taken of."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)
+
+
+def sha256_of(data: Any) -> str:
+    """``sha256:<hex>`` of ``data``'s canonical JSON."""
+    return "sha256:" + hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
+def digest(measurements: Measurements) -> str:
+    """The record's digest (canonical JSON of the whole record); report.json quotes it."""
+    return sha256_of(to_data(measurements))
+
+
+def dumps(measurements: Measurements) -> str:
+    """The record as JSON text (field order, indented, trailing newline)."""
+    return json.dumps(to_data(measurements), indent=2, ensure_ascii=False) + "\n"
+
+
+_NUMBERS = {"type": "array", "items": {"type": "number"}}
+_INTS = {"type": "array", "items": {"type": "integer"}}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_SNAPSHOT = {"type": "object", "properties": {"loadavg": _NUMBERS,
+                                              "cpu_ticks": {"type": "integer"},
+                                              "steal_ticks": {"type": "integer"}}}
+
+#: JSON Schema of ``measurements.json`` (schema_version 1). Further keys are allowed, so a
+#: newer harness can add fields an older one ignores.
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "startup-harness measurements",
+    "type": "object",
+    "required": ["schema_version", "format", "tool_version", "created", "config",
+                 "config_digest", "title", "variants", "workloads", "gate", "jobs"],
+    "properties": {
+        "schema_version": {"type": "integer", "minimum": 1},
+        "format": {"const": FORMAT},
+        "tool_version": {"type": "string"},
+        "created": {"type": "string"},
+        "config": {"type": "object"},
+        "config_digest": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
+        "config_path": {"type": "string"},
+        "title": {"type": "string"},
+        "variants": {"type": "array", "items": {
+            "type": "object", "required": ["name", "label", "source", "builder"],
+            "properties": {"name": {"type": "string"}, "label": {"type": "string"},
+                           "role": {"enum": ["baseline", "main", "pr", None]},
+                           "source": {"type": "string"}, "builder": {"type": "string"},
+                           "revision": {"type": ["string", "null"]}}}},
+        "workloads": {"type": "array", "items": {
+            "type": "object", "required": ["name", "metrics"],
+            "properties": {"name": {"type": "string"}, "metrics": _STRINGS,
+                           "scenarios": _STRINGS}}},
+        "gate": {"type": "object", "required": ["compare", "against"],
+                 "properties": {"compare": {"type": "string"}, "against": {"type": "string"},
+                                "workload": {"type": ["string", "null"]},
+                                "metric": {"type": "string"},
+                                "statistic": {"enum": ["paired", "median", "mean"]},
+                                "threshold_pct": {"type": "number", "exclusiveMinimum": 0},
+                                "confidence": {"type": "number", "exclusiveMinimum": 0,
+                                               "exclusiveMaximum": 1},
+                                "inconclusive": {"enum": ["pass", "fail"]}}},
+        "jobs": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["id", "machine", "timing", "samples"],
+            "properties": {
+                "id": {"type": "string", "minLength": 1},
+                "machine": {"type": "object",
+                            "required": ["hostname", "cpu_model", "cores", "system", "kernel",
+                                         "python"],
+                            "properties": {"cores": {"type": "integer"},
+                                           "runner": {"type": ["string", "null"]},
+                                           "before": _SNAPSHOT, "after": _SNAPSHOT}},
+                "timing": {"type": "object", "required": ["timer", "warmup", "runs", "order"]},
+                "builds": {"type": "array", "items": {
+                    "type": "object", "required": ["variant", "builder", "ok", "seconds"]}},
+                "samples": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["variant", "workload", "metric", "values", "rounds", "job"],
+                    "properties": {"variant": {"type": "string"},
+                                   "workload": {"type": "string"},
+                                   "metric": {"type": "string"}, "values": _NUMBERS,
+                                   "rounds": _INTS, "scenario": {"type": "string"},
+                                   "job": {"type": "string"}, "exit_codes": _INTS}}},
+                "probes": {"type": "object"},
+                "importtime": {"type": "object"},
+                "errors": _STRINGS,
+                "warnings": _STRINGS,
+                "phases_s": {"type": "object", "additionalProperties": {"type": "number"}},
+            }}},
+    },
+}
+
+
+def upgrade(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """Bring an older record to SCHEMA_VERSION (none older yet); refuse newer ones."""
+    version = data.get("schema_version")
+    if not isinstance(version, int) or data.get("format") != FORMAT:
+        raise HarnessError(f"{where}: not a startup-harness measurement record",
+                           f"pass the {FILE_NAME} written by startup-harness run")
+    if version > SCHEMA_VERSION:
+        raise HarnessError(f"{where}: measurements schema {version} is newer than this harness "
+                           f"({SCHEMA_VERSION})", "upgrade startup-harness")
+    return data
+
+
+def _field_path(parts: Any) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def validate(data: Any, where: str) -> None:
+    """Check ``data`` against :data:`SCHEMA` and the rules a schema cannot say; raise a
+    one-line HarnessError naming ``where`` and the field."""
+    import jsonschema
+
+    hint = f"pass the {FILE_NAME} written by startup-harness run"
+    errors = list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data))
+    if errors:
+        err = jsonschema.exceptions.best_match(errors)
+        message = " ".join(str(err.message).split())[:200]
+        raise HarnessError(f"{where}: {_field_path(err.absolute_path)}: {message}", hint)
+    ids = [job["id"] for job in data["jobs"]]
+    if len(set(ids)) != len(ids):
+        raise HarnessError(f"{where}: jobs: duplicate job id", hint)
+    for j, job in enumerate(data["jobs"]):
+        for i, s in enumerate(job["samples"]):
+            at = f"{where}: jobs[{j}].samples[{i}]"
+            if len(s["values"]) != len(s["rounds"]):
+                raise HarnessError(f"{at}: {len(s['values'])} values but {len(s['rounds'])} "
+                                   "rounds", hint)
+            if s["job"] != job["id"]:
+                raise HarnessError(f"{at}.job: {s['job']!r} is not its job {job['id']!r} "
+                                   "(a round pairs samples only within one job)", hint)
+
+
+def loads(text: str, where: str = FILE_NAME) -> Measurements:
+    """Parse, upgrade and validate a measurement record."""
+    hint = f"pass the {FILE_NAME} written by startup-harness run"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HarnessError(f"{where}: not valid JSON: {exc.msg} (line {exc.lineno})",
+                           hint) from exc
+    if not isinstance(data, dict):
+        raise HarnessError(f"{where}: not a startup-harness measurement record", hint)
+    data = upgrade(data, where)
+    validate(data, where)
+    try:
+        record: Measurements = from_data(Measurements, data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise HarnessError(f"{where}: malformed measurement record: {exc}", hint) from exc
+    return record
+
+
+def load(path: str | Path) -> Measurements:
+    """Read ``measurements.json`` at ``path``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise HarnessError(f"{path}: cannot read measurements: {exc.strerror}",
+                           f"pass the path of a {FILE_NAME}") from exc
+    return loads(text, str(path))

@@ -1,0 +1,103 @@
+"""Fast whole runs on the ``existing`` builder (the interpreter running the tests, nothing to
+build): measure -> measurements.json -> analyse -> report, the regression exit 1 and A/A exit 0,
+and ``analyse`` reproducing what ``run`` wrote, byte for byte."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import measurements
+from harness.cli import main
+
+
+def interpreter(root: Path, name: str, script: str) -> Path:
+    """A directory holding a link to this interpreter and ``work.py`` (the workload runs
+    ``{bin}/work.py``, so two variants of one interpreter run different code)."""
+    home = root / name
+    home.mkdir()
+    (home / "python").symlink_to(os.path.realpath(sys.executable))
+    (home / "work.py").write_text(script + "\n")
+    return home / "python"
+
+
+def config(tmp_path: Path, main_script: str, pr_script: str, gate: str = "") -> Path:
+    main_py = interpreter(tmp_path, "main-env", main_script)
+    pr_py = interpreter(tmp_path, "pr-env", pr_script)
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "title: existing interpreters\n"
+        "variants:\n"
+        f"  - {{name: main, role: main, source: {{python: '{main_py}'}}}}\n"
+        f"  - {{name: pr, role: pr, source: {{python: '{pr_py}'}}}}\n"
+        "workloads:\n"
+        "  - {name: start, command: ['{python}', '-I', '-S', '{bin}/work.py']}\n"
+        "timing: {warmup: 1, runs: 8}\n" + gate)
+    return path
+
+
+def test_regression_exit_1_and_analyse_reproduces_it(tmp_path: Path) -> None:
+    cfg = config(tmp_path, "pass", "import time; time.sleep(0.05)")
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--out", str(out), "--quiet",
+                 "--job-id", "local-1"]) == 1
+
+    record = measurements.load(out / "measurements.json")
+    (job,) = record.jobs
+    assert job.id == "local-1"
+    assert [(s.variant, s.job, s.rounds) for s in job.samples] == [
+        ("main", "local-1", tuple(range(8))), ("pr", "local-1", tuple(range(8)))]
+    assert job.machine.cores >= 1 and job.machine.kernel and job.machine.python
+    assert len(job.machine.before.loadavg) == 3 and job.machine.after.cpu_ticks > 0
+    assert [b.ok for b in job.builds] == [True, True]
+    assert set(job.probes) == {"main", "pr"} and set(job.importtime) == {"main", "pr"}
+    assert record.config["title"] == "existing interpreters"
+    assert record.config_digest == measurements.sha256_of(record.config)
+
+    data = json.loads((out / "report.json").read_text())
+    assert data["gate"]["status"] == "regression"
+    assert data["measurements"] == {"file": "measurements.json",
+                                    "digest": measurements.digest(record)}
+
+    again = tmp_path / "again"
+    assert main(["analyse", str(out / "measurements.json"), "--out", str(again),
+                 "--quiet"]) == 1
+    for name in ("report.json", "comment.md", "measurements.json"):
+        assert (again / name).read_bytes() == (out / name).read_bytes(), name
+
+    # re-judged at an absurd threshold, in place: the same samples pass
+    assert main(["analyse", str(out / "measurements.json"), "--threshold-pct", "1000",
+                 "--quiet"]) == 0
+    rejudged = json.loads((out / "report.json").read_text())
+    assert rejudged["gate"]["status"] == "pass"
+    assert rejudged["samples"] == data["samples"]
+
+
+def test_identical_variants_pass(tmp_path: Path) -> None:
+    """A/A: the same code in both variants; a wide threshold keeps a noisy runner from
+    flaking (this tests the plumbing, not the statistics)."""
+    cfg = config(tmp_path, "pass", "pass", gate="gate: {threshold_pct: 40}\n")
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
+    assert (out / "comment.md").read_text().splitlines()[-1].startswith("✅")
+    record = measurements.load(out / "measurements.json")
+    assert record.gate.threshold_pct == 40
+
+
+def test_failed_workload_is_recorded_and_exits_2(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = config(tmp_path, "pass", "raise SystemExit(3)")
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--out", str(out), "--quiet"]) == 2
+    record = measurements.load(out / "measurements.json")
+    assert record.jobs[0].errors and "'pr'" in record.jobs[0].errors[0]
+    assert {s.variant for s in record.jobs[0].samples} == {"main"}
+    assert main(["analyse", str(out / "measurements.json"), "--out",
+                 str(tmp_path / "again"), "--quiet"]) == 2
+    assert (tmp_path / "again" / "report.json").read_bytes() == (
+        out / "report.json").read_bytes()
+    capsys.readouterr()
