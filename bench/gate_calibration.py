@@ -40,11 +40,13 @@ from pathlib import Path
 from harness import proc
 from harness.analyse import stats
 from harness.measure import timers, timing
+from harness.measure.builders.uv import default_python
 from harness.measure.instructions import measure_instructions
 from harness.measure.timing import TimedCommand
+from harness.measure.tools import find_tool
 from harness.model import Samples
 
-BASE_PYTHON = "/root/.pyenv/versions/3.11.7/bin/python3"
+BASE_PYTHON = default_python()  # the real interpreter, not a venv link or a pyenv shim
 SEED_THRESHOLD = 1.10  # the seed's gate: mean ratio > +10 %
 
 INJECT_TEMPLATE = """\
@@ -267,8 +269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     designs = [DESIGNS[d] for d in args.designs.split(",")]
     effects = [float(e) for e in args.effects.split(",") if e]
-    hyperfine = timing.find_hyperfine()
-    uv = str(Path(sys.executable).parent / "uv")
+    hyperfine = find_tool("hyperfine")
+    uv = find_tool("uv")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="gate-calibration-"))
     workdir.mkdir(parents=True, exist_ok=True)
     env = proc.controlled_env()

@@ -24,9 +24,10 @@ from pathlib import Path
 from harness import proc
 from harness.inspection import runner
 from harness.measure import bytecode
+from harness.measure.builders.uv import default_python
+from harness.measure.tools import find_tool
 
 BUDGET_S = 0.5
-DEFAULT_PYTHON = "/root/.pyenv/versions/3.11.7/bin/python3"
 
 
 def _record_line(name: str, data: bytes) -> str:
@@ -58,10 +59,7 @@ def make_wheel(out: Path, index: int) -> str:
 def build_env(work: Path, n: int, python: str) -> tuple[str, list[str]]:
     """A uv venv at ``work/venv`` with ``n`` dummy distributions; returns its interpreter and
     the top-level modules."""
-    uv = str(Path(sys.executable).parent / "uv") if (Path(sys.executable).parent
-                                                     / "uv").exists() else shutil.which("uv")
-    if uv is None:
-        raise SystemExit("uv not found")
+    uv = find_tool("uv")
     wheels = work / "wheels"
     wheels.mkdir(parents=True)
     names = [make_wheel(wheels, i) for i in range(n)]
@@ -90,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dists", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--python", default=DEFAULT_PYTHON if Path(DEFAULT_PYTHON).exists()
-                        else sys.executable)
+    parser.add_argument("--python", default=default_python(),
+                        help="base interpreter of the venv (default: the one running this)")
     parser.add_argument("--keep", help="build the env in this directory and keep it")
     args = parser.parse_args(argv)
 

@@ -14,6 +14,7 @@ from typing import Any
 from harness import defaults
 from harness.errors import ConfigError
 from harness.measure.builders import block_schema, build_schema, get_builder, registry
+from harness.measure.timer_registry import TIMERS
 from harness.model import GatePolicy
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -89,7 +90,7 @@ SCHEMA: dict[str, Any] = {
                 "warmup": {"type": "integer", "minimum": 0, "maximum": 1000},
                 "runs": {"type": "integer", "minimum": 2, "maximum": 100000},
                 "order": {"enum": ["interleaved", "shuffled", "blocks"]},
-                "timer": {"enum": ["spawn", "hyperfine"]},
+                "timer": {"enum": list(TIMERS)},
                 "seed": {"type": "integer"},
                 "timeout_s": {"type": "number", "exclusiveMinimum": 0},
                 "instruction_runs": {"type": "integer", "minimum": 1, "maximum": 100},

@@ -28,6 +28,8 @@ from harness.errors import HarnessError, ProcessError
 from harness.inspection.health import ProbeReport
 from harness.measure import bytecode, machine, sources, timing
 from harness.measure.builders import BuiltEnv, get_builder
+from harness.measure.timer_registry import get_timer
+from harness.measure.tools import find_tool
 from harness.measurements import (
     FORMAT,
     Job,
@@ -111,7 +113,8 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     build_env = proc.scrubbed_env()
     timed_env = proc.controlled_env(config.timing.env_pass, config.timing.env_set)
-    hyperfine = timing.find_hyperfine()
+    hyperfine = find_tool("hyperfine")
+    timer = get_timer(config.timing.timer)
     shas = {v.name: sources.check(v, build_env) for v in config.variants}
     infos = tuple(VariantInfo(v.name, v.label, v.role, sources.describe(v.source),
                               v.build.builder, shas[v.name]) for v in config.variants)
@@ -136,10 +139,10 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
             progress(f"timing {len(commands)} commands: {config.timing.order}, "
                      f"{config.timing.warmup} warmup + {config.timing.runs} runs")
             with bytecode_scenarios(config, ready, timed_env):
-                samples = timer_of(config).measure(
+                samples = timer.measure(
                     commands, warmup=config.timing.warmup, runs=config.timing.runs,
                     order=config.timing.order, env=timed_env, raw_dir=ws / "raw",
-                    hyperfine=hyperfine, seed=config.timing.seed,
+                    seed=config.timing.seed,
                     timeout_s=config.timing.timeout_s, progress=progress, cwd=cwd)
         after = machine.snapshot()
         samples, run_errors = failed_runs(config, samples)
@@ -157,7 +160,7 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     phases.lap("cleanup")
 
     settings = TimingSettings(
-        timer=timer_name(config, hyperfine, timed_env), warmup=config.timing.warmup,
+        timer=timer.describe(timed_env), warmup=config.timing.warmup,
         runs=config.timing.runs, order=config.timing.order, environment=dict(timed_env),
         platform=f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
         instruction_counter=counter)
@@ -306,22 +309,6 @@ def bytecode_scenarios(config: Config, ready: Sequence[Prepared],
             restore.enter_context(bytecode.preserved(item.env.site_roots))
             bytecode.compile_all(item.env.python, item.env.site_roots, env=env)
         yield
-
-
-def timer_of(config: Config) -> Any:
-    """The timing engine: the spawn-and-wait timer (default; calibrated better on a noisy
-    runner, see bench/gate_calibration_results.md) or hyperfine, one call per round/block."""
-    from harness.measure import timers
-
-    return timers if config.timing.timer == "spawn" else timing
-
-
-def timer_name(config: Config, hyperfine: str, env: Mapping[str, str]) -> str:
-    if config.timing.timer == "spawn":
-        from harness.measure import timers
-
-        return timers.TIMER_NAME
-    return timing.hyperfine_version(hyperfine, env)
 
 
 def measure_instructions(config: Config, ready: Sequence[Prepared], cwd: Path,

@@ -7,15 +7,12 @@ an explicit environment, a timeout, captured output, and one error type on failu
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from harness.errors import HarnessError, ProcessError
+from harness.errors import ProcessError
 
 #: Variables passed from the caller's environment to timed commands and the probe.
 BASE_ALLOWED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TERM")
@@ -58,17 +55,6 @@ def scrubbed_env(extra: Mapping[str, str] | None = None,
     env = {k: v for k, v in source.items() if not k.startswith(SCRUBBED_PREFIXES)}
     env.update(extra or {})
     return env
-
-
-def find_tool(name: str, hint: str) -> str:
-    """``name`` installed next to this interpreter (a dependency's wheel), else on PATH."""
-    here = Path(sys.executable).parent / name
-    if here.exists():
-        return str(here)
-    found = shutil.which(name)
-    if found is None:
-        raise HarnessError(f"{name} not found", hint)
-    return found
 
 
 def describe(argv: Sequence[str]) -> str:

@@ -3,23 +3,20 @@ each given one problem by the test (see the helpers below)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
 from harness import proc
+from harness.measure.builders.uv import default_python
+from harness.measure.tools import which_tool
 
-BASE_PYTHON = "/root/.pyenv/versions/3.11.7/bin/python3"
-if not os.path.exists(BASE_PYTHON):  # elsewhere: the interpreter running the tests
-    BASE_PYTHON = os.path.realpath(sys.executable)
+#: The real interpreter running the tests (not a venv link or a pyenv shim).
+BASE_PYTHON = default_python()
 
 
 def uv() -> str:
-    here = Path(sys.executable).parent / "uv"
-    found = str(here) if here.exists() else shutil.which("uv")
+    found = which_tool("uv")
     if found is None:
         pytest.skip("uv not available")
     return found

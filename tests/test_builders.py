@@ -104,3 +104,26 @@ def test_existing_builder_reports_site_roots(tmp_path: Path) -> None:
     built = get_builder("existing").build(_existing(), None, tmp_path, proc.scrubbed_env())
     assert built.python == sys.executable and built.prefix == sys.prefix
     assert all(Path(root).is_dir() for root in built.site_roots)
+
+
+def test_timers_are_chosen_by_name() -> None:
+    from harness.config import SCHEMA as schema
+    from harness.measure.timer_registry import TIMERS, get_timer
+
+    assert schema["properties"]["timing"]["properties"]["timer"]["enum"] == list(TIMERS)
+    for name in TIMERS:
+        assert get_timer(name).name == name
+    assert "spawn-wait" in get_timer("spawn").describe({})
+    with pytest.raises(ConfigError, match="unknown timer 'stopwatch'"):
+        get_timer("stopwatch")
+
+
+def test_find_tool_names_the_tool_and_how_to_install_it() -> None:
+    from harness.errors import HarnessError
+    from harness.measure.tools import find_tool, which_tool
+
+    assert Path(find_tool("uv")).name == "uv"
+    assert which_tool("bazel-that-is-not-there", path="") is None
+    with pytest.raises(HarnessError, match="valgrind not found") as info:
+        find_tool("valgrind", path="")
+    assert "apt-get install valgrind" in info.value.one_line()

@@ -16,6 +16,7 @@ import pytest
 from harness import proc
 from harness.inspection import runner
 from harness.measure import bytecode, timing
+from harness.measure.tools import find_tool
 from tests.fixtures_env import Venv, venv_fixture  # noqa: F401
 
 MANY = 120  # modules in the scenario package
@@ -163,7 +164,7 @@ def test_scenarios_with_hyperfine(venv: Venv, tmp_path: Path) -> None:
     with bytecode.preserved(roots):
         samples = timing.measure(commands, warmup=1, runs=5, order="interleaved",
                                  env=venv.env(), raw_dir=tmp_path / "raw",
-                                 hyperfine=timing.find_hyperfine())
+                                 hyperfine=find_tool("hyperfine"))
     assert tree_state(venv.site) == before
     medians = {s.scenario: statistics.median(s.values) for s in samples}
     assert medians["stale"] > 1.3 * medians["warm"]

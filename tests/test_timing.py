@@ -13,6 +13,7 @@ from harness import proc
 from harness.errors import HarnessError
 from harness.measure import timing
 from harness.measure.timing import TimedCommand
+from harness.measure.tools import find_tool
 
 EXPORT_2X = {
     "schema_version": 2,
@@ -77,7 +78,7 @@ def test_measure_runs_real_hyperfine(tmp_path: Path, order: str) -> None:
                 TimedCommand("b", "pass", (python, "-S", "-c", "pass"))]
     samples = timing.measure(commands, warmup=1, runs=4, order=order,
                              env=proc.controlled_env(), raw_dir=tmp_path / "raw",
-                             hyperfine=timing.find_hyperfine())
+                             hyperfine=find_tool("hyperfine"))
     assert [s.variant for s in samples] == ["a", "b"]
     for s in samples:
         assert len(s.values) == 4

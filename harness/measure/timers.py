@@ -128,3 +128,21 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
                             raw_dir=raw_dir, seed=seed, timeout_s=timeout_s, cwd=cwd)
     return samples_from_results(commands, out["results"], "spawn-times.json", metric,
                                 out["failures"])
+
+
+class SpawnTimer:
+    """The spawn-and-wait timer as a :class:`harness.measure.timer_registry.Timer` (the default:
+    calibrated better on a noisy runner, see bench/gate_calibration_results.md)."""
+
+    name = "spawn"
+
+    def describe(self, env: Mapping[str, str]) -> str:
+        return TIMER_NAME
+
+    def measure(self, commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,
+                env: Mapping[str, str], raw_dir: Path, seed: int = 0, timeout_s: float = 600.0,
+                progress: Callable[[str], None] | None = None,
+                cwd: Path | None = None) -> tuple[Samples, ...]:
+        return measure(commands, warmup=warmup, runs=runs, order=order, env=env,
+                       raw_dir=raw_dir, seed=seed, timeout_s=timeout_s, progress=progress,
+                       cwd=cwd)

@@ -19,6 +19,7 @@ from typing import Any
 
 from harness import proc
 from harness.errors import HarnessError
+from harness.measure.tools import find_tool
 from harness.model import Samples
 
 _UNIT_SECONDS = {"second": 1.0, "s": 1.0, "millisecond": 1e-3, "ms": 1e-3,
@@ -49,12 +50,6 @@ class Measurement:
     name: str
     times: tuple[float, ...]
     exit_codes: tuple[int, ...]
-
-
-def find_hyperfine() -> str:
-    """hyperfine next to this interpreter (from the PyPI wheel), else on PATH."""
-    return proc.find_tool("hyperfine", "pip install astral-dev-toolchain-hyperfine, or put "
-                          "hyperfine on PATH")
 
 
 def hyperfine_version(hyperfine: str, env: Mapping[str, str]) -> str:
@@ -178,3 +173,31 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
                 values=tuple(values[c.key]), rounds=tuple(rounds[c.key]), scenario=c.scenario,
                 raw_files=tuple(files[c.key]), exit_codes=tuple(codes[c.key]))
         for c in commands)
+
+
+class HyperfineTimer:
+    """hyperfine as a :class:`harness.measure.timer_registry.Timer`: one hyperfine call per
+    round (interleaved, shuffled) or per command (blocks)."""
+
+    name = "hyperfine"
+
+    def __init__(self, hyperfine: str | None = None) -> None:
+        self._hyperfine = hyperfine
+
+    @property
+    def hyperfine(self) -> str:
+        """The hyperfine binary (found on first use)."""
+        if self._hyperfine is None:
+            self._hyperfine = find_tool("hyperfine")
+        return self._hyperfine
+
+    def describe(self, env: Mapping[str, str]) -> str:
+        return hyperfine_version(self.hyperfine, env)
+
+    def measure(self, commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,
+                env: Mapping[str, str], raw_dir: Path, seed: int = 0, timeout_s: float = 600.0,
+                progress: Callable[[str], None] | None = None,
+                cwd: Path | None = None) -> tuple[Samples, ...]:
+        return measure(commands, warmup=warmup, runs=runs, order=order, env=env,
+                       raw_dir=raw_dir, hyperfine=self.hyperfine, seed=seed,
+                       timeout_s=timeout_s, progress=progress, cwd=cwd)
