@@ -29,3 +29,7 @@ BUILD_TIMEOUT_S = 1800.0
 IMPORTTIME_RUNS = 5
 IMPORTTIME_SLOWER_PCT = 20.0
 IMPORTTIME_SLOWER_MS = 1.0
+
+#: Bootstrap resamples per confidence interval (fixed seed: the same samples give the same
+#: interval).
+BOOTSTRAP_RESAMPLES = 1000

@@ -362,3 +362,38 @@ def test_diagnose_comparison_flags_a_wide_interval():
     assert "±4.0 %" in wide.message
     (none,) = stats.diagnose_comparison(cmp(None, None))
     assert "too few" in none.message
+
+
+# -- bounded-cost Hodges-Lehmann and bootstrap ---------------------------------------------------
+
+
+def test_pseudo_median_is_exact_hodges_lehmann_for_small_samples():
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 7, 50, 300):
+        x = rng.standard_t(3, n)
+        assert stats.pseudo_median(x) == pytest.approx(stats.hodges_lehmann(x))
+
+
+def test_pseudo_median_on_a_walsh_sample_is_close_and_deterministic():
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 1, 400)
+    exact = stats.hodges_lehmann(x)
+    sampled = stats.pseudo_median(x, limit=20_001)
+    assert abs(sampled - exact) < 0.2 / np.sqrt(400)  # a fraction of its standard error
+    assert stats.pseudo_median(x, limit=20_001) == sampled
+
+
+def test_block_resamples_are_circular_blocks_of_consecutive_rounds():
+    idx = stats.block_resamples(7, 2, 50, seed=1)
+    assert idx.shape == (50, 7)
+    assert idx.min() >= 0 and idx.max() <= 6
+    assert ((idx[:, 1::2] - idx[:, 0:-1:2]) % 7 == 1).all()  # each block: r, r + 1 (mod n)
+    assert (stats.block_resamples(7, 2, 50, seed=1) == idx).all()
+
+
+def test_large_sample_interval_is_deterministic_and_covers_the_effect():
+    sub, ref = pair(0.04, n=400, noise=0.02, seed=9)
+    first = stats.compare(sub, ref)
+    assert first == stats.compare(sub, ref)
+    assert first.ci_low < 1.04 < first.ci_high
+    assert first.n_pairs == 400
