@@ -77,11 +77,13 @@ class MachineRecord:
 
 @dataclass(frozen=True)
 class WorkloadInfo:
-    """A workload as the analysis needs it: its name, metrics and bytecode scenarios."""
+    """A workload as the analysis needs it: its name, metrics, bytecode scenarios, and whether
+    a non-zero exit is expected."""
 
     name: str
     metrics: tuple[str, ...] = ("wall",)
     scenarios: tuple[str, ...] = ()
+    allow_failure: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,10 +94,12 @@ class Job:
     machine: MachineRecord
     timing: TimingSettings
     builds: tuple[BuildResult, ...] = ()
-    samples: tuple[Samples, ...] = ()  # every raw value with its round; Samples.job == id
+    #: every raw value with its round, exit code and first failure, failed runs included
+    #: (analyse() leaves a failing command out and makes it an error); Samples.job == id
+    samples: tuple[Samples, ...] = ()
     probes: dict[str, ProbeReport] = field(default_factory=dict)
     importtime: dict[str, dict[str, Any]] = field(default_factory=dict)  # variant -> workload
-    errors: tuple[str, ...] = ()  # failed builds, failed workloads
+    errors: tuple[str, ...] = ()  # failed builds and smoke tests
     warnings: tuple[str, ...] = ()  # incomplete inspections
     phases_s: dict[str, float] = field(default_factory=dict)
 
@@ -172,7 +176,7 @@ SCHEMA: dict[str, Any] = {
         "workloads": {"type": "array", "items": {
             "type": "object", "required": ["name", "metrics"],
             "properties": {"name": {"type": "string"}, "metrics": _STRINGS,
-                           "scenarios": _STRINGS}}},
+                           "scenarios": _STRINGS, "allow_failure": {"type": "boolean"}}}},
         "gate": {"type": "object", "required": ["compare", "against"],
                  "properties": {"compare": {"type": "string"}, "against": {"type": "string"},
                                 "workload": {"type": ["string", "null"]},
@@ -202,7 +206,8 @@ SCHEMA: dict[str, Any] = {
                                    "workload": {"type": "string"},
                                    "metric": {"type": "string"}, "values": _NUMBERS,
                                    "rounds": _INTS, "scenario": {"type": "string"},
-                                   "job": {"type": "string"}, "exit_codes": _INTS}}},
+                                   "job": {"type": "string"}, "exit_codes": _INTS,
+                                   "failure": {"type": "string"}}}},
                 "probes": {"type": "object"},
                 "importtime": {"type": "object"},
                 "errors": _STRINGS,

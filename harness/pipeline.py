@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__, proc
+from harness.analyse.analysis import failed_runs
 from harness.config import Config, VariantConfig, WorkloadConfig
 from harness.errors import HarnessError, ProcessError
 from harness.inspection.health import ProbeReport
@@ -145,9 +146,8 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
                     seed=config.timing.seed,
                     timeout_s=config.timing.timeout_s, progress=progress, cwd=cwd)
         after = machine.snapshot()
-        samples, run_errors = failed_runs(config, samples)
-        errors += run_errors
-        for message in run_errors:
+        allowed = {w.name for w in config.workloads if w.allow_failure}
+        for message in failed_runs(samples, allowed)[1]:  # judged again by analyse()
             progress(message)
         phases.lap("timing")
         counter, counted = measure_instructions(config, ready, cwd, timed_env, hyperfine,
@@ -174,7 +174,8 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         schema_version=MEASUREMENTS_SCHEMA_VERSION, format=FORMAT, tool_version=__version__,
         created=created, config=raw_config, config_digest=sha256_of(raw_config),
         config_path=config.path, title=config.title, variants=infos,
-        workloads=tuple(WorkloadInfo(w.name, w.metrics, w.scenarios) for w in config.workloads),
+        workloads=tuple(WorkloadInfo(w.name, w.metrics, w.scenarios, w.allow_failure)
+                        for w in config.workloads),
         gate=config.gate, jobs=(record_job,))
 
 
@@ -246,30 +247,6 @@ def smoke_test(config: Config, prepared: Sequence[Prepared], cwd: Path,
         if not failed:
             ready.append(item)
     return ready, errors
-
-
-def failed_runs(config: Config, samples: Sequence[Samples]
-                ) -> tuple[tuple[Samples, ...], list[str]]:
-    """Failed runs are failures: a command with a failing run (warmup or timed: non-zero exit,
-    or a timeout) is an error, named with its exit code and last stderr lines, and its times are
-    left out of the analysis. A workload with ``allow_failure`` keeps its non-zero exits (not
-    its timeouts)."""
-    allowed = {w.name for w in config.workloads if w.allow_failure}
-    kept: list[Samples] = []
-    errors: list[str] = []
-    for s in samples:
-        codes = [c for c in s.exit_codes if c != 0]
-        timed_out = s.failure.startswith("timed out")
-        if not (s.failure or codes) or (s.workload in allowed and not timed_out):
-            kept.append(s)
-            continue
-        scenario = "" if s.scenario == "default" else f" (scenario {s.scenario})"
-        detail = s.failure or f"exit {codes[0]}"
-        counted = f"{len(codes)} of {len(s.exit_codes)} timed runs failed; " if codes else ""
-        errors.append(f"workload {s.workload!r} of variant {s.variant!r}{scenario} failed: "
-                      f"{counted}first: {detail}")
-        kept.append(dataclasses.replace(s, values=(), rounds=()))
-    return tuple(kept), errors
 
 
 def timed_commands(config: Config, ready: Sequence[Prepared],

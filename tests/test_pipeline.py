@@ -101,3 +101,28 @@ def test_failed_workload_is_recorded_and_exits_2(tmp_path: Path,
     assert (tmp_path / "again" / "report.json").read_bytes() == (
         out / "report.json").read_bytes()
     capsys.readouterr()
+
+
+FAILS_FROM_THIRD_RUN = (
+    "import pathlib, sys; p = pathlib.Path(__file__).with_name('count'); "
+    "n = int(p.read_text()) if p.exists() else 0; p.write_text(str(n + 1)); "
+    "sys.exit(3 if n >= 3 else 0)")
+
+
+def test_failing_runs_stay_in_the_record_and_analyse_judges_them(tmp_path: Path) -> None:
+    """The smoke test and the warmup pass, then pr's runs fail: the record keeps what was
+    measured (exit codes, the failure), analyse() makes it the variant's error (exit 2)."""
+    cfg = config(tmp_path, "pass", FAILS_FROM_THIRD_RUN)
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--out", str(out), "--quiet"]) == 2
+    record = measurements.load(out / "measurements.json")
+    pr = next(s for s in record.jobs[0].samples if s.variant == "pr")
+    assert 3 in pr.exit_codes and pr.failure and len(pr.values) == len(pr.rounds) >= 1
+    assert record.jobs[0].errors == ()  # builds and smoke tests passed
+    data = json.loads((out / "report.json").read_text())
+    assert data["gate"]["status"] == "error"
+    assert any("'pr'" in e and "exit 3" in e for e in data["errors"])
+    assert main(["analyse", str(out / "measurements.json"), "--out", str(tmp_path / "again"),
+                 "--quiet"]) == 2
+    assert (tmp_path / "again" / "report.json").read_bytes() == (
+        out / "report.json").read_bytes()

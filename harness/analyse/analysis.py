@@ -8,7 +8,8 @@ record and policy give the same report, byte for byte once serialized. ``run`` i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from harness import __version__
@@ -33,9 +34,14 @@ def analyse(measurements: Measurements, policy: GatePolicy | None = None) -> Rep
     m = measurements
     policy = policy or m.gate
     jobs = m.jobs
-    raw = tuple(s for job in jobs for s in job.samples)
-    samples = pooled(jobs)
+    allowed = {w.name for w in m.workloads if w.allow_failure}
+    judged = [failed_runs(job.samples, allowed) for job in jobs]
+    usable = tuple(dataclasses.replace(job, samples=kept)
+                   for job, (kept, _) in zip(jobs, judged, strict=True))
+    raw = tuple(s for job in usable for s in job.samples)
+    samples = pooled(usable)
     errors = [error for job in jobs for error in job.errors]
+    errors += [error for _, run_errors in judged for error in run_errors]
     summaries = summarize_all(samples)
     comparisons = compare_all(m.variants, m.workloads, policy, samples)
     gated = [c for c in comparisons if c.subject == policy.compare
@@ -61,6 +67,29 @@ def analyse(measurements: Measurements, policy: GatePolicy | None = None) -> Rep
         comparisons=tuple(comparisons), probes=first_per_variant(job.probes for job in jobs),
         gate=gate, gate_config=to_data(policy), extras=extras, errors=tuple(errors),
         noise=noise, measurements={"file": FILE_NAME, "digest": digest(m)})
+
+
+def failed_runs(samples: Sequence[Samples], allowed: Collection[str] = ()
+                ) -> tuple[tuple[Samples, ...], list[str]]:
+    """Failed runs are failures: a command with a failing run (warmup or timed: non-zero exit,
+    or a timeout) is an error, named with its exit code and last stderr lines, and its times are
+    left out of the analysis (the record keeps them). A workload in ``allowed``
+    (``allow_failure``) keeps its non-zero exits (not its timeouts)."""
+    kept: list[Samples] = []
+    errors: list[str] = []
+    for s in samples:
+        codes = [c for c in s.exit_codes if c != 0]
+        timed_out = s.failure.startswith("timed out")
+        if not (s.failure or codes) or (s.workload in allowed and not timed_out):
+            kept.append(s)
+            continue
+        scenario = "" if s.scenario == "default" else f" (scenario {s.scenario})"
+        detail = s.failure or f"exit {codes[0]}"
+        counted = f"{len(codes)} of {len(s.exit_codes)} timed runs failed; " if codes else ""
+        errors.append(f"workload {s.workload!r} of variant {s.variant!r}{scenario} failed: "
+                      f"{counted}first: {detail}")
+        kept.append(dataclasses.replace(s, values=(), rounds=()))
+    return tuple(kept), errors
 
 
 def first_per_variant(per_job: Any) -> dict[str, Any]:
@@ -111,6 +140,7 @@ def pooled(jobs: Sequence[Job]) -> tuple[Samples, ...]:
             rounds=tuple(r + offsets[p.job] for p in parts for r in p.rounds),
             raw_files=tuple(dict.fromkeys(f for p in parts for f in p.raw_files)),
             exit_codes=tuple(c for p in parts for c in p.exit_codes),
+            failure=next((p.failure for p in parts if p.failure), ""),
             job="+".join(p.job for p in parts)))
     return tuple(out)
 
