@@ -287,3 +287,20 @@ def test_hash_based_pycs(venv: Venv) -> None:
     (pkg / "m1.py").write_text("CHANGED = 2\n")
     counts = probe(venv, modules=("hashed.m0", "hashed.m1")).bytecode
     assert counts is not None and counts.counts == {"hash_checked": 1, "stale_hash": 1}
+
+
+@pytest.mark.parametrize(("argv", "letters"), [
+    (["python", "-IS", "-c", "pass", "-B"], "IS"),
+    (["python", "-X", "importtime", "-E", "-m", "mod"], "E"),
+    (["python", "-Xdev", "-Bc", "pass"], "B"),
+    (["python", "-W", "error", "script.py", "-I"], ""),
+    (["python", "--check-hash-based-pycs", "always", "-s", "-"], "s"),
+])
+def test_one_options_parser(argv: list[str], letters: str) -> None:
+    """harness.pyoptions is the one parser of interpreter options (runner, instructions and,
+    through probe_source, the probe)."""
+    from harness import pyoptions
+
+    assert pyoptions.short_flags(pyoptions.split_options(argv)[0]) == letters
+    assert all(pyoptions.has_flag(argv, letter) for letter in letters)
+    assert runner.probe_source().startswith(Path(pyoptions.__file__).read_text())

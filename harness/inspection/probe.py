@@ -490,33 +490,30 @@ def bytecode(modules, site_roots):
             "unwritable_dirs": unwritable}
 
 
+def _options_parser():
+    """The names of :mod:`harness.pyoptions`, the harness's one interpreter-options parser:
+    ``runner.probe_source()`` puts its source before this one; run as a file, it is read from
+    beside this file."""
+    if "split_options" in globals():
+        return globals()
+    here = os.path.dirname(os.path.abspath(__file__))
+    namespace = {}
+    with open(os.path.join(here, os.pardir, "pyoptions.py"), encoding="utf-8") as handle:
+        exec(compile(handle.read(), "pyoptions.py", "exec"), namespace)  # stdlib only
+    return namespace
+
+
+_PARSER = _options_parser()
+
+
 def _orig_options():
     """The interpreter options of sys.orig_argv (up to -c, -m or the script)."""
-    argv = list(getattr(sys, "orig_argv", []) or [])
-    out = []
-    i = 1
-    while i < len(argv):
-        arg = argv[i]
-        if arg in ("-c", "-m", "-") or not arg.startswith("-"):
-            break
-        out.append(arg)
-        if arg in ("-X", "-W", "--check-hash-based-pycs") and i + 1 < len(argv):
-            out.append(argv[i + 1])
-            i += 1
-        i += 1
-    return out
+    return _PARSER["split_options"](list(getattr(sys, "orig_argv", []) or []))[0]
 
 
 def _combined_flag(letter):
     """Whether a short flag (``-B``, or within ``-IB``) was on the command line."""
-    options = _orig_options()
-    for i, arg in enumerate(options):
-        if not arg.startswith("-") or arg.startswith("--") or arg[1:2] in ("X", "W") \
-                or (i and options[i - 1] in ("-X", "-W")):
-            continue
-        if letter in arg[1:]:
-            return True
-    return False
+    return _PARSER["has_flag"](list(getattr(sys, "orig_argv", []) or []), letter)
 
 
 # -- interpreter ----------------------------------------------------------------------------------

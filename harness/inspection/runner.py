@@ -15,15 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import proc
+from harness import proc, pyoptions
 from harness.errors import HarnessError
 from harness.inspection import importtime
 from harness.inspection.health import ProbeReport
 from harness.inspection.importtime import ImportTimeTree
+from harness.pyoptions import short_flags, split_options
 
 PROBE_MARKER = "@@startup-harness-probe@@"
-#: Interpreter options that take a value as the next argument.
-_OPTIONS_WITH_VALUE = ("-X", "-W", "--check-hash-based-pycs")
 #: Options that would stop the probe from running or make it interactive.
 _DROPPED = ("-i", "-h", "-?", "--help", "-V", "--version", "--help-env", "--help-xoptions",
             "--help-all")
@@ -33,8 +32,10 @@ _MAX_ARG = 60_000
 
 @functools.cache
 def probe_source() -> str:
-    """The probe script's source (run with ``python -c``)."""
-    return (Path(__file__).parent / "probe.py").read_text(encoding="utf-8")
+    """The probe script's source (run with ``python -c``), after the one interpreter-options
+    parser it uses (:mod:`harness.pyoptions`: the probe cannot import the harness)."""
+    return (Path(pyoptions.__file__).read_text(encoding="utf-8") + "\n"
+            + (Path(__file__).parent / "probe.py").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -95,65 +96,6 @@ def read_shebang(path: str) -> list[str] | None:
     return None
 
 
-def _split_options(argv: Sequence[str]) -> tuple[list[str], str, str | None, list[str]]:
-    """Split an interpreter command line after argv[0]: options, mode, program, args."""
-    options: list[str] = []
-    i = 1
-    while i < len(argv):
-        arg = argv[i]
-        if arg in _OPTIONS_WITH_VALUE:
-            options += [arg, argv[i + 1]] if i + 1 < len(argv) else [arg]
-            i += 2
-            continue
-        if arg in ("-c", "-m"):
-            return options, arg, argv[i + 1] if i + 1 < len(argv) else "", list(argv[i + 2:])
-        if arg == "-":
-            return options, "stdin", None, list(argv[i + 1:])
-        if arg.startswith("--check-hash-based-pycs="):
-            options.append(arg)
-        elif arg.startswith("-") and len(arg) > 1 and not arg.startswith("--"):
-            # combined short flags: "-IS", "-Xdev", "-cCODE", "-mmod"
-            for j, letter in enumerate(arg[1:], start=1):
-                if letter in "XW":
-                    rest = arg[j + 1:]
-                    if j > 1:
-                        options.append("-" + arg[1:j])
-                    if rest:
-                        options += ["-" + letter, rest]
-                        break
-                    options.append("-" + letter)
-                    if i + 1 < len(argv):
-                        options.append(argv[i + 1])
-                        i += 1
-                    break
-                if letter in "cm":
-                    if j > 1:
-                        options.append("-" + arg[1:j])
-                    rest = arg[j + 1:]
-                    mode = "-" + letter
-                    if rest:
-                        return options, mode, rest, list(argv[i + 1:])
-                    return options, mode, argv[i + 1] if i + 1 < len(argv) else "", \
-                        list(argv[i + 2:])
-            else:
-                options.append(arg)
-        elif arg.startswith("--"):
-            options.append(arg)
-        else:
-            return options, "script", arg, list(argv[i + 1:])
-        i += 1
-    return options, "stdin", None, []
-
-
-def _isolated(options: Sequence[str]) -> bool:
-    """-I or -P (3.11+): nothing is put in front of sys.path."""
-    for opt in options:
-        if opt.startswith("-") and not opt.startswith("--") and opt[1:2] not in ("X", "W"):
-            if "I" in opt[1:] or "P" in opt[1:]:
-                return True
-    return False
-
-
 def launch_of(argv: Sequence[str], cwd: str | None = None) -> Launch:
     """How ``argv`` starts Python: an interpreter command line, or a script with a Python
     shebang (a venv's console script). Raises :class:`HarnessError` otherwise."""
@@ -170,8 +112,8 @@ def launch_of(argv: Sequence[str], cwd: str | None = None) -> Launch:
                                "script whose shebang names a Python interpreter")
         python, pre, via = shebang[0], shebang[1:], argv[0]
         rest = [python, *pre, argv[0], *argv[1:]]
-    options, mode, program, args = _split_options(rest)
-    if _isolated(options):
+    options, mode, program, args = split_options(rest)
+    if set(short_flags(options)) & {"I", "P"}:  # nothing is put in front of sys.path
         path0 = None
     elif mode == "script" and program:
         path0 = os.path.dirname(os.path.realpath(os.path.join(base, program)))

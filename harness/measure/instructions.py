@@ -32,6 +32,7 @@ from typing import Any
 
 from harness import proc
 from harness.errors import HarnessError, ProcessError
+from harness.pyoptions import has_flag
 
 #: Set for every counted run: hash randomisation changes the work done at start-up.
 DETERMINISM_ENV = {"PYTHONHASHSEED": "0"}
@@ -62,23 +63,7 @@ def counted_env(env: Mapping[str, str]) -> dict[str, str]:
 def hash_seed_ignored(argv: Sequence[str]) -> bool:
     """Whether ``argv`` (a Python command line) passes ``-E`` or ``-I``, which make the
     interpreter ignore ``PYTHONHASHSEED`` (options before ``-c``/``-m``/the script only)."""
-    args = iter(argv[1:])
-    for arg in args:
-        if arg == "--check-hash-based-pycs":
-            next(args, None)
-            continue
-        if not arg.startswith("-") or arg.startswith("--") or arg == "-":
-            return False
-        for j, flag in enumerate(arg[1:]):
-            if flag in "EI":
-                return True
-            if flag in "cm":
-                return False
-            if flag in "XW":  # takes a value: attached, or the next argument
-                if j == len(arg) - 2:
-                    next(args, None)
-                break
-    return False
+    return has_flag(argv, "E") or has_flag(argv, "I")
 
 
 def cachegrind_argv(argv: Sequence[str], *, valgrind: str = "valgrind",
