@@ -135,6 +135,13 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def terminal_width() -> int:
+    """Columns of the terminal (``COLUMNS`` wins; 80 when not a terminal)."""
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return cmd_run(args)
@@ -189,7 +196,7 @@ def publish(result: Report, out: Path, *, quiet: bool) -> int:
     report.write_atomic(out / "report.json", report.dumps(result))
     report.write_atomic(out / "comment.md", markdown.render(result))
     if not quiet:
-        print(terminal.render(result))
+        print(terminal.render(result, width=terminal_width()), end="")
         print(f"wrote {out / 'comment.md'} and {out / 'report.json'}", file=sys.stderr)
     for error in result.gate.errors:
         print(f"error: {error}", file=sys.stderr)
@@ -234,6 +241,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from harness.render import markdown, terminal
 
     loaded = report.load(args.report)
-    text = markdown.render(loaded) if args.format == "markdown" else terminal.render(loaded)
+    text = (markdown.render(loaded) if args.format == "markdown"
+            else terminal.render(loaded, width=terminal_width()))
     sys.stdout.write(text)
     return 0

@@ -102,6 +102,8 @@ class Job:
     errors: tuple[str, ...] = ()  # failed builds and smoke tests
     warnings: tuple[str, ...] = ()  # incomplete inspections
     phases_s: dict[str, float] = field(default_factory=dict)
+    #: absolute path of this job's run -> "<venv>", "<repo>", "<work>" (what a comment shows)
+    locations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

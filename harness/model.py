@@ -25,6 +25,7 @@ class VariantInfo:
     source: str  # human-readable: "git <repo>@<ref> (<sha>)", "pkg==1.2", "path ...", "python ..."
     builder: str
     revision: str | None = None  # commit SHA for git sources
+    ref: str | None = None  # the git ref as configured ("origin/main")
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class NoiseFinding:
     message: str
     advice: str
     value: float = 0.0  # the number behind the finding (count, fraction or ratio)
+    scenario: str = "default"  # bytecode scenario of the samples ("default", "warm", ...)
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,9 @@ class Report:
     noise: tuple[NoiseFinding, ...] = ()  # measurement diagnostics, with advice
     #: the measurement record it was analysed from: {"file": "measurements.json", "digest": ...}
     measurements: dict[str, str] = field(default_factory=dict)
+    #: absolute path -> what the comment shows instead ("<venv>", "<repo>", "<work>"): the run's
+    #: scratch paths mean nothing to a reader; the JSON keeps the full ones everywhere else
+    locations: dict[str, str] = field(default_factory=dict)
 
     def variant(self, name: str) -> VariantInfo:
         for info in self.variants:

@@ -118,7 +118,8 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     timer = get_timer(config.timing.timer)
     shas = {v.name: sources.check(v, build_env) for v in config.variants}
     infos = tuple(VariantInfo(v.name, v.label, v.role, sources.describe(v.source),
-                              v.build.builder, shas[v.name]) for v in config.variants)
+                              v.build.builder, shas[v.name], v.source.ref)
+                  for v in config.variants)
     job = job_id or default_job_id(created)
     errors: list[str] = []
     phases = PhaseClock()
@@ -157,6 +158,7 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         probes, importtimes, warnings = inspect_all(config, ready, cwd, timed_env, progress)
         phases.lap("inspect")
         replace_dir(ws / "raw", raw_dir)
+        places = short_locations(config, ws, prepared)
     phases.lap("cleanup")
 
     settings = TimingSettings(
@@ -168,7 +170,7 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         id=job, machine=machine.describe(before, after), timing=settings, builds=tuple(builds),
         samples=tuple(dataclasses.replace(s, job=job) for s in samples), probes=probes,
         importtime=importtimes, errors=tuple(errors), warnings=tuple(warnings),
-        phases_s=phases.laps)
+        phases_s=phases.laps, locations=places)
     raw_config = json.loads(canonical_json(config.raw))  # plain JSON types only
     return Measurements(
         schema_version=MEASUREMENTS_SCHEMA_VERSION, format=FORMAT, tool_version=__version__,
@@ -184,6 +186,31 @@ def default_job_id(created: str) -> str:
     host = machine.runner_name() or socket.gethostname() or "local"
     stamp = created.replace("-", "").replace(":", "").replace("+0000", "Z")
     return f"{host}-{stamp}"
+
+
+def short_locations(config: Config, ws: Path, prepared: Sequence[Prepared]) -> dict[str, str]:
+    """Absolute paths of this run -> what the comment shows instead: each environment is
+    ``<venv>``, each git checkout and the repository holding the config ``<repo>``, the
+    scratch dir ``<work>`` (the JSON keeps the full paths)."""
+    out: dict[str, str] = {}
+
+    def add(path: str | Path | None, name: str) -> None:
+        if path:
+            out.setdefault(str(path), name)
+            out.setdefault(os.path.realpath(path), name)
+
+    for item in prepared:
+        if str(item.env.prefix).startswith(str(ws)):
+            add(item.env.prefix, "<venv>")
+        if item.variant.source.kind == "git":
+            add(item.source_dir, "<repo>")
+            add(item.variant.source.repo, "<repo>")
+    add(ws / "cwd", "<workdir>")
+    add(ws, "<work>")
+    config_dir = Path(config.path).resolve().parent
+    repo = next((d for d in (config_dir, *config_dir.parents) if (d / ".git").exists()), None)
+    add(repo, "<repo>")
+    return out
 
 
 def build_all(config: Config, shas: Mapping[str, str | None], ws: Path,

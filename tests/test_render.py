@@ -47,8 +47,8 @@ def test_hostile_label_cannot_break_tables_or_ping() -> None:
 def test_seed_sections_present() -> None:
     text = markdown.render(sample_report())
     (startup, syspath, *_rest) = tables(text)
-    assert startup[0] == ["Version", "Mean (ms)", "Median (ms)", "± stddev", "vs baseline",
-                          "vs main", "Build (s)"]
+    assert startup[0] == ["Version", "Mean (ms)", "Median (ms)", "± stddev",
+                          "vs baseline (medians)", "vs main (medians)", "Build (s)"]
     assert syspath[0] == ["Version", "sys.path entries", "distinct site-packages roots",
                           "duplicate realpaths"]
     assert "Gate:" in text and "threshold: 10%" in text
@@ -81,5 +81,94 @@ def test_comment_stays_under_github_limit() -> None:
 def test_noise_warnings_fold_into_details() -> None:
     text = markdown.render(sample_report(status="regression"))
     assert "<summary>⚠️ Measurement notes (1)</summary>" in text
-    assert "- This PR \\| feat/x next: 3 of 50 runs were outliers — use a quieter runner" in text
+    assert ("- This PR \\| feat/x next · `import` · wall time: 3 of 50 runs were outliers — "
+            "use a quieter runner") in text
     assert "no drift" not in text  # info-level findings stay in the JSON
+
+
+def _with_paths() -> report.Report:
+    """The sample report as a run in a scratch dir would leave it: git checkouts installed
+    from file:// URLs inside the work dir, interpreters inside it too."""
+    import dataclasses
+
+    from harness.model import BuildResult
+
+    work = "/tmp/startup-harness-ab_c1"
+    base = sample_report()
+    variants = tuple(dataclasses.replace(v, ref={"main": "origin/main", "pr": "HEAD"}.get(v.name),
+                                         source=f"git {v.name} in /home/me/proj")
+                     if v.name != "baseline" else v for v in base.variants)
+    builds = tuple(BuildResult(
+        v.name, "uv", True, 1.0, f"{work}/variants/{v.name}/venv/bin/python",
+        f"{work}/variants/{v.name}/venv",
+        installed=(f"slow_pkg @ file://{work}/variants/{v.name}/src", "rich==13.0")
+        if v.name != "baseline" else ("slow-pkg==1.0", "rich==12.0"))
+        for v in base.variants)
+    return dataclasses.replace(
+        base, variants=variants, builds=builds,
+        locations={work: "<work>", f"{work}/variants/main/src": "<repo>",
+                   f"{work}/variants/pr/src": "<repo>", "/home/me/proj": "<repo>"},
+        errors=(f"workload 'import' of variant 'pr' failed: {work}/variants/pr/venv/bin/python",))
+
+
+def test_headline_is_the_first_line_after_the_marker() -> None:
+    lines = markdown.render(sample_report(status="regression")).splitlines()
+    assert lines[0] == markdown.MARKER
+    assert lines[1] == ("❌ `import` is +25.0 % [+23.8, +26.3] slower than HEAD main "
+                        "(threshold 10 %)")
+    passing = markdown.render(sample_report()).splitlines()[1]
+    assert passing.startswith("✅ `import` is -1.8 % [-3.0, -0.5] vs HEAD main")
+
+
+def test_comment_has_no_scratch_paths_and_readable_package_diff() -> None:
+    text = markdown.render(_with_paths())
+    assert "/tmp/startup-harness" not in text
+    assert "startup\\-harness\\-ab" not in text
+    assert "/home/me/proj" not in text
+    assert "~ slow-pkg @ origin/main (aaaaaaaaaaaa) → @ HEAD (bbbbbbbbbbbb)" in text
+    assert "slow-pkg @ HEAD (bbbbbbbbbbbb)" in text  # the Installed column
+    assert "+ slow" not in text and "- slow" not in text
+    # the JSON keeps the full paths
+    assert "/tmp/startup-harness-ab_c1/variants/pr/venv" in report.dumps(_with_paths())
+
+
+def test_messages_keep_code_spans_and_refs_get_no_invisible_character() -> None:
+    import dataclasses
+
+    from harness.model import GateResult
+
+    base = sample_report()
+    warned = dataclasses.replace(base, gate=GateResult(
+        "pass", 0, "No regression detected", base.gate.comparisons,
+        warnings=("inconclusive: gate on `metric: instructions`",)))
+    text = markdown.render(warned)
+    assert "gate on `metric: instructions`" in text and "\\`" not in text
+    paths = _with_paths()
+    variants = tuple(dataclasses.replace(v, source="git repo@feature/x")
+                     for v in paths.variants)
+    text = markdown.render(dataclasses.replace(paths, variants=variants))
+    assert "repo@feature" in text and "\u200d" not in text.split("Environments")[-1]
+
+
+def test_terminal_fits_80_columns_and_ends_with_the_verdict() -> None:
+    for status in ("pass", "regression"):
+        text = terminal.render(_with_paths() if status == "pass"
+                               else sample_report(status=status), width=80)
+        assert max(len(line) for line in text.splitlines()) <= 80, text
+        assert "This PR | feat/x next" in text  # labels, not ids
+        assert "/tmp/startup-harness" not in text
+    last = terminal.render(sample_report(status="regression")).rstrip().splitlines()
+    assert " ".join(line.strip() for line in last[-2:]).endswith(
+        "[REGRESSION] import is +25.0 % [+23.8, +26.3] slower than HEAD main (threshold 10 %)")
+    wide = terminal.render(sample_report(), width=200)
+    assert "Mean (ms)" in wide and "Build (s)" in wide
+    assert "Instr." not in wide  # empty columns are hidden
+
+
+def test_output_files_get_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        report.write_atomic(tmp_path / "x.md", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "x.md").stat().st_mode & 0o777 == 0o644

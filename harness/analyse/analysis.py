@@ -66,7 +66,8 @@ def analyse(measurements: Measurements, policy: GatePolicy | None = None) -> Rep
         builds=builds_of(jobs), timing=jobs[0].timing, samples=raw, summaries=summaries,
         comparisons=tuple(comparisons), probes=first_per_variant(job.probes for job in jobs),
         gate=gate, gate_config=to_data(policy), extras=extras, errors=tuple(errors),
-        noise=noise, measurements={"file": FILE_NAME, "digest": digest(m)})
+        noise=noise, measurements={"file": FILE_NAME, "digest": digest(m)},
+        locations={path: name for job in jobs for path, name in job.locations.items()})
 
 
 def failed_runs(samples: Sequence[Samples], allowed: Collection[str] = ()

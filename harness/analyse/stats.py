@@ -384,7 +384,8 @@ def diagnose(samples: Samples, *,
     fraction of the threshold) and drift across rounds."""
     found: list[NoiseFinding] = []
     values = samples.values
-    where = dict(variant=samples.variant, workload=samples.workload, metric=samples.metric)
+    where = dict(variant=samples.variant, workload=samples.workload, metric=samples.metric,
+                 scenario=samples.scenario)
     if not values:
         return ()
     failed = sum(1 for c in samples.exit_codes if c != 0)

@@ -49,9 +49,9 @@ def describe_counter(counter: str) -> str:
         return ("instructions counted by hardware counters (hyperfine --metrics instructions); "
                 "user space only: excludes kernel time, I/O and waits")
     if counter == "cachegrind":
-        return ("instructions counted by valgrind cachegrind (PYTHONHASHSEED=0, identical run "
-                "to run); user space only: excludes kernel time, I/O, page faults, clock-based "
-                "waits and child processes")
+        return ("instructions counted by valgrind cachegrind (PYTHONHASHSEED=0; nearly "
+                "identical run to run, the measured spread is reported); user space only: "
+                "excludes kernel time, I/O, page faults, clock-based waits and child processes")
     return "instructions not counted: no readable perf counters and no valgrind"
 
 

@@ -29,7 +29,7 @@ def describe(source: Source) -> str:
     if source.kind == "requirement":
         return " ".join(source.requirements)
     if source.kind == "git":
-        return f"git {source.repo}@{source.ref}"
+        return f"git {source.ref} in {source.repo}"
     return f"{source.kind} {source.path}"
 
 

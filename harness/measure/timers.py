@@ -32,9 +32,9 @@ def schedule(n_commands: int, *, warmup: int, runs: int, order: str,
     ``interleaved``: warmups round-robin, then one run of every command per round, forward and
     reversed on alternate rounds (ABBA...). ``shuffled``: a seeded shuffle per round.
     ``blocks``: every command's warmups and runs back to back (the seed's method)."""
-    if order == "blocks":
+    if order == "blocks":  # run numbers never repeat across blocks: nothing is paired
         return [pair for i in range(n_commands)
-                for pair in [(-1, i)] * warmup + [(r, i) for r in range(runs)]]
+                for pair in [(-1, i)] * warmup + [(i * runs + r, i) for r in range(runs)]]
     if order not in ("interleaved", "shuffled"):
         raise HarnessError(f"unknown timing order {order!r}", "use interleaved or blocks")
     plan = [(-1, i) for _ in range(warmup) for i in range(n_commands)]

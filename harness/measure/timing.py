@@ -139,8 +139,9 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
         for command, result in zip(batch, measured, strict=True):
             values[command.key].extend(result.times)
             codes[command.key].extend(result.exit_codes)
-            if round_no is None:
-                rounds[command.key].extend(range(len(result.times)))
+            if round_no is None:  # blocks: run numbers never repeat, nothing is paired
+                start = commands.index(command) * runs
+                rounds[command.key].extend(range(start, start + len(result.times)))
             else:
                 rounds[command.key].extend([round_no] * len(result.times))
             files[command.key].append(export.name)

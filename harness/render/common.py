@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tabulate import tabulate
 
-from harness.model import Comparison, Report, Summary
+from harness.model import Comparison, Report, Summary, VariantInfo
+
+_MD_ESCAPE = re.compile(r"([\\`*_\[\]|~])")
 
 ROLE_SUFFIX = {"baseline": " (baseline)"}
 
@@ -86,3 +90,194 @@ def fmt_count(value: float | None) -> str:
 def role_label(report: Report, role: str) -> str:
     info = report.variant_with_role(role)
     return info.label if info else role
+
+
+# -- machine paths ----------------------------------------------------------------------------
+
+def locations(report: Report) -> list[tuple[str, str]]:
+    """(absolute path, what a reader sees instead), longest path first: each built
+    environment is ``<venv>``, the repository ``<repo>``, the run's scratch dir ``<work>``."""
+    found = dict(report.locations)
+    for build in report.builds:
+        if build.prefix and build.prefix not in found and any(
+                build.prefix.startswith(p + "/") for p, name in found.items()
+                if name == "<work>"):
+            found[build.prefix] = "<venv>"
+    return sorted(((p, n) for p, n in found.items() if len(p) > 1),
+                  key=lambda item: -len(item[0]))
+
+
+def relative_paths(text: str, places: Sequence[tuple[str, str]]) -> str:
+    """``text`` with every path of ``places`` replaced by its short name (also inside
+    ``file://`` URLs, and in the markdown-escaped spelling of the path)."""
+    for path, name in places:
+        if path in text:
+            text = text.replace(path, name)
+        escaped = _MD_ESCAPE.sub(r"\\\1", path)
+        if escaped != path and escaped in text:
+            text = text.replace(escaped, name)
+    return text
+
+
+# -- installed distributions ------------------------------------------------------------------
+
+def installed_packages(report: Report, variant: str) -> dict[str, str]:
+    """Normalised name -> how a reader sees what is installed: ``1.2.3`` for a release,
+    ``@ origin/main (abc123def456)`` for the variant's own git checkout, ``@ <path>`` for a
+    local path (scratch paths made relative), ``@ git+https://host/repo (sha)`` for a URL."""
+    build = report.build(variant)
+    info = next((v for v in report.variants if v.name == variant), None)
+    places = locations(report)
+    out: dict[str, str] = {}
+    for line in build.installed if build else ():
+        line = line.strip().removeprefix("-e ").strip()
+        if " @ " in line:
+            name, _, url = line.partition(" @ ")
+            out[_norm(name)] = "@ " + _describe_url(url.strip(), info, places)
+        elif "==" in line:
+            name, _, version = line.partition("==")
+            out[_norm(name)] = version.strip()
+        elif line.startswith(("file:", "git+")):
+            out[_norm(line)] = "@ " + _describe_url(line, info, places)
+        else:
+            out[_norm(line)] = ""
+    return out
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+
+
+def _describe_url(url: str, info: VariantInfo | None, places: Sequence[tuple[str, str]]) -> str:
+    if url.startswith("file://"):
+        path = url.removeprefix("file://")
+        short = relative_paths(path, places)
+        if info is not None and info.revision and short.startswith("<repo>") and any(
+                name == "<repo>" and path.startswith(p) for p, name in places):
+            return f"{info.ref or short} ({info.revision[:12]})"
+        return short
+    if url.startswith("git+") and "@" in url.rsplit("/", 1)[-1]:
+        base, _, rev = url.rpartition("@")
+        return f"{base} ({rev[:12]})"
+    return relative_paths(url, places)
+
+
+def fmt_package(name: str, version: str) -> str:
+    """``name==1.2`` or ``name @ ref (sha)``."""
+    if not version:
+        return name
+    return f"{name} {version}" if version.startswith("@") else f"{name}=={version}"
+
+
+def package_changes(report: Report, subject: str, reference: str) -> list[str]:
+    """What differs between two variants' installed distributions (added, removed, changed),
+    by name and version."""
+    new, old = installed_packages(report, subject), installed_packages(report, reference)
+    lines = [f"+ {fmt_package(name, new[name])}" for name in sorted(set(new) - set(old))]
+    lines += [f"- {fmt_package(name, old[name])}" for name in sorted(set(old) - set(new))]
+    lines += [f"~ {name} {old[name] or '?'} → {new[name] or '?'}"
+              for name in sorted(set(new) & set(old)) if new[name] != old[name]]
+    return lines
+
+
+# -- the verdict --------------------------------------------------------------------------------
+
+STATISTIC_SHORT = {"paired": "paired", "median": "medians", "mean": "means"}
+VERDICT_ICON = {"regression": "❌", "inconclusive": "⚠️", "error": "❌", "pass": "✅",
+                "off": "ℹ️"}
+
+
+def headline_comparison(report: Report) -> Comparison | None:
+    """The gated comparison the verdict is about: the worst regression, else the worst
+    inconclusive one, else the largest ratio."""
+    gated = list(report.gate.comparisons)
+    if not gated:
+        return None
+    for verdict in ("regression", "inconclusive"):
+        hits = [c for c in gated if c.verdict == verdict]
+        if hits:
+            return max(hits, key=lambda c: c.ratio)
+    return max(gated, key=lambda c: c.ratio)
+
+
+def fmt_change(c: Comparison) -> str:
+    """``+436 % [+422, +454]`` (precision by size; the interval when there is one)."""
+    def pct(ratio: float) -> str:
+        value = (ratio - 1.0) * 100.0
+        return f"{value:+.0f}" if abs(value) >= 100 else f"{value:+.1f}"
+
+    text = f"{pct(c.ratio)} %"
+    if c.ci_low is not None and c.ci_high is not None and c.ci_low != c.ci_high:
+        text += f" [{pct(c.ci_low)}, {pct(c.ci_high)}]"
+    return text
+
+
+def headline(report: Report, code: Callable[[str], str] = lambda s: f"`{s}`",
+             text: Callable[[str], str] = lambda s: s,
+             icons: Mapping[str, str] = VERDICT_ICON) -> str:
+    """The verdict in one line: icon, gated workload, change with interval, threshold.
+    ``code`` and ``text`` format a workload name and a label (markdown or plain)."""
+    g = report.gate
+    status = "inconclusive" if any(c.verdict == "inconclusive" for c in g.comparisons) and \
+        g.status == "pass" else g.status
+    icon = icons.get(status, icons["error"])
+    c = headline_comparison(report)
+    if g.status in ("error", "off") or c is None:
+        return f"{icon} {text(g.headline)}"
+    threshold = report.gate_config.get("threshold_pct", c.threshold_pct)
+    what = code(c.workload) + ("" if c.metric == "wall" else f" ({c.metric})")
+    reference = text(_label_of(report, c.reference))
+    subject = next((v for v in report.variants if v.name == c.subject), None)
+    by = ("" if subject is not None and subject.role == "pr"
+          else f" in {text(_label_of(report, c.subject))}")
+    more = len({(x.workload, x.metric) for x in g.comparisons}) - 1
+    tail = f"; worst of {more + 1} gated" if more else ""
+    change = fmt_change(c)
+    if c.verdict == "regression":
+        return (f"{icon} {what}{by} is {change} slower than {reference} "
+                f"(threshold {threshold:g} %{tail})")
+    if c.verdict == "improvement":
+        return (f"{icon} {what}{by} is {change} faster than {reference} "
+                f"(threshold {threshold:g} %{tail})")
+    if c.verdict == "no change":
+        return (f"{icon} {what}{by} is {change} vs {reference}: within the {threshold:g} % "
+                f"threshold{tail}")
+    return (f"{icon} {what}{by} is {change} vs {reference}: inconclusive, the interval reaches "
+            f"past the {threshold:g} % threshold{tail}")
+
+
+def _label_of(report: Report, name: str) -> str:
+    return next((v.label for v in report.variants if v.name == name), name)
+
+
+def change_header(report: Report, workload: str, role: str) -> str:
+    """Header of a change column: ``vs main (paired Δ, 95 % CI)`` names the statistic, so a
+    reader does not take a paired estimate for the ratio of the medians beside it."""
+    reference = report.variant_with_role(role)
+    stats_used = {c.statistic for c in report.comparisons
+                  if reference and c.reference == reference.name and c.workload == workload}
+    short = "/".join(sorted(STATISTIC_SHORT.get(s, s) for s in stats_used)) or \
+        STATISTIC_SHORT.get(str(report.gate_config.get("statistic", "")), "Δ")
+    return f"vs {role} ({short})"
+
+
+STATISTIC_TEXT = {
+    "paired": "pseudo-median of the per-round ratios",
+    "median": "ratio of medians",
+    "mean": "ratio of means",
+}
+
+
+def change_legend(report: Report, workload: str) -> str:
+    """What the change columns show, in words (empty without comparisons)."""
+    shown = {c.statistic for c in report.comparisons if c.workload == workload
+             and c.metric == "wall"}
+    if not shown:
+        return ""
+    confidence = float(report.gate_config.get("confidence", 0.95)) * 100
+    if shown == {"paired"}:
+        return (f"Change columns: the pseudo-median of the per-round ratios (paired), with its "
+                f"{confidence:g} % interval. Load bursts that slow both runs of a round cancel "
+                "in it, so it can differ from the ratio of the medians beside it.")
+    names = ", ".join(STATISTIC_TEXT.get(x, x) for x in sorted(shown))
+    return f"Change columns: {names}, with the {confidence:g} % interval."

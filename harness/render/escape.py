@@ -8,6 +8,9 @@ import re
 
 _ZWJ = "\u200d"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+#: An ``@`` GitHub would read as a mention: not preceded by a letter or digit (so ``repo@ref``
+#: and ``a@b.c`` stay as they are, with no invisible character), followed by a name.
+_MENTION = re.compile(r"(?<![A-Za-z0-9])@(?=[A-Za-z0-9])")
 
 
 def md_text(text: object) -> str:
@@ -15,7 +18,7 @@ def md_text(text: object) -> str:
     s = " ".join(str(text).split())
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _MD_SPECIAL.sub(r"\\\1", s)
-    return s.replace("@", "@" + _ZWJ)
+    return _MENTION.sub("@" + _ZWJ, s)
 
 
 def md_cell(text: object) -> str:
@@ -26,10 +29,27 @@ def md_cell(text: object) -> str:
 def md_code(text: object) -> str:
     """Inline code span that cannot be broken out of (backticks and newlines removed)."""
     s = " ".join(str(text).split()).replace("`", "'")
-    s = s.replace("@", "@" + _ZWJ)
+    s = _MENTION.sub("@" + _ZWJ, s)
     return f"`{s}`" if s else "` `"
 
 
 def md_code_cell(text: object) -> str:
     """Inline code inside a table cell (GFM needs ``\\|`` even within code spans)."""
     return md_code(text).replace("|", "\\|")
+
+
+def md_inline(text: object) -> str:
+    """Like :func:`md_text`, but a span between a pair of backticks stays a code span (the
+    harness's own messages quote config keys that way: "gate on `metric: instructions`")."""
+    parts = " ".join(str(text).split()).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: no code spans at all
+        return md_text(text)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(md_code(part) if part.strip() else "")
+        else:
+            lead = " " if part[:1].isspace() else ""
+            trail = " " if part[-1:].isspace() and part.strip() else ""
+            out.append(lead + md_text(part) + trail)
+    return "".join(out)

@@ -4,16 +4,25 @@ environment goes through :mod:`harness.render.escape`."""
 from __future__ import annotations
 
 from harness.github.wire import MARKER
-from harness.model import BuildResult, Report
+from harness.model import NoiseFinding, Report
 from harness.render.common import (
+    STATISTIC_TEXT,
+    change_header,
+    change_legend,
     fmt_count,
     fmt_delta,
     fmt_ms,
+    fmt_package,
+    headline,
+    installed_packages,
+    locations,
     md_table,
+    package_changes,
+    relative_paths,
     startup_rows,
     workload_key,
 )
-from harness.render.escape import md_cell, md_code, md_text
+from harness.render.escape import md_cell, md_code, md_inline, md_text
 from harness.render.health import health_sections, sys_path_table, variant_health
 
 GITHUB_LIMIT = 65_536
@@ -22,28 +31,44 @@ BUDGET = 60_000
 
 
 def startup_table(report: Report, workload: str) -> str:
-    """The seed's start-up table (plus an instructions column when measured)."""
+    """The seed's start-up table (plus an instructions column when measured). The change
+    columns name their statistic; a column with nothing in it is left out."""
     rows_data = startup_rows(report, workload)
     with_instr = any(r.instructions for r in rows_data)
-    headers = ["Version", "Mean (ms)", "Median (ms)", "± stddev", "vs baseline", "vs main",
-               "Build (s)"]
+    with_baseline = any(r.vs_baseline for r in rows_data)
+    with_main = any(r.vs_main for r in rows_data)
+    headers = ["Version", "Mean (ms)", "Median (ms)", "± stddev"]
     if with_instr:
-        headers.insert(4, "Instructions")
+        headers.append("Instructions")
+    if with_baseline:
+        headers.append(change_header(report, workload, "baseline"))
+    if with_main:
+        headers.append(change_header(report, workload, "main"))
+    headers.append("Build (s)")
     rows = []
     for r in rows_data:
         s = r.summary
         build = f"{r.build_seconds:.2f}" if r.build_ok and r.build_seconds is not None else (
             "failed" if not r.build_ok else "—")
         if s is None:
-            cells = [md_cell(r.label), "—", "—", "—", "", "", build]
+            cells = [md_cell(r.label), "—", "—", "—"]
         else:
             cells = [md_cell(r.label), fmt_ms(s.mean), fmt_ms(s.median),
-                     f"±{s.stddev * 1000:.3f}", fmt_delta(r.vs_baseline), fmt_delta(r.vs_main),
-                     build]
+                     f"±{s.stddev * 1000:.3f}"]
         if with_instr:
-            cells.insert(4, fmt_count(r.instructions.median) if r.instructions else "—")
+            cells.append(fmt_count(r.instructions.median) if r.instructions else "—")
+        if with_baseline:
+            cells.append(fmt_delta(r.vs_baseline))
+        if with_main:
+            cells.append(fmt_delta(r.vs_main))
+        cells.append(build)
         rows.append(cells)
     return md_table(headers, rows)
+
+
+def change_note(report: Report, workload: str) -> str:
+    """What the change columns show, in words (empty without comparisons)."""
+    return md_text(change_legend(report, workload))
 
 
 def scenario_table(report: Report, workload: str) -> str:
@@ -71,36 +96,19 @@ def scenario_table(report: Report, workload: str) -> str:
     return md_table(headers, rows)
 
 
-def _packages(build: BuildResult | None) -> dict[str, str]:
-    out = {}
-    for line in build.installed if build else ():
-        name, sep, version = line.partition("==")
-        out[name.lower()] = version if sep else line
-    return out
-
-
-def package_changes(report: Report, subject: str, reference: str) -> list[str]:
-    """What differs between two variants' installed distributions (added, removed, changed)."""
-    new, old = _packages(report.build(subject)), _packages(report.build(reference))
-    lines = [f"+ {name}=={new[name]}" for name in sorted(set(new) - set(old))]
-    lines += [f"- {name}=={old[name]}" for name in sorted(set(old) - set(new))]
-    lines += [f"~ {name} {old[name]} → {new[name]}" for name in sorted(set(new) & set(old))
-              if new[name] != old[name]]
-    return lines
-
-
 def environments_details(report: Report) -> str:
     """A <details> block: each variant's source, revision and installed distributions, and
     what the gated variant changed against its reference."""
     if not any(b.installed for b in report.builds):
         return ""
     rows = []
+    places = locations(report)
     for info in report.variants:
-        build = report.build(info.name)
-        installed = ", ".join(build.installed) if build and build.installed else "—"
+        packages = installed_packages(report, info.name)
+        installed = ", ".join(fmt_package(n, v) for n, v in sorted(packages.items())) or "—"
         revision = info.revision[:12] if info.revision else ""
-        rows.append([md_cell(info.label), md_cell(info.source), md_cell(revision),
-                     md_cell(installed)])
+        rows.append([md_cell(info.label), md_cell(relative_paths(info.source, places)),
+                     md_cell(revision), md_cell(installed)])
     parts = ["<details><summary>Environments</summary>", "",
              md_table(["Version", "Source", "Revision", "Installed"], rows), ""]
     g = report.gate_config
@@ -119,56 +127,108 @@ ORDER_TEXT = {
     "shuffled": "interleaved rounds (one run of every command per round, order shuffled)",
     "blocks": "one block of runs per command",
 }
-STATISTIC_TEXT = {
-    "paired": "pseudo-median of the per-round ratios",
-    "median": "ratio of medians",
-    "mean": "ratio of means",
-}
 
 
 def _how_measured(report: Report) -> list[str]:
     t = report.timing
     order = ORDER_TEXT.get(t.order, md_text(t.order))
-    lines = [f"Measured with {md_text(t.timer)}: {t.warmup} warmup + {t.runs} runs per "
-             f"command, {order}, on {md_text(t.platform)}."]
+    lines = ([f"Measured with {md_text(t.timer)}: {t.warmup} warmup + {t.runs} runs per "
+              f"command, {order}, on {md_text(t.platform)}."]
+             if any(s.metric == "wall" for s in report.samples) or not report.samples else [])
     env_names = ", ".join(sorted(t.environment)) or "none"
     lines.append(f"Timed commands ran with an allow-listed environment ({md_text(env_names)}); "
                  "`PYTHON*`, `PIP_*`, `UV_*` and `VIRTUAL_ENV` of the caller were not passed.")
     if t.instruction_counter:
-        lines.append(f"Instructions: {md_text(t.instruction_counter)}")
+        spread = instruction_spread(report)
+        lines.append(f"Instructions: {md_text(t.instruction_counter)}"
+                     + (f"; run to run: {'; '.join(spread)}" if spread else ""))
     return lines
+
+
+def subject_of(report: Report, finding: NoiseFinding) -> str:
+    """Variant · `workload` · scenario · metric: what a note is about, in full."""
+    parts = [md_text(_label(report, finding.variant))]
+    if finding.workload:
+        parts.append(md_code(finding.workload))
+    if finding.scenario and finding.scenario != "default":
+        parts.append(f"{md_text(finding.scenario)} bytecode")
+    parts.append(METRIC_TEXT.get(finding.metric, md_text(finding.metric)))
+    return " · ".join(parts)
+
+
+METRIC_TEXT = {"wall": "wall time", "instructions": "instructions", "cpu": "CPU time"}
 
 
 def noise_lines(report: Report) -> list[str]:
     """Measurement diagnostics that deserve a look (warnings only), each naming its variant,
-    with the harness's advice."""
+    workload, scenario and metric, with the harness's advice."""
     out = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str, str, str]] = set()
     for finding in report.noise:
-        if finding.severity != "warning" or (finding.variant, finding.message) in seen:
+        key = (finding.variant, finding.workload, finding.scenario, finding.metric,
+               finding.message)
+        if finding.severity != "warning" or key in seen:
             continue
-        seen.add((finding.variant, finding.message))
-        where = md_text(_label(report, finding.variant))
-        if finding.workload and len(report.workloads) > 1:
-            where += f" / {md_code(finding.workload)}"
-        out.append(f"⚠️ {where}: {md_text(_clip(finding.message))} — {finding.advice}")
+        seen.add(key)
+        out.append(f"⚠️ {subject_of(report, finding)}: {md_inline(_clip(finding.message))} — "
+                   f"{md_inline(finding.advice)}")
+    if report.timing.order == "blocks" and report.samples:
+        out.append("⚠️ all runs of one command ran back to back (`order: blocks`): a burst of "
+                   "machine load or a drift during the run lands on one variant and reads as "
+                   "a change — use `order: interleaved` (the default)")
     return out
 
 
 def _gate_lines(report: Report) -> list[str]:
     g = report.gate_config
-    if not g:
+    if not g or report.gate.status == "off":
         return []
     subject = md_text(_label(report, g.get("compare", "")))
     reference = md_text(_label(report, g.get("against", "")))
+    gated = [c for c in report.gate.comparisons if c.subject == g.get("compare")]
+    statistic = gated[0].statistic if gated else g.get("statistic", "")
+    metric = g.get("metric", "wall")
+    what = STATISTIC_TEXT.get(statistic, md_text(statistic))
+    interval = _interval_text(report, gated[0].method if gated else "")
     text = (f"Gate: {subject} vs {reference} (threshold: {g.get('threshold_pct', 10):g}%, "
-            f"{STATISTIC_TEXT.get(g.get('statistic', ''), md_text(g.get('statistic', '')))} "
-            f"of {md_text(g.get('metric', 'wall'))}, {g.get('confidence', 0.95) * 100:g}% "
-            "confidence interval from a block bootstrap over rounds).")
+            f"{what} of {METRIC_TEXT.get(metric, md_text(metric))}, "
+            f"{g.get('confidence', 0.95) * 100:g}% confidence interval {interval}).")
     baseline = report.variant_with_role("baseline")
     if baseline and baseline.name not in (g.get("compare"), g.get("against")):
         text += f" {md_text(baseline.label)} is shown only as a historical baseline."
     return [text]
+
+
+def _interval_text(report: Report, method: str) -> str:
+    """How the interval was made, in the words of the run's mode (rounds or blocks; wall time
+    or instruction counts)."""
+    if method.startswith("exact"):
+        return "of zero width: every count was the same"
+    if method.startswith("range of counts"):
+        return "from the range of the counts (lowest over highest, highest over lowest)"
+    if method.startswith("unpaired"):
+        return ("from a bootstrap of each variant's runs separately (blocks order has no "
+                "rounds to pair)" if report.timing.order == "blocks"
+                else "from a bootstrap of each variant's runs separately")
+    if method.startswith("point estimate"):
+        return "not computed: too few runs"
+    return "from a block bootstrap over rounds"
+
+
+def instruction_spread(report: Report) -> list[str]:
+    """The instruction counter's run-to-run spread, as measured (never assumed zero)."""
+    lines = []
+    for s in report.samples:
+        if s.metric != "instructions" or len(s.values) < 2:
+            continue
+        low, high = min(s.values), max(s.values)
+        spread = (high - low) / low * 100 if low else 0.0
+        lines.append(f"{md_text(_label(report, s.variant))} · {md_code(s.workload)}: "
+                     f"{len(s.values)} counts, {int(low):,}–{int(high):,} "
+                     f"(spread {spread:.3f} %)" if high != low else
+                     f"{md_text(_label(report, s.variant))} · {md_code(s.workload)}: "
+                     f"{len(s.values)} counts, all {int(low):,}")
+    return lines
 
 
 def _label(report: Report, name: str) -> str:
@@ -189,9 +249,9 @@ def _clip(text: str, limit: int = 500) -> str:
 
 
 def final_line(report: Report) -> str:
-    """The closing ✅ / ❌ line, from the gate's decision."""
+    """The seed's closing ✅ / ❌ line, from the gate's decision."""
     g = report.gate
-    icon = {"pass": "✅", "regression": "❌"}.get(g.status, "❌")
+    icon = {"pass": "✅", "regression": "❌", "off": "ℹ️"}.get(g.status, "❌")
     text = f"{icon} {md_text(g.headline)}"
     compared = [c for c in g.comparisons if c.subject == report.gate_config.get("compare")]
     if compared and g.status != "error":
@@ -201,14 +261,23 @@ def final_line(report: Report) -> str:
     return text
 
 
+def headline_line(report: Report) -> str:
+    """The verdict, first thing under the marker."""
+    return headline(report, code=md_code, text=md_text)
+
+
 def render(report: Report, extra_sections: list[str] | None = None) -> str:
-    """The whole comment, kept under GitHub's limit."""
-    parts = [MARKER, f"### {md_text(report.title)}", ""]
+    """The whole comment, kept under GitHub's limit: the verdict first, then the tables; no
+    path of the run's scratch directory (see :func:`~harness.render.common.locations`)."""
+    parts = [MARKER, headline_line(report), "", f"### {md_text(report.title)}", ""]
     multiple = len(report.workloads) > 1
     for workload in report.workloads:
         if multiple:
             parts += [f"#### Workload {md_code(workload)}", ""]
         parts += [startup_table(report, workload), ""]
+        note = change_note(report, workload)
+        if note:
+            parts += [note, ""]
         scenarios = scenario_table(report, workload)
         if scenarios:
             parts += ["Bytecode scenarios: warm = valid `.pyc`; cold = `__pycache__` removed "
@@ -219,9 +288,9 @@ def render(report: Report, extra_sections: list[str] | None = None) -> str:
     failed = [b for b in report.builds if not b.ok]
     for build in failed:
         parts += [f"⚠️ Build of {md_text(_label(report, build.variant))} failed: "
-                  f"{md_text(_clip(build.error or 'unknown error'))}", ""]
+                  f"{md_inline(_clip(build.error or 'unknown error'))}", ""]
     for warning in (*report.gate.warnings, *report.extras.get("warnings", ())):
-        parts += [f"⚠️ {md_text(_clip(warning))}", ""]
+        parts += [f"⚠️ {md_inline(_clip(warning))}", ""]
     notes_found = noise_lines(report)
     if notes_found:
         parts += [f"<details><summary>⚠️ Measurement notes ({len(notes_found)})</summary>", "",
@@ -234,12 +303,14 @@ def render(report: Report, extra_sections: list[str] | None = None) -> str:
               "layout.", ""]
     sections = [*health_sections(report), environments_details(report),
                 *(extra_sections or [])]
-    head = "\n".join(parts)
-    final = final_line(report) + "\n"
+    places = locations(report)
+    head = relative_paths("\n".join(parts), places)
+    final = relative_paths(final_line(report), places) + "\n"
     if len(head) + len(final) > BUDGET:
         head = head[: BUDGET - len(final) - 200] + "\n\n_Truncated to fit GitHub's limit._\n"
     budget = BUDGET - len(head) - len(final)
-    return head + "\n" + fit_sections([x for x in sections if x], budget) + final
+    body = fit_sections([relative_paths(x, places) for x in sections if x], budget)
+    return head + "\n" + body + final
 
 
 def fit_sections(sections: list[str], budget: int) -> str:

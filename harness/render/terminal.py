@@ -1,50 +1,158 @@
-"""The terminal rendering of a Report, for local runs: same tables, plain text."""
+"""The terminal rendering of a Report, for local runs: the same tables in plain text, fitted
+to the terminal's width (columns dropped, labels shortened), the verdict last. Pure: the
+width is a parameter."""
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Sequence
+
 from tabulate import tabulate
 
-from harness.model import Report
-from harness.render.common import fmt_count, fmt_delta, fmt_ms, startup_rows
+from harness.model import NoiseFinding, Report
+from harness.render.common import (
+    change_legend,
+    fmt_count,
+    fmt_delta,
+    fmt_ms,
+    headline,
+    locations,
+    relative_paths,
+    startup_rows,
+    workload_key,
+)
+
+#: Verdict tags for a terminal (emoji widths vary between terminals).
+TAGS = {"regression": "[REGRESSION]", "inconclusive": "[INCONCLUSIVE]", "error": "[ERROR]",
+        "pass": "[PASS]", "off": "[MEASURED]"}
+#: Columns of the start-up table, left out in this order when the table is too wide.
+DROP_ORDER = ("Mean (ms)", "Build (s)", "± stddev")
+METRIC = {"wall": "wall time", "instructions": "instructions", "cpu": "CPU time"}
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def render(report: Report) -> str:
-    """Start-up tables, sys.path quality and the gate's line as plain text."""
-    out = [report.title, "=" * len(report.title), ""]
+def fit_table(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int,
+              drop: Sequence[str] = DROP_ORDER) -> str:
+    """A plain table no wider than ``width``: empty columns are hidden, then the columns in
+    ``drop`` are left out one by one, then the first column is shortened."""
+    keep = [i for i, _ in enumerate(headers)
+            if i == 0 or any(str(r[i]).strip() for r in rows)]
+    label_width = max([len(str(r[0])) for r in rows] + [len(headers[0])])
+
+    def render(cols: list[int], limit: int) -> str:
+        body = [[_clip(str(r[0]), limit) if i == 0 else r[i] for i in cols] for r in rows]
+        return tabulate(body, headers=[headers[i] for i in cols], tablefmt="simple",
+                        disable_numparse=True)
+
+    def too_wide(text: str) -> bool:
+        return max(len(line) for line in text.splitlines()) > width
+
+    text = render(keep, label_width)
+    for name in drop:
+        if not too_wide(text):
+            return text
+        if name in headers and headers.index(name) in keep:
+            keep.remove(headers.index(name))
+            text = render(keep, label_width)
+    while too_wide(text) and label_width > 12:
+        label_width -= 2
+        text = render(keep, label_width)
+    return text
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"
+
+
+def startup_table(report: Report, workload: str, width: int) -> str:
+    rows_data = startup_rows(report, workload)
+    headers = ["Version", "Median (ms)", "± stddev", "Mean (ms)", "Instr.", "vs baseline",
+               "vs main", "Build (s)"]
+    rows = []
+    for r in rows_data:
+        s = r.summary
+        build = (f"{r.build_seconds:.2f}" if r.build_ok and r.build_seconds is not None
+                 else ("FAILED" if not r.build_ok else ""))
+        rows.append([_one_line(r.label), fmt_ms(s.median) if s else "—",
+                     f"±{s.stddev * 1000:.3f}" if s else "", fmt_ms(s.mean) if s else "",
+                     fmt_count(r.instructions.median) if r.instructions else "",
+                     fmt_delta(r.vs_baseline), fmt_delta(r.vs_main), build])
+    return fit_table(headers, rows, width)
+
+
+def scenario_table(report: Report, workload: str, width: int) -> str:
+    """Bytecode scenarios (warm / cold / stale): medians and each one's ratio to warm."""
+    scenarios = sorted({s.scenario for s in report.samples
+                        if s.workload == workload and s.scenario != "default"},
+                       key=["warm", "cold", "stale"].index)
+    if not scenarios:
+        return ""
+    rows = []
+    for info in report.variants:
+        per = report.summaries.get(info.name, {})
+        warm = per.get(workload_key(workload, scenario="warm"))
+        cells = [_one_line(info.label)]
+        for scenario in scenarios:
+            s = per.get(workload_key(workload, scenario=scenario))
+            if s is None:
+                cells.append("—")
+            elif scenario == "warm" or warm is None:
+                cells.append(fmt_ms(s.median))
+            else:
+                cells.append(f"{fmt_ms(s.median)} ×{s.median / warm.median:.2f}")
+        rows.append(cells)
+    return fit_table(["Version", *[f"{name} (ms)" for name in scenarios]], rows, width, ())
+
+
+def subject(report: Report, finding: NoiseFinding) -> str:
+    """variant / workload / scenario / metric of a note."""
+    label = next((v.label for v in report.variants if v.name == finding.variant),
+                 finding.variant)
+    parts = [_one_line(label), finding.workload]
+    if finding.scenario and finding.scenario != "default":
+        parts.append(f"{finding.scenario} bytecode")
+    parts.append(METRIC.get(finding.metric, finding.metric))
+    return " / ".join(p for p in parts if p)
+
+
+def render(report: Report, width: int = 80) -> str:
+    """Start-up tables, scenarios, sys.path quality, notes, and the verdict on the last line,
+    every line at most ``width`` characters (tables drop columns to fit)."""
+    width = max(width, 40)
+    title = _one_line(report.title)
+    out = [title, "=" * min(len(title), width), ""]
     for workload in report.workloads:
-        rows = []
-        for r in startup_rows(report, workload):
-            s = r.summary
-            build = (f"{r.build_seconds:.2f}" if r.build_ok and r.build_seconds is not None
-                     else "FAILED")
-            rows.append([_one_line(r.label), fmt_ms(s.mean) if s else "—",
-                         fmt_ms(s.median) if s else "—",
-                         f"±{s.stddev * 1000:.3f}" if s else "—", fmt_delta(r.vs_baseline),
-                         fmt_delta(r.vs_main),
-                         fmt_count(r.instructions.median) if r.instructions else "",
-                         build])
-        out += [f"workload: {workload}",
-                tabulate(rows, headers=["Version", "Mean (ms)", "Median (ms)", "± stddev",
-                                        "vs baseline", "vs main", "Instr.", "Build (s)"],
-                         tablefmt="simple", disable_numparse=True), ""]
+        out += [f"workload: {workload}", startup_table(report, workload, width)]
+        legend = change_legend(report, workload)
+        out += [*textwrap.wrap(legend, width), ""] if legend else [""]
+        scenarios = scenario_table(report, workload, width)
+        if scenarios:
+            out += [f"bytecode scenarios of {workload} (median, ratio to warm)", scenarios, ""]
     rows = []
     for info in report.variants:
         p = report.probes.get(info.name)
         rows.append([_one_line(info.label), *(["—"] * 3 if p is None else
-                                   [p.sys_path_entries, p.site_packages_roots,
-                                    p.duplicate_realpaths])])
-    out += ["sys.path quality",
-            tabulate(rows, headers=["Version", "entries", "site-packages roots",
-                                    "duplicate realpaths"], tablefmt="simple"), ""]
-    for build in report.builds:
-        if not build.ok:
-            out.append(f"build of {build.variant} failed: {build.error}")
-    out += [f"! {w}" for w in (*report.gate.warnings, *report.extras.get("warnings", ()))]
-    out += [f"! {n.message} ({n.advice})" for n in report.noise if n.severity == "warning"]
-    mark = {"pass": "PASS", "regression": "REGRESSION"}.get(report.gate.status, "ERROR")
-    out.append(f"[{mark}] {report.gate.headline}")
-    return "\n".join(out) + "\n"
+                                               [str(p.sys_path_entries),
+                                                str(p.site_packages_roots),
+                                                str(p.duplicate_realpaths)])])
+    if any(report.probes.values()):
+        out += ["sys.path quality",
+                fit_table(["Version", "entries", "site-packages roots", "dup. realpaths"],
+                          rows, width, ()), ""]
+    notes = [f"build of {b.variant} failed: {b.error}" for b in report.builds if not b.ok]
+    notes += [*report.gate.warnings, *report.extras.get("warnings", ())]
+    notes += [f"{subject(report, n)}: {n.message} ({n.advice})" for n in report.noise
+              if n.severity == "warning"]
+    if report.timing.order == "blocks" and report.samples:
+        notes.append("order: blocks runs each command back to back: a burst of load or a "
+                     "drift lands on one variant; use order: interleaved")
+    for note in notes:
+        out += textwrap.wrap(note, width, initial_indent="! ", subsequent_indent="  ")
+    if notes:
+        out.append("")
+    out += textwrap.wrap(headline(report, code=lambda s: s, icons=TAGS), width,
+                         subsequent_indent="  ")
+    return relative_paths("\n".join(out), locations(report)) + "\n"
