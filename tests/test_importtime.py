@@ -97,3 +97,20 @@ def test_run_importtime_real_workload(venv: Venv, tmp_path: Path) -> None:
     assert {"itpkg", "itpkg.m0", "itpkg.m2", "site", "encodings"} <= set(modules)
     assert modules["itpkg.m1"].parent == "itpkg"
     assert modules["itpkg"].cumulative_us >= modules["itpkg.m0"].cumulative_us
+
+
+def test_real_improvement_from_a_removed_import_tops_the_diff(venv: Venv,
+                                                               tmp_path: Path) -> None:
+    """Main's app imports a package that takes ~40 ms at import (a sleep, so the margin holds
+    on a busy machine); the PR's app no longer does. The removed package leads the diff."""
+    venv.add_package("heavydep", modules=2, body="import time\ntime.sleep(0.04)\n")
+    for side, body in (("main", "import json\nimport heavydep\n"), ("pr", "import json\n")):
+        venv.add_package("app", root=tmp_path / side, body=body)
+    trees = {side: runner.run_importtime(
+        [venv.python, "-c", f"import sys; sys.path.insert(0, {str(tmp_path / side)!r}); "
+         "import app"], env=venv.env(), cwd=str(tmp_path), runs=3) for side in ("main", "pr")}
+    d = importtime.diff(trees["pr"], trees["main"])
+    top = d.ranked[0]
+    assert (top.kind, top.name, top.modules) == ("removed", "heavydep", 3)
+    assert top.delta_us <= -35_000
+    assert not d.slower_overall()

@@ -144,13 +144,38 @@ def test_importtime_block() -> None:
     block = health.importtime_block(d, pr_label="This PR", main_label="HEAD main",
                                     top_pr=importtime.top(pr, 5), top_main=importtime.top(main))
     assert block.startswith("<details><summary>⚠️ Import time: This PR 15.5 ms vs HEAD main "
-                            "3.5 ms — 1 new module, 1 slower</summary>")
+                            "3.5 ms (+12.0 ms) — 1 new, 1 slower modules</summary>")
     assert "<script>" not in MarkdownIt("commonmark").enable("table").render(block)
     parsed = tables(block)
-    assert parsed[1][1] == ["`json`", "2.0", "5.0", "+150%"]
+    assert parsed[0][2] == ["slower", "`json`", "2.0", "5.0", "+3.0"]
     assert all(len({len(row) for row in t}) == 1 for t in parsed)
+    assert "The 2 entries above add up to +12.0 ms: 100% of the import-time change" in block
     quiet = health.importtime_block(importtime.diff(main, main), pr_label="a", main_label="b")
-    assert "No new modules" in quiet and "⚠️" not in quiet
+    assert "No new or removed modules" in quiet and "⚠️" not in quiet
+
+
+def test_an_improvement_from_a_removed_import_tops_the_diff() -> None:
+    """requests 2.32.3 -> 2.32.5: the PR is faster because a heavy import is gone, while
+    noise makes a few small modules look slower; the removed import leads, no ⚠️."""
+    heavy = importtime.ImportNode("requests.adapters", 40_000, 52_000, (
+        importtime.ImportNode("ssl_helpers", 12_000, 12_000),))
+    main = importtime.ImportTimeTree((
+        importtime.ImportNode("requests", 3000, 60_000, (
+            heavy, importtime.ImportNode("urllib3", 5000, 5000))),
+        importtime.ImportNode("json", 1000, 1000)))
+    pr = importtime.ImportTimeTree((
+        importtime.ImportNode("requests", 3000, 10_300, (
+            importtime.ImportNode("urllib3", 7300, 7300),)),
+        importtime.ImportNode("json", 2500, 2500)))
+    d = importtime.diff(pr, main)
+    assert [(c.kind, c.name, c.modules) for c in d.ranked] == [
+        ("removed", "requests.adapters", 2), ("slower", "urllib3", 1), ("slower", "json", 1)]
+    assert d.ranked[0].delta_us == -52_000
+    block = health.importtime_block(d, pr_label="PR", main_label="main", measured_us=-50_000)
+    assert "⚠️" not in block
+    assert tables(block)[0][1][:2] == ["removed", "`requests.adapters` (+1 below)"]
+    assert "The 3 entries above add up to -48.2 ms" in block
+    assert "96% of the measured start-up change (-50.0 ms" in block
 
 
 def with_health(report: Report, main: ProbeReport, pr: ProbeReport,

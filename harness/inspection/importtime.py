@@ -135,7 +135,7 @@ def top(tree: ImportTimeTree, n: int = 10, key: str = "cumulative_us") -> list[M
 
 @dataclass(frozen=True)
 class ModuleChange:
-    """A module present in both trees whose cumulative import time grew."""
+    """A module present in both trees whose import time changed (cumulative and self)."""
 
     name: str
     main_us: int
@@ -148,13 +148,38 @@ class ModuleChange:
         return self.pr_us - self.main_us
 
     @property
+    def delta_self_us(self) -> int:
+        return self.pr_self_us - self.main_self_us
+
+    @property
     def delta_pct(self) -> float:
         return (self.pr_us / self.main_us - 1) * 100 if self.main_us else float("inf")
+
+    @property
+    def delta_self_pct(self) -> float:
+        return ((self.pr_self_us / self.main_self_us - 1) * 100 if self.main_self_us
+                else float("inf"))
+
+
+@dataclass(frozen=True)
+class ImportChange:
+    """One line of the ranked diff: what it is (``new``, ``removed``, ``slower``, ``faster``),
+    the module, how many modules it stands for (a new package with everything only it
+    imports), and the time it adds (positive) or saves (negative): the sum of the self times
+    of the modules it stands for, so the entries of a diff add up to the whole change."""
+
+    kind: str
+    name: str
+    delta_us: int
+    main_us: int  # self time in main (0 for new)
+    pr_us: int  # self time in the PR (0 for removed)
+    modules: int = 1
 
 
 @dataclass(frozen=True)
 class ImportTimeDiff:
-    """PR vs main: modules only the PR imports, modules the PR no longer imports, slower ones."""
+    """PR vs main: modules only the PR imports, modules the PR no longer imports, slower and
+    faster ones, and all of them ranked by the time they add or save (``ranked``)."""
 
     new: tuple[ModuleTime, ...]
     removed: tuple[ModuleTime, ...]
@@ -163,30 +188,87 @@ class ImportTimeDiff:
     min_us: int
     pr_total_us: int = 0
     main_total_us: int = 0
+    faster: tuple[ModuleChange, ...] = ()
+    ranked: tuple[ImportChange, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.new or self.removed or self.slower)
+        return not (self.new or self.removed or self.slower or self.faster)
+
+    @property
+    def delta_us(self) -> int:
+        """The whole change of import time, PR minus main."""
+        return self.pr_total_us - self.main_total_us
+
+    def slower_overall(self, pct: float = 5.0) -> bool:
+        """The PR imports slower by more than ``pct`` percent and ``min_us``."""
+        return (self.delta_us >= self.min_us
+                and self.pr_total_us > self.main_total_us * (1 + pct / 100))
+
+
+def _groups(tree: ImportTimeTree, names: set[str]) -> list[tuple[ModuleTime, int, int]]:
+    """The modules of ``names`` whose parent is not in ``names`` (the top of a new or removed
+    package), each with the sum of the self times of itself and the ``names`` modules below
+    it, and how many those are."""
+    out: list[tuple[ModuleTime, int, int]] = []
+    seen: set[str] = set()
+
+    def collect(node: ImportNode) -> tuple[int, int]:
+        total, count = node.self_us, 1
+        seen.add(node.name)
+        for child in node.children:
+            if child.name in names and child.name not in seen:
+                t, c = collect(child)
+                total, count = total + t, count + c
+        return total, count
+
+    def visit(node: ImportNode, depth: int, parent: str | None) -> None:
+        if node.name in names and node.name not in seen:
+            total, count = collect(node)
+            out.append((ModuleTime(node.name, node.self_us, node.cumulative_us, depth, parent),
+                        total, count))
+        for child in node.children:
+            visit(child, depth + 1, node.name)
+
+    for root in tree.roots:
+        visit(root, 0, None)
+    return out
 
 
 def diff(pr: ImportTimeTree, main: ImportTimeTree, threshold_pct: float = 20.0,
          min_us: int = 1000) -> ImportTimeDiff:
     """Compare two trees. ``new`` and ``removed`` are sorted by cumulative time; ``slower``
-    holds modules whose cumulative time grew by more than ``threshold_pct`` percent AND by at
-    least ``min_us`` microseconds, largest growth first."""
+    and ``faster`` hold modules whose own (self) import time changed by more than
+    ``threshold_pct`` percent AND by at least ``min_us`` microseconds, largest change first.
+    ``ranked`` puts them all in one list by the time each adds or saves: a new or removed
+    package counts with the self times of the new (removed) modules only it imports."""
     a, b = pr.modules(), main.modules()
     new = sorted((m for name, m in a.items() if name not in b),
                  key=lambda m: (-m.cumulative_us, m.name))
     removed = sorted((m for name, m in b.items() if name not in a),
                      key=lambda m: (-m.cumulative_us, m.name))
-    slower = []
+    slower, faster = [], []
     for name, m in a.items():
         if name not in b:
             continue
         old = b[name]
         change = ModuleChange(name, old.cumulative_us, m.cumulative_us, old.self_us, m.self_us)
-        if change.delta_us >= min_us and change.delta_pct > threshold_pct:
+        if abs(change.delta_self_us) < min_us:
+            continue
+        if change.delta_self_us > 0 and change.delta_self_pct > threshold_pct:
             slower.append(change)
-    slower.sort(key=lambda c: (-c.delta_us, c.name))
+        elif change.delta_self_us < 0 and -change.delta_self_pct > threshold_pct / (
+                1 + threshold_pct / 100):  # the mirror image: 1/1.2 = -16.7 %
+            faster.append(change)
+    slower.sort(key=lambda c: (-c.delta_self_us, c.name))
+    faster.sort(key=lambda c: (c.delta_self_us, c.name))
+    ranked = [ImportChange("new", m.name, total, 0, m.self_us, count)
+              for m, total, count in _groups(pr, {m.name for m in new})]
+    ranked += [ImportChange("removed", m.name, -total, m.self_us, 0, count)
+               for m, total, count in _groups(main, {m.name for m in removed})]
+    ranked += [ImportChange("slower" if c.delta_self_us > 0 else "faster", c.name,
+                            c.delta_self_us, c.main_self_us, c.pr_self_us)
+               for c in (*slower, *faster)]
+    ranked.sort(key=lambda c: (-abs(c.delta_us), c.name))
     return ImportTimeDiff(tuple(new), tuple(removed), tuple(slower), threshold_pct, min_us,
-                          pr.total_us, main.total_us)
+                          pr.total_us, main.total_us, tuple(faster), tuple(ranked))

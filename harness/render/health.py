@@ -245,41 +245,75 @@ def top_table(modules: Sequence[ModuleTime]) -> str:
                    for m in modules])
 
 
+def _signed_ms(us: int) -> str:
+    return f"{us / 1000:+.1f}"
+
+
+def ranked_table(diff: ImportTimeDiff, limit: int, main_l: str, pr_l: str) -> str:
+    rows = []
+    for c in diff.ranked[:limit]:
+        name = md_code_cell(clip(c.name, 80))
+        if c.modules > 1:
+            name += f" (+{c.modules - 1} below)"
+        main = _ms(c.main_us) if c.kind != "new" else "—"
+        pr = _ms(c.pr_us) if c.kind != "removed" else "—"
+        if c.kind == "new":
+            pr = _ms(c.delta_us)
+        elif c.kind == "removed":
+            main = _ms(-c.delta_us)
+        rows.append([c.kind, name, main, pr, _signed_ms(c.delta_us)])
+    return md_table(["change", "module", f"{main_l} (ms)", f"{pr_l} (ms)", "Δ (ms)"], rows)
+
+
+def explained(diff: ImportTimeDiff, shown: int, measured_us: int | None) -> str:
+    """How much of the change the ``shown`` top entries account for."""
+    total = sum(c.delta_us for c in diff.ranked[:shown])
+    text = (f"The {'entry' if shown == 1 else f'{shown} entries'} above add up to "
+            f"{_signed_ms(total)} ms")
+    parts = []
+    if abs(diff.delta_us) >= diff.min_us:
+        parts.append(f"{total / diff.delta_us:.0%} of the import-time change "
+                     f"({_signed_ms(diff.delta_us)} ms)")
+    if measured_us is not None and abs(measured_us) >= diff.min_us:
+        parts.append(f"{total / measured_us:.0%} of the measured start-up change "
+                     f"({_signed_ms(measured_us)} ms, difference of the medians)")
+    return text + (": " + " and ".join(parts) if parts else "") + "."
+
+
 def importtime_block(diff: ImportTimeDiff | None, *, pr_label: str, main_label: str,
                      top_pr: Sequence[ModuleTime] = (), top_main: Sequence[ModuleTime] = (),
-                     workload: str | None = None, limit: int = DETAIL_LEVELS[0]) -> str:
-    """``<details>`` with the PR-vs-main import-time diff and each side's top modules."""
+                     workload: str | None = None, limit: int = DETAIL_LEVELS[0],
+                     measured_us: int | None = None) -> str:
+    """``<details>`` with the PR-vs-main import-time diff (new, removed, slower and faster
+    modules ranked by the time each adds or saves, and how much of the change they explain)
+    and each side's top modules. ⚠️ only when the PR imports slower overall."""
     what = f" ({md_code(clip(workload, 60))})" if workload else ""
     pr_l, main_l = md_text(clip(pr_label, 60)), md_text(clip(main_label, 60))
     parts: list[str] = []
     if diff is None:
         summary = f"Import time{what}"
     else:
-        n = len(diff.new) + len(diff.slower)
+        counts = ", ".join(f"{n} {kind}" for n, kind in (
+            (len(diff.new), "new"), (len(diff.removed), "removed"),
+            (len(diff.slower), "slower"), (len(diff.faster), "faster")) if n)
         summary = (f"Import time{what}: {pr_l} {_ms(diff.pr_total_us)} ms vs {main_l} "
-                   f"{_ms(diff.main_total_us)} ms — {len(diff.new)} new module"
-                   f"{'s' if len(diff.new) != 1 else ''}, {len(diff.slower)} slower")
-        if n and WARN not in summary:
+                   f"{_ms(diff.main_total_us)} ms ({_signed_ms(diff.delta_us)} ms)"
+                   + (f" — {counts} modules" if counts else ""))
+        if diff.slower_overall():
             summary = f"{WARN} {summary}"
-        if limit and diff.new:
-            parts += [f"**New in {pr_l}** ({len(diff.new)}, by cumulative time)", "",
-                      top_table(diff.new[:limit]), ""]
-            if len(diff.new) > limit:
-                parts += [f"… and {len(diff.new) - limit} more", ""]
-        if limit and diff.slower:
-            parts += [f"**Slower by more than {diff.threshold_pct:g}% and "
-                      f"{diff.min_us / 1000:g} ms** ({len(diff.slower)})", "",
-                      md_table(["module", f"{main_l} (ms)", f"{pr_l} (ms)", "Δ"],
-                             [[md_code_cell(clip(c.name, 80)), _ms(c.main_us), _ms(c.pr_us),
-                               f"{c.delta_pct:+.0f}%"] for c in diff.slower[:limit]]), ""]
-            if len(diff.slower) > limit:
-                parts += [f"… and {len(diff.slower) - limit} more", ""]
-        if limit and diff.removed:
-            parts += [f"No longer imported by {pr_l}: "
-                      + ", ".join(md_code(clip(m.name, 60)) for m in diff.removed[:limit])
-                      + (" …" if len(diff.removed) > limit else ""), ""]
+        if limit and diff.ranked:
+            shown = min(limit, len(diff.ranked))
+            parts += ["**Largest changes**, by the import time each adds or saves (self time; "
+                      "a new or removed package counts with the modules only it imports; "
+                      f"slower or faster: by more than {diff.threshold_pct:g} % and "
+                      f"{diff.min_us / 1000:g} ms)", "",
+                      ranked_table(diff, limit, main_l, pr_l), ""]
+            if len(diff.ranked) > limit:
+                parts += [f"… and {len(diff.ranked) - limit} more", ""]
+            parts += [explained(diff, shown, measured_us), ""]
         if diff.empty:
-            parts += ["No new modules and none slower beyond the threshold.", ""]
+            parts += ["No new or removed modules and none slower or faster beyond the "
+                      "threshold.", ""]
     if limit:
         for label, modules in ((pr_l, top_pr), (main_l, top_main)):
             if modules:
@@ -287,6 +321,14 @@ def importtime_block(diff: ImportTimeDiff | None, *, pr_label: str, main_label: 
                           "", top_table(list(modules)[:limit]), ""]
     body = "\n".join(parts).strip() or "No import-time data."
     return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
+
+
+def _measured_change_us(report: Report, pr: str, main: str, workload: str) -> int | None:
+    """PR median minus main median of the workload's wall time, in microseconds."""
+    key = f"{workload}/wall"
+    a = report.summaries.get(pr, {}).get(key)
+    b = report.summaries.get(main, {}).get(key)
+    return None if a is None or b is None else round((a.median - b.median) * 1e6)
 
 
 def _trees(report: Report, variant: str) -> dict[str, ImportTimeTree]:
@@ -357,10 +399,11 @@ def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
                 continue
             d = importtime.diff(a, b, threshold_pct=threshold_pct, min_us=min_us)
             name = workload if len(report.workloads) > 1 else None
+            measured = _measured_change_us(report, pr.name, main.name, workload)
             blocks.append([importtime_block(d, pr_label=pr.label, main_label=main.label,
                                             top_pr=importtime.top(a, top_n),
                                             top_main=importtime.top(b, top_n),
-                                            workload=name, limit=level)
+                                            workload=name, limit=level, measured_us=measured)
                            for level in (top_n, 3, 0)])
     text = fit(blocks, budget)
     return [text] if text else []
