@@ -277,7 +277,7 @@ def change_legend(report: Report, workload: str) -> str:
     confidence = float(report.gate_config.get("confidence", 0.95)) * 100
     if shown == {"paired"}:
         return (f"Change columns: the pseudo-median of the per-round ratios (paired), with its "
-                f"{confidence:g} % interval. Load bursts that slow both runs of a round cancel "
+                f"{confidence:g}% interval. Load bursts that slow both runs of a round cancel "
                 "in it, so it can differ from the ratio of the medians beside it.")
     names = ", ".join(STATISTIC_TEXT.get(x, x) for x in sorted(shown))
-    return f"Change columns: {names}, with the {confidence:g} % interval."
+    return f"Change columns: {names}, with the {confidence:g}% interval."
