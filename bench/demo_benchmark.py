@@ -1,6 +1,6 @@
 """Run the demo end to end and print where the time goes.
 
-    python bench/demo_benchmark.py [--config bench/demo.yaml] [--out reports/bench-demo]
+    python bench/demo_benchmark.py [--config harness/demo.yaml] [--out reports/bench-demo]
 
 Prints the total wall time, the time of each phase (sources, build, smoke test, timing,
 instructions, inspection, cleanup) and the timing overhead: wall time of the timing phase

@@ -25,7 +25,7 @@ DEMO_CONFIG = "demo.yaml"
 
 
 def demo_config_path() -> Path:
-    """The bundled demo config (``bench/demo.yaml``, shipped inside the package)."""
+    """The demo config, shipped inside the package (the only copy in the repository)."""
     return Path(__file__).with_name(DEMO_CONFIG)
 
 

@@ -253,7 +253,7 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
     path = Path(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config must be a mapping with variants and workloads",
-                          "see bench/demo.yaml")
+                          "see harness/demo.yaml")
     _schema_error(path, data)
     base = path.parent.resolve() if path.name != "<config>" else Path.cwd()
 

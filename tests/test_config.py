@@ -76,8 +76,9 @@ def test_demo_config_is_valid_and_bundled() -> None:
     from harness.cli import demo_config_path
 
     bundled = demo_config_path()
-    repo_copy = Path(__file__).parent.parent / "bench" / "demo.yaml"
-    assert bundled.read_text() == repo_copy.read_text()
+    root = Path(__file__).parent.parent
+    assert bundled.read_bytes() == (root / "harness" / "demo.yaml").read_bytes()
+    assert not (root / "bench" / "demo.yaml").exists()  # one demo config, not two copies
     config = load_config(bundled)
     assert {v.role for v in config.variants} == {"baseline", "main", "pr"}
 
@@ -89,3 +90,10 @@ def test_schema_documents_every_top_level_key() -> None:
     text = readme.read_text()
     for key in SCHEMA["properties"]:
         assert f"`{key}" in text, key
+
+
+def test_demo_config_is_a_file_not_a_link() -> None:
+    """The packaged demo is the one copy: a symlink would not survive every sdist or wheel."""
+    from harness.cli import demo_config_path
+
+    assert not demo_config_path().is_symlink()
