@@ -1,4 +1,5 @@
-"""Command line: ``startup-harness run | analyse | probe | render | schema | comment``.
+"""Command line: ``startup-harness run | analyse | probe | render | schema | comment | history |
+compare | plot``.
 
 ``main(argv)`` is callable from tests and is the one place where errors become a one-line
 message and exit code 2. The exit code of ``run`` is the gate's, never the renderer's.
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness import __version__
 from harness.errors import HarnessError
@@ -48,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--job-id", help="name of this job in measurements.json (default: "
                      "runner or host name and the UTC time)")
     run.add_argument("--quiet", action="store_true", help="no progress or table on stderr/stdout")
+    _add_outputs(run)
 
     analyse = sub.add_parser("analyse", aliases=["analyze"],
                              help="re-judge a saved measurements.json without timing anything")
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     analyse.add_argument("--out", help="output directory (default: the directory of "
                          "MEASUREMENTS; a copy of it is written there otherwise)")
     analyse.add_argument("--quiet", action="store_true", help="no table on stdout")
+    _add_outputs(analyse)
 
     probe = sub.add_parser("probe", help="run the sys.path probe inside an interpreter")
     probe.add_argument("--python", required=True, help="interpreter to inspect")
@@ -74,7 +77,72 @@ def _parser() -> argparse.ArgumentParser:
     from harness.github.args import add_comment_arguments
 
     add_comment_arguments(comment)
+    _history_parsers(sub)
     return parser
+
+
+def _add_outputs(parser: argparse.ArgumentParser) -> None:
+    """--history, --plots and --export of run and analyse."""
+    parser.add_argument("--history", metavar="STORE",
+                        help="history store (read only): adds main's trend to the comment")
+    parser.add_argument("--plots", action="store_true",
+                        help="write sample distributions (and the trend, with --history) as "
+                        "PNG and SVG into OUT/plots (needs the 'plots' extra: matplotlib)")
+    _add_export(parser)
+
+
+def _add_export(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--export", action="append", default=[], metavar="FORMAT=PATH",
+                        help="also write FORMAT (csv, gab, bmf, pyperf) to PATH; repeatable")
+
+
+def _history_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    history = sub.add_parser("history", help="a history of runs on main: add, show, html")
+    hsub = history.add_subparsers(dest="history_command", required=True)
+    add = hsub.add_parser("add", help="add a saved run (report.json) to the store")
+    add.add_argument("run", help="report.json (or measurements.json) of the run")
+    add.add_argument("--store", required=True, help="the history directory")
+    add.add_argument("--commit", help="commit measured (default: the main variant's revision)")
+    add.add_argument("--date", help="ISO date ordering the run (default: when it was measured; "
+                     "the workflow passes the commit date)")
+    add.add_argument("--ref", default="main", help="branch the commit is on (default: main)")
+    add.add_argument("--url", help="link to the run's log or artifact")
+    _add_export(add)
+    for name, text in (("show", "trend table per workload"),
+                       ("html", "static dashboard (one self-contained page)")):
+        cmd = hsub.add_parser(name, help=text)
+        cmd.add_argument("--store", required=True, help="the history directory")
+        cmd.add_argument("--metric", default="wall", choices=["wall", "instructions"])
+        cmd.add_argument("--role", default="main", help="series: the variant with this role "
+                         "(default: main)")
+        cmd.add_argument("--variant", help="series: this variant name instead of a role")
+        _add_export(cmd)
+        if name == "show":
+            cmd.add_argument("--last", type=int, default=20, help="commits shown (default 20)")
+            cmd.add_argument("--format", choices=["terminal", "markdown"], default="terminal")
+            cmd.add_argument("--timing", action="store_true", help="print the load time")
+        else:
+            cmd.add_argument("--out", required=True, help="directory for index.html")
+            cmd.add_argument("--title", default="Python start-up history")
+            cmd.add_argument("--commit-url", default="",
+                             help="commit link with {commit}, e.g. "
+                             "https://github.com/OWNER/REPO/commit/{commit}")
+
+    compare = sub.add_parser("compare", help="compare two saved runs (unpaired)")
+    compare.add_argument("a", help="report.json, measurements.json or STORE@COMMIT")
+    compare.add_argument("b", help="the same, compared against A")
+    compare.add_argument("--variant", help="only this variant (default: every common one)")
+    compare.add_argument("--threshold", type=float, default=5.0, help="threshold in %% "
+                         "(default 5)")
+    compare.add_argument("--confidence", type=float, default=0.95)
+    compare.add_argument("--format", choices=["terminal", "markdown"], default="terminal")
+    compare.add_argument("--gate", action="store_true",
+                         help="exit 1 on a regression, like run (default: always 0)")
+
+    plot = sub.add_parser("plot", help="sample distributions (and trend) as PNG and SVG")
+    plot.add_argument("report", help="report.json (or measurements.json)")
+    plot.add_argument("--out", required=True, help="directory for the images")
+    plot.add_argument("--history", metavar="STORE", help="also plot main's trend with this run")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -160,6 +228,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from harness.github import bot
 
         return bot.comment_command(args)
+    if args.command in ("history", "compare", "plot"):
+        from harness.history import commands
+
+        if args.command == "history":
+            return {"add": commands.cmd_add, "show": commands.cmd_show,
+                    "html": commands.cmd_html}[args.history_command](args)
+        return commands.cmd_compare(args) if args.command == "compare" else commands.cmd_plot(
+            args)
     raise AssertionError(args.command)
 
 
@@ -173,6 +249,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.config import check_runs, load_config
 
     config = load_config(args.config or demo_config_path())
+    outputs = _outputs(args)
     overrides = {k: v for k, v in (("runs", args.runs), ("warmup", args.warmup)) if v is not None}
     if overrides:
         if overrides.get("runs", 2) < 2 or overrides.get("warmup", 0) < 0:
@@ -185,16 +262,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     record = pipeline.measure(config, out / "raw", work_dir=args.work_dir,
                               keep_work=args.keep_work, progress=progress, job_id=args.job_id)
     report.write_atomic(out / measurements.FILE_NAME, measurements.dumps(record))
-    return publish(analyse(record), out, quiet=args.quiet)
+    return publish(analyse(record), out, quiet=args.quiet, **outputs)
 
 
-def publish(result: Report, out: Path, *, quiet: bool) -> int:
-    """Write report.json and comment.md into ``out``, print the table; the gate's exit code."""
+def _outputs(args: argparse.Namespace) -> dict[str, Any]:
+    """The history, plots and exports asked for, checked before any work."""
+    if args.export:
+        from harness.export.formats import parse_spec
+
+        for spec in args.export:
+            parse_spec(spec)  # a bad --export is an error before any work
+    return {"history": args.history, "plots": args.plots, "exports": args.export}
+
+
+def history_trend(store_dir: str, result: Report) -> str:
+    """Main's trend from a history store (read only), as the comment's mermaid block."""
+    from harness.history import commands
+
+    return commands.trend_section(store_dir, result)
+
+
+def publish(result: Report, out: Path, *, quiet: bool, history: str | None = None,
+            plots: bool = False, exports: Sequence[str] = ()) -> int:
+    """Write report.json and comment.md into ``out`` (with main's trend when a history store is
+    given), exports and plots; print the table; the gate's exit code."""
     from harness import report
     from harness.render import markdown, terminal
 
     report.write_atomic(out / "report.json", report.dumps(result))
-    report.write_atomic(out / "comment.md", markdown.render(result))
+    extra = [history_trend(history, result)] if history else []
+    report.write_atomic(out / "comment.md", markdown.render(result, [x for x in extra if x]))
+    if exports or plots:
+        from harness.history import commands
+
+        commands.after_run(result, out, exports=exports, plots=plots, history=history)
     if not quiet:
         print(terminal.render(result, width=terminal_width()), end="")
         print(f"wrote {out / 'comment.md'} and {out / 'report.json'}", file=sys.stderr)
@@ -223,7 +324,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else source.parent
     if out.resolve() != source.parent.resolve():
         report.write_atomic(out / measurements.FILE_NAME, source.read_text(encoding="utf-8"))
-    return publish(analyse(record, policy), out, quiet=args.quiet)
+    return publish(analyse(record, policy), out, quiet=args.quiet, **_outputs(args))
 
 
 def cmd_probe(args: argparse.Namespace) -> int:

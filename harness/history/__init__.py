@@ -1,0 +1,1 @@
+"""Results with a memory: a plain-file history store, trends, change points, dashboard, compare."""

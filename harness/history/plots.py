@@ -1,0 +1,106 @@
+"""Pictures of a run (matplotlib, the optional ``plots`` extra): each variant's sample
+distribution per workload, and main's trend with the PR's point, as PNG and SVG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.history.trend import Trend, unit_header
+from harness.model import Report
+
+
+def _pyplot():  # type: ignore[no-untyped-def]
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise HarnessError("plots need matplotlib", "pip install 'startup-harness[plots]'") from exc
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: object, out: Path, stem: str) -> list[str]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for suffix in ("png", "svg"):
+        path = out / f"{stem}.{suffix}"
+        fig.savefig(path, dpi=110, bbox_inches="tight",  # type: ignore[attr-defined]
+                    metadata={"Date": None} if suffix == "svg" else None)
+        written.append(str(path))
+    return written
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def distributions(report: Report, out: Path) -> list[str]:
+    """Per workload: every variant's samples as a violin with the individual runs on top, so
+    bimodality and outliers show, not only a median."""
+    plt = _pyplot()
+    import numpy as np
+
+    written: list[str] = []
+    labels = {v.name: v.label for v in report.variants}
+    for workload in report.workloads:
+        series = [s for s in report.samples if s.workload == workload and s.metric == "wall"
+                  and s.scenario == "default" and s.values]
+        if not series:
+            continue
+        fig, ax = plt.subplots(figsize=(7, 1.1 + 0.9 * len(series)))
+        data = [np.asarray(s.values) * 1000 for s in series]
+        ax.violinplot(data, vert=False, showmedians=True, widths=0.8)
+        rng = np.random.default_rng(0)
+        for i, values in enumerate(data, start=1):
+            ax.scatter(values, i + rng.uniform(-0.15, 0.15, len(values)), s=8, alpha=0.5,
+                       color="#cf222e", linewidths=0)
+        ax.set_yticks(range(1, len(series) + 1),
+                      [labels.get(s.variant, s.variant)[:40] for s in series])
+        ax.set_xlabel("wall time per start (ms)")
+        ax.set_title(f"{report.title}: {workload} — every run")
+        ax.grid(axis="x", alpha=0.3)
+        written += _save(fig, out, f"distribution-{_safe(workload)}")
+        plt.close(fig)
+    return written
+
+
+def trend_with_pr(trend: Trend, report: Report, out: Path) -> list[str]:
+    """Main's medians over commits with their interval band, and the PR's median and interval
+    from this run as the last point."""
+    plt = _pyplot()
+    from harness.history.records import median_interval
+
+    if not trend.points:
+        return []
+    scale = 1000.0 if trend.unit == "s" else 1e-6
+    xs = list(range(len(trend.points)))
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.fill_between(xs, [p.ci_low * scale for p in trend.points],
+                    [p.ci_high * scale for p in trend.points], alpha=0.2, label="95% interval")
+    ax.plot(xs, [p.median * scale for p in trend.points], marker="o", ms=3, label="main")
+    for step in trend.steps:
+        ax.axvline(step.index - 0.5, color="#cf222e", ls="--", lw=1)
+    pr = report.variant_with_role("pr")
+    samples = next((s for s in report.samples if pr and s.variant == pr.name
+                    and s.workload == trend.workload and s.metric == trend.metric
+                    and s.scenario == "default" and s.values), None)
+    if samples is not None:
+        import statistics
+
+        median = statistics.median(samples.values) * scale
+        low, high = (v * scale for v in median_interval(samples.values))
+        ax.errorbar([len(xs)], [median], yerr=[[median - low], [high - median]], fmt="s",
+                    color="#cf222e", capsize=4, label="this PR")
+    ticks = xs[:: max(1, len(xs) // 10)]
+    ax.set_xticks(ticks + ([len(xs)] if samples is not None else []),
+                  [trend.points[i].commit[:7] for i in ticks]
+                  + (["PR"] if samples is not None else []), rotation=45, fontsize=8)
+    ax.set_ylabel(f"median ({unit_header(trend.unit)})")
+    ax.set_title(f"{trend.workload}: main over commits")
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+    written = _save(fig, out, f"trend-{_safe(trend.workload)}")
+    plt.close(fig)
+    return written

@@ -1,0 +1,176 @@
+"""The history's records (one run, one summarized point) and their JSON Lines form (pure).
+
+A store line is a JSON object with ``"v": 1``; :func:`parse_line` checks it and says what is
+wrong, so a bad line is reported with its line number and skipped while the rest loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any
+
+from harness.model import Report, Samples
+
+LINE_VERSION = 1
+UNITS = {"wall": "s", "instructions": "count"}
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One measured run of the repository at one commit."""
+
+    run_id: str  # digest of the measurement: adding the same run twice is a no-op
+    commit: str
+    date: str  # ISO 8601; the history is ordered by it (the commit's date when given)
+    measured: str  # when the run was measured (ISO 8601)
+    ref: str = "main"
+    title: str = ""
+    tool_version: str = ""
+    url: str = ""  # where the run's artifact or log lives
+    samples: str = ""  # the raw samples' file, relative to the store
+    machine: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One (run, variant, workload, metric, scenario): its median with an interval."""
+
+    run_id: str
+    commit: str
+    date: str
+    variant: str
+    role: str  # "" when the variant has no role
+    workload: str
+    metric: str
+    scenario: str
+    unit: str
+    n: int
+    median: float
+    ci_low: float  # distribution-free interval of the median (order statistics)
+    ci_high: float
+    mean: float
+    stddev: float
+    min: float
+    max: float
+
+
+def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
+    """Distribution-free interval of the median from order statistics (binomial): for 50
+    values at 95 %, the 18th to 33rd smallest."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if n < 6:
+        return ordered[0], ordered[-1]
+    from scipy.stats import binom
+
+    j = int(binom.ppf((1.0 - confidence) / 2.0, n, 0.5))
+    j = max(j, 1)
+    return ordered[j - 1], ordered[n - j]
+
+
+def run_digest(report: Report) -> str:
+    """The run's id: the measurement record's digest when the report quotes it, else a digest
+    of what was measured (every sample, its round, and when)."""
+    quoted = report.measurements.get("digest", "")
+    if quoted:
+        return quoted.removeprefix("sha256:")[:16]
+    h = hashlib.sha256(report.created.encode())
+    for s in report.samples:
+        h.update(json.dumps([s.variant, s.workload, s.metric, s.scenario, s.values,
+                             s.rounds]).encode())
+    return h.hexdigest()[:16]
+
+
+#: Fields of a measurement record's machine that make two runs incomparable when they differ
+#: (not the host name: CI runners get a new one every run).
+MACHINE_FIELDS = ("cpu_model", "cores", "system", "kernel", "python")
+
+
+def machine_of(report: Report, machine: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the run says about the machine and the timer (to warn when two runs differ):
+    the measurement record's machine when there is one, else the report's platform."""
+    record: dict[str, Any] = {k: machine[k] for k in MACHINE_FIELDS if machine and k in machine}
+    if not record:
+        record["platform"] = report.timing.platform
+    record.setdefault("timer", report.timing.timer)
+    return record
+
+
+def pooled_values(samples: Sequence[Samples]) -> dict[tuple[str, str, str, str], list[float]]:
+    """(variant, workload, metric, scenario) -> every value, all jobs together."""
+    out: dict[tuple[str, str, str, str], list[float]] = {}
+    for s in samples:
+        if s.values:
+            out.setdefault((s.variant, s.workload, s.metric, s.scenario), []).extend(s.values)
+    return out
+
+
+def points_of(report: Report, run_id: str, commit: str, date: str) -> list[Point]:
+    """A point per (variant, workload, metric, scenario) of ``report`` (jobs pooled)."""
+    roles = {v.name: v.role or "" for v in report.variants}
+    out = []
+    for (variant, workload, metric, scenario), values in pooled_values(report.samples).items():
+        low, high = median_interval(values)
+        from harness.analyse.stats import summarize
+
+        summary = summarize(values)
+        out.append(Point(run_id, commit, date, variant, roles.get(variant, ""), workload,
+                         metric, scenario, UNITS.get(metric, ""), summary.n,
+                         summary.median, low, high, summary.mean, summary.stddev, summary.min,
+                         summary.max))
+    return out
+
+
+def samples_lines(report: Report) -> list[str]:
+    """The raw samples of a run, one JSON line per Samples."""
+    roles = {v.name: v.role or "" for v in report.variants}
+    return [json.dumps({"v": LINE_VERSION, "variant": s.variant, "role": roles.get(s.variant, ""),
+                        "workload": s.workload, "metric": s.metric, "scenario": s.scenario,
+                        "job": s.job, "rounds": list(s.rounds), "values": list(s.values)})
+            for s in report.samples if s.values]
+
+
+def samples_from_lines(lines: Sequence[Mapping[str, Any]]) -> tuple[Samples, ...]:
+    return tuple(Samples(d["variant"], d["workload"], d["metric"],
+                         tuple(float(v) for v in d["values"]), tuple(int(r) for r in d["rounds"]),
+                         scenario=d.get("scenario", "default"), job=d.get("job", ""))
+                 for d in lines)
+
+
+def to_line(record: RunRecord | Point) -> str:
+    return json.dumps({"v": LINE_VERSION, **asdict(record)}, sort_keys=False,
+                      ensure_ascii=False)
+
+
+_TYPES: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), float: (int, float)}
+
+
+def parse_line(cls: type[RunRecord] | type[Point], text: str) -> RunRecord | Point:
+    """One line of a store file as ``cls``; ValueError says what is wrong with it."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg})") from exc
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    version = data.pop("v", None)
+    if version != LINE_VERSION:
+        raise ValueError(f"line version {version!r} is not {LINE_VERSION} (newer harness?)")
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name not in data:
+            if f.default is not MISSING or f.default_factory is not MISSING:
+                continue
+            raise ValueError(f"missing field {f.name!r}")
+        value = data[f.name]
+        wanted = {"str": str, "int": int, "float": float}.get(str(f.type))
+        if wanted is not None and (not isinstance(value, _TYPES[wanted])
+                                   or isinstance(value, bool)):
+            raise ValueError(f"field {f.name!r} is not a {wanted.__name__}")
+        if f.name == "machine" and not isinstance(value, dict):
+            raise ValueError("field 'machine' is not an object")
+        kwargs[f.name] = float(value) if wanted is float else value
+    return cls(**kwargs)

@@ -1,0 +1,69 @@
+"""Main's trend in the PR comment (pure): a mermaid ``xychart-beta`` of the last points of main
+plus the PR, which GitHub renders in comments and job summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from harness.history.trend import Trend, fmt_step
+from harness.model import Report, Summary
+from harness.render.escape import md_code, md_text
+
+LAST = 20
+
+
+def _label(text: str) -> str:
+    """An x-axis label mermaid accepts: quoted, no quotes or brackets inside."""
+    return '"' + "".join(c for c in text if c.isalnum() or c in "-_.+ ")[:16] + '"'
+
+
+def mermaid_trend(trend: Trend, pr: Summary | None, pr_label: str = "PR",
+                  last: int = LAST) -> str:
+    """A chart of main's last ``last`` medians (ms) with the PR's median as the last point,
+    and a line under it saying what the points are."""
+    points = trend.points[-last:]
+    if not points:
+        return ""
+    scale = 1000.0 if trend.unit == "s" else 1e-6
+    unit = "ms" if trend.unit == "s" else "M instructions"
+    labels = [_label(p.commit[:7]) for p in points]
+    values = [p.median * scale for p in points]
+    highs = [p.ci_high * scale for p in points]
+    lows = [p.ci_low * scale for p in points]
+    if pr is not None:
+        labels.append(_label(pr_label))
+        values.append(pr.median * scale)
+        highs.append(pr.median * scale)
+        lows.append(pr.median * scale)
+    top, bottom = max(highs), min(lows)
+    pad = (top - bottom) * 0.1 or top * 0.05 or 1.0
+    chart = [
+        "```mermaid",
+        "xychart-beta",
+        f'    title "{_label(trend.workload)[1:-1]}: main, last {len(points)} commits'
+        + (' + PR"' if pr is not None else '"'),
+        f"    x-axis [{', '.join(labels)}]",
+        f'    y-axis "median ({unit})" {max(bottom - pad, 0):.3f} --> {top + pad:.3f}',
+        f"    line [{', '.join(f'{v:.3f}' for v in values)}]",
+        "```",
+    ]
+    steps = "; ".join(f"{md_code(trend.points[s.index].commit[:12])} {md_text(fmt_step(s))}"
+                      for s in trend.steps if s.index >= len(trend.points) - last)
+    note = ("Median per commit of main (each run's own interval is in the history); "
+            + ("the last point is this PR. " if pr is not None else "")
+            + (f"Change points: {steps}." if steps else "No change point in this window."))
+    return "\n".join(chart) + "\n\n" + note
+
+
+def trend_section(trends: Sequence[Trend], report: Report, last: int = LAST) -> str:
+    """The comment's trend block: one chart per workload that has history."""
+    pr = report.variant_with_role("pr")
+    blocks = []
+    for t in trends:
+        summary = report.summaries.get(pr.name, {}).get(f"{t.workload}/{t.metric}") if pr else None
+        chart = mermaid_trend(t, summary, last=last)
+        if chart:
+            title = f"#### Trend of {md_code(t.workload)} on main" if len(trends) > 1 else (
+                "#### Trend on main")
+            blocks += [title, "", chart, ""]
+    return "\n".join(blocks).rstrip() + "\n" if blocks else ""

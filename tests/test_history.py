@@ -1,0 +1,139 @@
+"""The history store, trends and change points, on synthetic runs (no processes)."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.history import store
+from harness.history.changepoints import detect
+from harness.history.trend import trend
+from tests.history_fixtures import (
+    build_history,
+    commit_of,
+    stepped_medians,
+    synthetic_report,
+    write_report,
+)
+
+STEPS = {12: 1.06, 24: 0.95}
+
+
+def test_two_known_steps_are_found_exactly_and_an_outlier_is_not_one() -> None:
+    medians = stepped_medians(36, STEPS, outliers={5: 1.12, 30: 1.10})
+    steps = detect(medians)
+    assert [s.index for s in steps] == [12, 24]
+    assert steps[0].pct == pytest.approx(6, abs=2)
+    assert steps[0].ci_low > 1 and steps[1].ci_high < 1
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_pure_noise_has_no_step(seed: int) -> None:
+    outliers = {seed % 30 + 3: 1.1} if seed % 2 else None
+    assert detect(stepped_medians(40, {}, seed=seed, outliers=outliers)) == ()
+
+
+def test_short_or_constant_series() -> None:
+    assert detect([0.05] * 4) == ()
+    assert detect([0.05] * 20) == ()
+    assert [s.index for s in detect([1.0] * 10 + [2.0] * 10)] == [10]
+
+
+def test_history_of_36_runs_shows_exactly_the_two_steps(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    medians = stepped_medians(36, STEPS, outliers={5: 1.12})
+    root = build_history(tmp_path, medians)
+    history = store.load(root)
+    assert len(history.runs) == 36 and history.problems == ()
+    t = trend(history.points, "import")
+    assert [t.points[s.index].commit for s in t.steps] == [commit_of(12), commit_of(24)]
+    capsys.readouterr()
+    assert main(["history", "show", "--store", str(root), "--last", "40",
+                 "--format", "markdown"]) == 0
+    text = capsys.readouterr().out
+    marked = [line for line in text.splitlines() if "| step " in line]
+    assert [line.split("|")[1].strip(" `") for line in marked] == [commit_of(12)[:12],
+                                                                   commit_of(24)[:12]]
+    assert main(["history", "show", "--store", str(root)]) == 0
+    terminal = capsys.readouterr().out
+    assert "last 20 of 36 commits" in terminal and "change point at" in terminal
+
+
+def test_pure_noise_history_marks_nothing(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    root = build_history(tmp_path, stepped_medians(32, {}, outliers={9: 1.15}, seed=7))
+    capsys.readouterr()
+    assert main(["history", "show", "--store", str(root), "--last", "40"]) == 0
+    assert "step" not in capsys.readouterr().out
+
+
+def test_add_is_idempotent_and_keeps_raw_samples(tmp_path: Path) -> None:
+    report = synthetic_report({"main": 0.05, "pr": 0.051}, revision="ab" * 20)
+    path = write_report(tmp_path / "report.json", report)
+    root = tmp_path / "store"
+    assert main(["history", "add", str(path), "--store", str(root)]) == 0
+    before = {p.name: p.read_bytes() for p in root.rglob("*.jsonl")}
+    assert main(["history", "add", str(path), "--store", str(root)]) == 0
+    assert {p.name: p.read_bytes() for p in root.rglob("*.jsonl")} == before
+    history = store.load(root)
+    assert [r.commit for r in history.runs] == ["ab" * 20]
+    samples = store.load_samples(history, history.runs[0])
+    assert {s.variant: s.values for s in samples} == {s.variant: s.values
+                                                      for s in report.samples}
+    assert (root / ".gitattributes").read_text() == "*.jsonl merge=union\n"
+
+
+def test_add_without_a_commit_is_one_line_error(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_report(tmp_path / "r.json", synthetic_report({"main": 0.05}))
+    assert main(["history", "add", str(path), "--store", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "--commit" in err and "\n" not in err
+
+
+def test_a_bad_line_is_reported_with_its_number_and_the_rest_loads(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = build_history(tmp_path, stepped_medians(4, {}))
+    points = root / "points" / "import.jsonl"
+    lines = points.read_text().splitlines()
+    lines[2] = lines[2][:40]  # truncated JSON
+    lines.insert(4, json.dumps({"v": 1, "run_id": 3}))
+    points.write_text("\n".join(lines) + "\n")
+    history = store.load(root)
+    assert len(history.problems) == 2
+    assert history.problems[0].endswith("import.jsonl:3: not JSON (Unterminated string "
+                                        "starting at)") or ":3: not JSON" in history.problems[0]
+    assert ":5: missing field" in history.problems[1] or ":5: field" in history.problems[1]
+    assert len(history.points) == len(lines) - 2
+    capsys.readouterr()
+    assert main(["history", "show", "--store", str(root)]) == 0
+    err = capsys.readouterr().err
+    assert "import.jsonl:3:" in err and "import.jsonl:5:" in err
+
+
+def _add_one(args: tuple[str, str, str]) -> int:
+    return main(["history", "add", args[0], "--store", args[1], "--commit", args[2]])
+
+
+def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
+    paths = []
+    for i in range(8):
+        report = synthetic_report({"main": 0.05}, seed=i,
+                                  created=f"2026-01-01T00:00:{i:02d}+00:00")
+        paths.append((str(write_report(tmp_path / f"{i}.json", report)),
+                      str(tmp_path / "store"), commit_of(i)))
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        assert pool.map(_add_one, paths) == [0] * 8
+    history = store.load(tmp_path / "store")
+    assert sorted(r.commit for r in history.runs) == sorted(commit_of(i) for i in range(8))
+    assert len(history.points) == 8 and history.problems == ()
+
+
+def test_missing_store_is_one_line_error(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["history", "show", "--store", str(tmp_path / "nope")]) == 2
+    assert "no history store there" in capsys.readouterr().err
