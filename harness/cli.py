@@ -71,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("report", help="path of report.json")
     render.add_argument("--format", choices=["markdown", "terminal"], default="markdown")
 
-    sub.add_parser("schema", help="print the config's JSON Schema")
+    schema = sub.add_parser("schema", help="print the config's JSON Schema")
+    schema.add_argument("--measurements", action="store_true",
+                        help="print the JSON Schema of measurements.json instead")
 
     comment = sub.add_parser("comment", help="create or update the sticky PR comment")
     from harness.github.args import add_comment_arguments
@@ -220,9 +222,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "render":
         return cmd_render(args)
     if args.command == "schema":
-        from harness.config import SCHEMA
-
-        print(json.dumps(SCHEMA, indent=2))
+        if args.measurements:
+            from harness.measurements import SCHEMA as schema
+        else:
+            from harness.config import SCHEMA as schema
+        print(json.dumps(schema, indent=2))
         return 0
     if args.command == "comment":
         from harness.github import bot

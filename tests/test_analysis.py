@@ -75,6 +75,15 @@ def test_cli_analyse_reproduces_and_rejudges_without_timing(
     capsys.readouterr()
 
 
+def test_schema_command_prints_the_record_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "--measurements"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema == measurements.SCHEMA
+    import jsonschema
+
+    jsonschema.validate(json.loads(RECORD.read_text()), schema)
+
+
 def test_pairing_stays_within_a_job() -> None:
     """Two jobs with rounds 0..49 each: pooled, their rounds never coincide, so a round pairs
     values of one job only (100 pairs, not 50 overwritten ones)."""

@@ -135,7 +135,8 @@ def test_schema_stays_light() -> None:
     import subprocess
     import sys
 
-    for args in (["schema"], ["--help"], ["render", "--help"], ["comment", "--help"]):
+    for args in (["schema"], ["schema", "--measurements"], ["--help"], ["render", "--help"],
+                 ["comment", "--help"]):
         done = subprocess.run([sys.executable, "-X", "importtime", "-m", "harness", *args],
                               capture_output=True, text=True)
         loaded = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
