@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -25,7 +26,8 @@ def interpreter(root: Path, name: str, script: str) -> Path:
     return home / "python"
 
 
-def config(tmp_path: Path, main_script: str, pr_script: str, gate: str = "") -> Path:
+def config(tmp_path: Path, main_script: str, pr_script: str, gate: str = "",
+           timing: str = "{warmup: 1, runs: 8}", metrics: str = "") -> Path:
     main_py = interpreter(tmp_path, "main-env", main_script)
     pr_py = interpreter(tmp_path, "pr-env", pr_script)
     path = tmp_path / "c.yaml"
@@ -35,8 +37,8 @@ def config(tmp_path: Path, main_script: str, pr_script: str, gate: str = "") -> 
         f"  - {{name: main, role: main, source: {{python: '{main_py}'}}}}\n"
         f"  - {{name: pr, role: pr, source: {{python: '{pr_py}'}}}}\n"
         "workloads:\n"
-        "  - {name: start, command: ['{python}', '-I', '-S', '{bin}/work.py']}\n"
-        "timing: {warmup: 1, runs: 8}\n" + gate)
+        "  - {name: start, command: ['{python}', '-I', '-S', '{bin}/work.py']" + metrics + "}\n"
+        "timing: " + timing + "\n" + gate)
     return path
 
 
@@ -126,3 +128,32 @@ def test_failing_runs_stay_in_the_record_and_analyse_judges_them(tmp_path: Path)
                  "--quiet"]) == 2
     assert (tmp_path / "again" / "report.json").read_bytes() == (
         out / "report.json").read_bytes()
+
+
+@pytest.mark.slow  # valgrind: about 30 s on a busy 2-core runner
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
+def test_hyperfine_and_instructions_reproduce_and_rejudge_on_another_metric(
+        tmp_path: Path) -> None:
+    """hyperfine rounds and instruction counts go through the record too; the same record
+    re-judged on instructions finds the heavier import that the wide wall threshold let pass."""
+    cfg = config(tmp_path, "pass", "import decimal, email.message, json",
+                 gate="gate: {threshold_pct: 300}\n",
+                 timing="{warmup: 1, runs: 6, timer: hyperfine, instruction_runs: 1}",
+                 metrics=", metrics: [wall, instructions]")
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
+    record = measurements.load(out / "measurements.json")
+    (job,) = record.jobs
+    assert job.timing.timer.startswith("hyperfine") and job.timing.instruction_counter
+    assert sorted((s.variant, s.metric) for s in job.samples) == [
+        ("main", "instructions"), ("main", "wall"), ("pr", "instructions"), ("pr", "wall")]
+    assert all(s.job == job.id for s in job.samples)
+    again = tmp_path / "again"
+    assert main(["analyse", str(out / "measurements.json"), "--out", str(again),
+                 "--quiet"]) == 0
+    assert (again / "report.json").read_bytes() == (out / "report.json").read_bytes()
+    assert main(["analyse", str(out / "measurements.json"), "--gate-metric", "instructions",
+                 "--threshold-pct", "5", "--out", str(tmp_path / "instr"), "--quiet"]) == 1
+    data = json.loads((tmp_path / "instr" / "report.json").read_text())
+    (gated,) = data["gate"]["comparisons"]
+    assert gated["metric"] == "instructions" and gated["verdict"] == "regression"
