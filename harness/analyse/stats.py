@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -50,7 +50,8 @@ def hodges_lehmann(x: np.ndarray, axis: int = -1) -> np.ndarray:
     x = np.moveaxis(np.asarray(x, dtype=float), axis, -1)
     i, j = np.triu_indices(x.shape[-1])
     walsh = (x[..., i] + x[..., j]) / 2.0
-    return (np.nanmedian if np.isnan(x).any() else np.median)(walsh, axis=-1)
+    median = np.nanmedian if np.isnan(x).any() else np.median
+    return cast(np.ndarray, median(walsh, axis=-1))
 
 
 #: The exact Hodges-Lehmann point estimate uses every Walsh average up to this many (2000
@@ -204,7 +205,8 @@ def ratio_ci(subject: np.ndarray, reference: np.ndarray, *, statistic: str = "me
         pairs = np.stack([subject, reference], axis=-1)
 
         def replicate(chunk: np.ndarray) -> np.ndarray:
-            return reduce(chunk[..., 0], axis=-1) / reduce(chunk[..., 1], axis=-1)
+            return cast(np.ndarray,
+                        reduce(chunk[..., 0], axis=-1) / reduce(chunk[..., 1], axis=-1))
 
         boot = _replicates(replicate, pairs, idx, 2 * n)
     low, high = _percentile(boot, confidence)

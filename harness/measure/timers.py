@@ -98,7 +98,7 @@ def run_schedule_full(commands: Sequence[TimedCommand], *, warmup: int, runs: in
     raw_dir = raw_dir.resolve()
     raw_dir.mkdir(parents=True, exist_ok=True)
     plan_path, out_path = raw_dir / "spawn-plan.json", raw_dir / "spawn-times.json"
-    plan = {"commands": [list(c.argv) for c in commands],
+    plan: dict[str, Any] = {"commands": [list(c.argv) for c in commands],
             "prepare": [list(c.prepare) if c.prepare else None for c in commands],
             "schedule": schedule(len(commands), warmup=warmup, runs=runs, order=order,
                                  seed=seed),

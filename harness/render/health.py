@@ -100,7 +100,7 @@ _COLUMNS: tuple[tuple[str, Any, bool], ...] = (
 def _worse(value: Any, reference: Any, higher_is_worse: bool) -> bool:
     if value is None or reference is None:
         return False
-    return value > reference if higher_is_worse else value < reference - 1e-9
+    return bool(value > reference if higher_is_worse else value < reference - 1e-9)
 
 
 def health_table(rows: Sequence[VariantHealth], *, pr: str | None = None,

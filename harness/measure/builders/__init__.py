@@ -103,7 +103,7 @@ def build_schema() -> dict[str, Any]:
     """The config schema of ``variants[].build``: any registered builder's keys, and for an
     explicit ``builder:`` exactly that builder's keys."""
     builders = registry()
-    keys = {key: {} for b in builders.values() for key in b.options_schema}
+    keys: dict[str, Any] = {key: {} for b in builders.values() for key in b.options_schema}
     return {
         "type": "object", "additionalProperties": False,
         "description": "How the environment is built; the keys depend on the builder.",
