@@ -7,12 +7,17 @@ import argparse
 import datetime
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import HarnessError
 from harness.history import store
 from harness.history.records import RunRecord, points_of, samples_lines
 from harness.history.source import load_run
+
+if TYPE_CHECKING:
+    from harness.history.compare import Side
 
 
 def _warn_problems(history: store.History) -> None:
@@ -123,7 +128,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _compare_side(spec: str) -> object:
+def _compare_side(spec: str) -> Side:
     """A file (report.json, measurements.json) or ``STORE@COMMIT`` (a history point)."""
     from harness.history.compare import Side
 
@@ -161,7 +166,7 @@ def trend_section(store_dir: str, report: object) -> str:
     return render_section(wanted, report)
 
 
-def after_run(report: object, out: Path, *, exports: list[str], plots: bool,
+def after_run(report: object, out: Path, *, exports: Sequence[str], plots: bool,
               history: str | None) -> None:
     """Exports and plots of a finished run."""
     from harness.export import formats

@@ -10,7 +10,7 @@ from harness.history.trend import Trend, unit_header
 from harness.model import Report
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
+def _pyplot():
     try:
         import matplotlib
     except ImportError as exc:

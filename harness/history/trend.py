@@ -4,7 +4,7 @@ point, detected steps, and the trend table in markdown and plain text."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.history.changepoints import Step, detect
 from harness.render.common import md_table
@@ -56,7 +56,7 @@ def series(points: pd.DataFrame, workload: str, *, metric: str = "wall",
 
 def trend(points: pd.DataFrame, workload: str, *, metric: str = "wall",
           scenario: str = "default", role: str | None = "main", variant: str | None = None,
-          **detect_options: float) -> Trend:
+          **detect_options: Any) -> Trend:
     """The series with its change points (detected on the whole series)."""
     rows = series(points, workload, metric=metric, scenario=scenario, role=role,
                   variant=variant)
@@ -66,7 +66,7 @@ def trend(points: pd.DataFrame, workload: str, *, metric: str = "wall",
     out = []
     previous = None
     for i, row in enumerate(rows.itertuples(index=False)):
-        change = None if previous is None else (row.median / previous - 1.0) * 100.0
+        change: float | None = None if previous is None else (row.median / previous - 1.0) * 100.0
         out.append(TrendPoint(row.commit, row.date, row.run_id, float(row.median),
                               float(row.ci_low), float(row.ci_high), int(row.n), change,
                               at.get(i)))
