@@ -89,7 +89,7 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "warmup": {"type": "integer", "minimum": 0, "maximum": 1000},
                 "runs": {"type": "integer", "minimum": 2, "maximum": 100000},
-                "order": {"enum": ["interleaved", "shuffled", "blocks"]},
+                "order": {"enum": list(defaults.ORDERS)},
                 "timer": {"enum": list(TIMERS)},
                 "seed": {"type": "integer"},
                 "timeout_s": {"type": "number", "exclusiveMinimum": 0},

@@ -11,10 +11,12 @@ CONFIDENCE = 0.95
 INCONCLUSIVE = "pass"
 GATE_METRIC = "wall"
 
-#: Timing: 5 warmup runs and 50 timed runs per command, interleaved rounds, spawn timer.
+#: Timing: 5 warmup runs and 50 timed runs per command, carry-over-balanced rounds (every
+#: command preceded by every command equally often, harness.measure.orders), spawn timer.
 WARMUP = 5
 RUNS = 50
-ORDER = "interleaved"
+ORDER = "balanced"
+ORDERS = ("balanced", "interleaved", "shuffled", "blocks")
 TIMER = "spawn"
 #: Seconds one timer call may take (see the timer for what a call covers).
 TIMING_TIMEOUT_S = 600.0

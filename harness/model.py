@@ -62,6 +62,9 @@ class Samples:
     exit_codes: tuple[int, ...] = ()
     failure: str = ""  # the first failing run (warmup or timed), described; "" if none
     job: str = ""  # the job (machine run) that measured them: rounds pair only within a job
+    # where values[i] ran in its job's execution order (0: the timer's first process, warmups
+    # included): a run's predecessor is the run at position - 1 (harness.analyse.carryover)
+    positions: tuple[int, ...] = ()
 
     def by_round(self) -> dict[int, float]:
         """Round number -> value (the last one if a round measured twice)."""

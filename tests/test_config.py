@@ -30,7 +30,7 @@ def test_good_config_defaults(tmp_path: Path) -> None:
     assert config.gate.compare == "pr" and config.gate.against == "main"
     assert config.gate.threshold_pct == 5.0 and config.gate.statistic == "paired"
     assert (config.timing.warmup, config.timing.runs, config.timing.order,
-            config.timing.timer) == (5, 50, "interleaved", "spawn")
+            config.timing.timer) == (5, 50, "balanced", "spawn")
     assert config.variants[0].build.options.install == ("six==1.16.0",)
     assert config.variants[1].build.options.install == ("{source}",)
     assert config.variants[1].source.path == str(tmp_path.resolve())

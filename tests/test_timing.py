@@ -71,7 +71,7 @@ def test_round_order_alternates() -> None:
     assert shuffled == timing.round_order(5, 7, shuffle=True, seed=1)
 
 
-@pytest.mark.parametrize("order", ["interleaved", "blocks"])
+@pytest.mark.parametrize("order", ["interleaved", "blocks", "balanced"])
 def test_measure_runs_real_hyperfine(tmp_path: Path, order: str) -> None:
     python = str(Path(sys.executable).resolve())
     commands = [TimedCommand("a", "pass", (python, "-S", "-c", "pass")),
@@ -86,6 +86,11 @@ def test_measure_runs_real_hyperfine(tmp_path: Path, order: str) -> None:
         # blocks have no rounds: run numbers never repeat, so nothing is paired
         first = 4 * i if order == "blocks" else 0
         assert s.rounds == tuple(range(first, first + 4))
+    a, b = samples
+    positions = sorted(a.positions + b.positions)
+    assert len(set(positions)) == 8  # every timed run has its own place in the sequence
+    if order != "blocks":  # rounds: two consecutive places per round, after 2 x (1 + 1) warmups
+        assert positions == list(range(4, 12))
     raw = sorted(p.name for p in (tmp_path / "raw").iterdir())
     if order == "interleaved":
         assert raw == ["round-0000.json", "round-0001.json", "round-0002.json",
@@ -94,5 +99,5 @@ def test_measure_runs_real_hyperfine(tmp_path: Path, order: str) -> None:
         names = [r["name"] for r in json.loads((tmp_path / "raw" / raw[1]).read_text())[
             "results"]]
         assert names == ["b/pass", "a/pass"]
-    else:
+    elif order == "blocks":
         assert raw == ["block-000.json", "block-001.json"]

@@ -122,6 +122,17 @@ def round_offsets(jobs: Sequence[Job]) -> dict[str, int]:
     return out
 
 
+def position_offsets(jobs: Sequence[Job]) -> dict[str, int]:
+    """Job id -> what its execution positions are shifted by when pooled, with a gap of one,
+    so no run's predecessor is taken from another job."""
+    out: dict[str, int] = {}
+    offset = 0
+    for job in jobs:
+        out[job.id] = offset
+        offset += max((q for s in job.samples for q in s.positions), default=0) + 2
+    return out
+
+
 def pooled(jobs: Sequence[Job]) -> tuple[Samples, ...]:
     """One Samples per (variant, workload, metric, scenario) over all jobs. Rounds are
     renumbered job after job, so equal round numbers (the pairs of the paired statistic)
@@ -129,6 +140,7 @@ def pooled(jobs: Sequence[Job]) -> tuple[Samples, ...]:
     if len(jobs) == 1:
         return jobs[0].samples
     offsets = round_offsets(jobs)
+    places = position_offsets(jobs)
     groups: dict[tuple[str, str, str, str], list[Samples]] = {}
     for job in jobs:
         for s in job.samples:
@@ -142,7 +154,9 @@ def pooled(jobs: Sequence[Job]) -> tuple[Samples, ...]:
             raw_files=tuple(dict.fromkeys(f for p in parts for f in p.raw_files)),
             exit_codes=tuple(c for p in parts for c in p.exit_codes),
             failure=next((p.failure for p in parts if p.failure), ""),
-            job="+".join(p.job for p in parts)))
+            job="+".join(p.job for p in parts),
+            positions=(tuple(q + places[p.job] for p in parts for q in p.positions)
+                       if all(len(p.positions) == len(p.values) for p in parts) else ())))
     return tuple(out)
 
 

@@ -15,10 +15,11 @@ a warmup or a timed run) is not run again unless ``keep_going`` allows it. The t
 its parent (``PR_SET_PDEATHSIG`` on Linux, and a check of the parent PID), and on SIGTERM or
 SIGINT it kills the running command's group before it exits.
 
-Writes ``{"results": [[round, index, seconds, exit_code, cpu_seconds], ...], "failures":
-[{"index", "round", "exit_code", "timed_out", "stderr"}, ...]}`` to the output path
-(``cpu_seconds``: the child's user + system time from ``wait4``; ``stderr``: the failing run's
-last lines).
+Writes ``{"results": [[round, index, seconds, exit_code, cpu_seconds, position], ...],
+"failures": [{"index", "round", "exit_code", "timed_out", "stderr"}, ...]}`` to the output path
+(``cpu_seconds``: the child's user + system time from ``wait4``; ``position``: the entry's
+index in the schedule, warmups included, so each run's predecessor is known; ``stderr``: the
+failing run's last lines).
 
 Usage: python _spawn_timer.py PLAN.json OUT.json
 """
@@ -125,14 +126,14 @@ def main(args: list[str]) -> int:
     stopped: set[int] = set()
     err_fd, err_name = tempfile.mkstemp(prefix="spawn-timer-stderr-")
     os.unlink(err_name)
-    for round_no, index in plan["schedule"]:
+    for position, (round_no, index) in enumerate(plan["schedule"]):
         if index in stopped:
             continue
         if prepare[index]:
             _run_once(prepare[index], env, timeout, err_fd)
         seconds, code, cpu, timed_out = _run_once(commands[index], env, timeout, err_fd)
         if round_no >= 0:
-            results.append([round_no, index, seconds, code, cpu])
+            results.append([round_no, index, seconds, code, cpu, position])
         if code != 0 or timed_out:
             failures.append({"index": index, "round": round_no, "exit_code": code,
                              "timed_out": timed_out, "stderr": _tail(err_fd)})

@@ -3,8 +3,9 @@
 hyperfine with ``--runs 1`` per round pays one hyperfine start (and one JSON export) per round;
 this timer starts one small stdlib-only child (:mod:`harness.measure._spawn_timer`) through
 :func:`harness.proc.run` that runs the whole interleaved schedule itself with ``posix_spawn`` and
-``waitpid``. The schedule (warmups first, then rounds in alternating or shuffled order) is built
-here by a pure function so it can be tested without a process.
+``waitpid``. The schedule (warmups first, then rounds in the order of
+:mod:`harness.measure.orders`) is built here by a pure function so it can be tested without a
+process.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 
 from harness import proc
 from harness.errors import HarnessError
-from harness.measure.timing import TimedCommand, round_order
+from harness.measure import orders
+from harness.measure.timing import TimedCommand
 from harness.model import Samples
 
 TIMER_SCRIPT = Path(__file__).with_name("_spawn_timer.py")
@@ -29,18 +31,25 @@ def schedule(n_commands: int, *, warmup: int, runs: int, order: str,
              seed: int = 0) -> list[tuple[int, int]]:
     """``(round, command index)`` pairs in execution order; round ``-1`` is a warmup.
 
-    ``interleaved``: warmups round-robin, then one run of every command per round, forward and
-    reversed on alternate rounds (ABBA...). ``shuffled``: a seeded shuffle per round.
-    ``blocks``: every command's warmups and runs back to back (the seed's method)."""
+    ``balanced`` (default): warmups round-robin ending with the first timed command, then one
+    run of every command per round in a carry-over-balanced order (every command preceded by
+    every command equally often, :mod:`harness.measure.orders`). ``interleaved``: warmups
+    round-robin, then rounds forward and reversed on alternate rounds (ABC CBA ...).
+    ``shuffled``: a seeded shuffle per round. ``blocks``: every command's warmups and runs back
+    to back (the seed's method)."""
     if order == "blocks":  # run numbers never repeat across blocks: nothing is paired
         return [pair for i in range(n_commands)
                 for pair in [(-1, i)] * warmup + [(i * runs + r, i) for r in range(runs)]]
-    if order not in ("interleaved", "shuffled"):
-        raise HarnessError(f"unknown timing order {order!r}", "use interleaved or blocks")
-    plan = [(-1, i) for _ in range(warmup) for i in range(n_commands)]
-    for r in range(runs):
-        plan += [(r, i) for i in round_order(n_commands, r, shuffle=order == "shuffled",
-                                             seed=seed)]
+    if order not in orders.ORDERS:
+        raise HarnessError(f"unknown timing order {order!r}",
+                           f"use one of {', '.join(orders.ORDERS)}")
+    rounds = orders.round_orders(n_commands, runs, order, seed)
+    if order == "balanced" and rounds:
+        plan = [(-1, i) for i in orders.warmup_order(n_commands, warmup, rounds[0][0])]
+    else:
+        plan = [(-1, i) for _ in range(warmup) for i in range(n_commands)]
+    for r, indices in enumerate(rounds):
+        plan += [(r, i) for i in indices]
     return plan
 
 
@@ -58,10 +67,10 @@ def describe_failure(failure: Mapping[str, object]) -> str:
 def samples_from_results(commands: Sequence[TimedCommand], results: Sequence[Sequence[float]],
                          raw_file: str, metric: str = "wall",
                          failures: Sequence[Mapping[str, object]] = ()) -> tuple[Samples, ...]:
-    """One Samples per command from the timer's ``[round, index, seconds, exit_code, cpu]``
-    rows: wall seconds (``metric="wall"``) or the child's user + system CPU seconds
-    (``metric="cpu"``). ``failures`` (the timer's failing runs) give each command's first
-    failure, described."""
+    """One Samples per command from the timer's ``[round, index, seconds, exit_code, cpu,
+    position]`` rows (``position`` optional): wall seconds (``metric="wall"``) or the child's
+    user + system CPU seconds (``metric="cpu"``). ``failures`` (the timer's failing runs) give
+    each command's first failure, described."""
     first_failure: dict[int, str] = {}
     for failure in failures:
         first_failure.setdefault(int(str(failure["index"])), describe_failure(failure))
@@ -69,15 +78,19 @@ def samples_from_results(commands: Sequence[TimedCommand], results: Sequence[Seq
     values: list[list[float]] = [[] for _ in commands]
     rounds: list[list[int]] = [[] for _ in commands]
     codes: list[list[int]] = [[] for _ in commands]
+    positions: list[list[int]] = [[] for _ in commands]
     for row in results:
         i = int(row[1])
         values[i].append(float(row[column]))
         rounds[i].append(int(row[0]))
         codes[i].append(int(row[3]))
+        if len(row) > 5:
+            positions[i].append(int(row[5]))
     return tuple(
         Samples(variant=c.variant, workload=c.workload, metric=metric, values=tuple(values[i]),
                 rounds=tuple(rounds[i]), scenario=c.scenario, raw_files=(raw_file,),
-                exit_codes=tuple(codes[i]), failure=first_failure.get(i, ""))
+                exit_codes=tuple(codes[i]), failure=first_failure.get(i, ""),
+                positions=tuple(positions[i]) if len(positions[i]) == len(values[i]) else ())
         for i, c in enumerate(commands))
 
 

@@ -1,10 +1,10 @@
 """Start-up timing with hyperfine: command lines (pure), export parsing (pure), and the
 round scheduler that runs them.
 
-Order ``interleaved`` (default): one hyperfine call per round with every command and
-``--runs 1``; the order alternates from round to round (ABC, CBA, ...), warmups first, so slow
-bursts of machine noise hit every variant alike. Order ``blocks`` is the seed's method: one
-hyperfine call per command with ``--warmup W --runs N``.
+Rounds-based orders (``balanced``, the default, ``interleaved``, ``shuffled``; see
+:mod:`harness.measure.orders`): one hyperfine call per round with every command and
+``--runs 1``, warmups first, so slow bursts of machine noise hit every variant alike. Order
+``blocks`` is the seed's method: one hyperfine call per command with ``--warmup W --runs N``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from harness import proc
 from harness.errors import HarnessError
+from harness.measure import orders
 from harness.measure.tools import find_tool
 from harness.model import Samples
 
@@ -123,6 +124,8 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
     rounds: dict[str, list[int]] = {c.key: [] for c in commands}
     codes: dict[str, list[int]] = {c.key: [] for c in commands}
     files: dict[str, list[str]] = {c.key: [] for c in commands}
+    positions: dict[str, list[int]] = {c.key: [] for c in commands}
+    executed = [0]  # processes hyperfine started so far (warmups included)
 
     def call(batch: Sequence[TimedCommand], n_runs: int, n_warmup: int, export: Path,
              round_no: int | None) -> None:
@@ -137,6 +140,9 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
         if set(by_name) == {c.key for c in batch}:
             measured = [by_name[c.key] for c in batch]
         for command, result in zip(batch, measured, strict=True):
+            start = executed[0] + n_warmup
+            positions[command.key].extend(range(start, start + len(result.times)))
+            executed[0] += n_warmup + len(result.times)
             values[command.key].extend(result.times)
             codes[command.key].extend(result.exit_codes)
             if round_no is None:  # blocks: run numbers never repeat, nothing is paired
@@ -151,28 +157,33 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
             if progress:
                 progress(f"timing {command.key} ({warmup} warmup + {runs} runs)")
             call([command], runs, warmup, raw_dir / f"block-{i:03d}.json", None)
-    elif order in ("interleaved", "shuffled"):
+    elif order in orders.ORDERS:
+        plan = orders.round_orders(len(commands), runs, order, seed)
         if warmup:
             if progress:
                 progress(f"warmup: {warmup} runs of each of {len(commands)} commands")
             warm_export = raw_dir / "warmup.json"
-            argv = hyperfine_argv(hyperfine, commands, runs=1, warmup=warmup,
+            # hyperfine runs each command's warmups back to back: the first timed command last
+            first = plan[0][0] if plan else 0
+            warm = [commands[(first + 1 + i) % len(commands)] for i in range(len(commands))]
+            argv = hyperfine_argv(hyperfine, warm, runs=1, warmup=warmup,
                                   export_json=warm_export)
             proc.run(argv, env=env, cwd=cwd, what="hyperfine (warmup)", timeout=timeout_s)
-        for r in range(runs):
-            batch = [commands[i] for i in round_order(len(commands), r, seed=seed,
-                                                      shuffle=order == "shuffled")]
+            executed[0] += len(commands) * (warmup + 1)
+        for r, indices in enumerate(plan):
+            batch = [commands[i] for i in indices]
             if progress and (r % 10 == 0 or r == runs - 1):
                 progress(f"round {r + 1}/{runs}")
             call(batch, 1, 0, raw_dir / f"round-{r:04d}.json", r)
     else:
         raise HarnessError(f"unknown timing order {order!r}",
-                           "use interleaved, shuffled or blocks")
+                           f"use one of {', '.join(orders.ORDERS)}")
 
     return tuple(
         Samples(variant=c.variant, workload=c.workload, metric="wall",
                 values=tuple(values[c.key]), rounds=tuple(rounds[c.key]), scenario=c.scenario,
-                raw_files=tuple(files[c.key]), exit_codes=tuple(codes[c.key]))
+                raw_files=tuple(files[c.key]), exit_codes=tuple(codes[c.key]),
+                positions=tuple(positions[c.key]))
         for c in commands)
 
 

@@ -123,6 +123,8 @@ def environments_details(report: Report) -> str:
 
 
 ORDER_TEXT = {
+    "balanced": ("carry-over-balanced rounds (one run of every command per round, every "
+                 "command preceded by every command equally often)"),
     "interleaved": "interleaved rounds (one run of every command per round, order alternating)",
     "shuffled": "interleaved rounds (one run of every command per round, order shuffled)",
     "blocks": "one block of runs per command",
