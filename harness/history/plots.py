@@ -51,7 +51,7 @@ def distributions(report: Report, out: Path) -> list[str]:
             continue
         fig, ax = plt.subplots(figsize=(7, 1.1 + 0.9 * len(series)))
         data = [np.asarray(s.values) * 1000 for s in series]
-        ax.violinplot(data, vert=False, showmedians=True, widths=0.8)
+        ax.violinplot(data, orientation="horizontal", showmedians=True, widths=0.8)
         rng = np.random.default_rng(0)
         for i, values in enumerate(data, start=1):
             ax.scatter(values, i + rng.uniform(-0.15, 0.15, len(values)), s=8, alpha=0.5,

@@ -57,10 +57,15 @@ def mermaid_trend(trend: Trend, pr: Summary | None, pr_label: str = "PR",
 
 def trend_section(trends: Sequence[Trend], report: Report, last: int = LAST) -> str:
     """The comment's trend block: one chart per workload that has history."""
+    from harness.analyse.stats import summarize
+    from harness.history.records import pooled_values
+
     pr = report.variant_with_role("pr")
+    values = pooled_values(report.samples)
     blocks = []
     for t in trends:
-        summary = report.summaries.get(pr.name, {}).get(f"{t.workload}/{t.metric}") if pr else None
+        pr_values = values.get((pr.name, t.workload, t.metric, t.scenario)) if pr else None
+        summary = summarize(pr_values) if pr_values else None
         chart = mermaid_trend(t, summary, last=last)
         if chart:
             title = f"#### Trend of {md_code(t.workload)} on main" if len(trends) > 1 else (
