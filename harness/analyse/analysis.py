@@ -9,8 +9,8 @@ record and policy give the same report, byte for byte once serialized. ``run`` i
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from harness import __version__
 from harness.analyse import stats
@@ -27,6 +27,8 @@ from harness.model import (
     VariantInfo,
 )
 from harness.serial import to_data
+
+T = TypeVar("T")
 
 
 def analyse(measurements: Measurements, policy: GatePolicy | None = None) -> Report:
@@ -93,9 +95,9 @@ def failed_runs(samples: Sequence[Samples], allowed: Collection[str] = ()
     return tuple(kept), errors
 
 
-def first_per_variant(per_job: Any) -> dict[str, Any]:
+def first_per_variant(per_job: Iterable[Mapping[str, T]]) -> dict[str, T]:
     """Variant -> value from the first job that has one (probes, import-time trees)."""
-    out: dict[str, Any] = {}
+    out: dict[str, T] = {}
     for mapping in per_job:
         for key, value in mapping.items():
             out.setdefault(key, value)
