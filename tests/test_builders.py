@@ -127,3 +127,14 @@ def test_find_tool_names_the_tool_and_how_to_install_it() -> None:
     with pytest.raises(HarnessError, match="valgrind not found") as info:
         find_tool("valgrind", path="")
     assert "apt-get install valgrind" in info.value.one_line()
+
+
+def test_readme_documents_every_builder_and_its_keys() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in readme.splitlines()
+            if line.startswith("| `")}
+    for name, builder in registry().items():
+        row = rows.get(f"`{name}`")
+        assert row is not None, f"README: no row for builder {name!r} under Builders"
+        for key in builder.options_schema:
+            assert f"`{key}`" in row, f"README: builder {name!r} key {key!r} undocumented"
