@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from harness import __version__
-from harness.analyse import stats
+from harness.analyse import carryover, stats
 from harness.analyse.gate import decide
 from harness.measurements import FILE_NAME, Job, Measurements, WorkloadInfo, digest
 from harness.model import (
@@ -57,11 +57,16 @@ def analyse(measurements: Measurements, policy: GatePolicy | None = None) -> Rep
     noise = tuple(finding for s in raw if s.metric == "wall" and s.values
                   for finding in stats.diagnose(s, threshold_pct=policy.threshold_pct))
     noise += tuple(finding for c in gated for finding in stats.diagnose_comparison(c))
+    carry = carryover.fit([s for s in samples if s.metric == "wall"])
+    if carry is not None and jobs:
+        noise += carryover.diagnose(carry, order=jobs[0].timing.order)
     extras: dict[str, Any] = {
         "importtime": first_per_variant(job.importtime for job in jobs),
         "warnings": [w for job in jobs for w in job.warnings],
         "phases_s": jobs[0].phases_s if jobs else {},
     }
+    if carry is not None:
+        extras["carryover"] = to_data(carry)
     return Report(
         schema_version=REPORT_SCHEMA_VERSION, tool_version=__version__, created=m.created,
         title=m.title, variants=m.variants, workloads=tuple(w.name for w in m.workloads),
