@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
                      "runner or host name and the UTC time)")
     run.add_argument("--quiet", action="store_true", help="no progress or table on stderr/stdout")
     _add_outputs(run)
+    run.add_argument("--verbose", action="store_true",
+                     help="every step as a line (also when stdout is not a terminal)")
 
     analyse = sub.add_parser("analyse", aliases=["analyze"],
                              help="re-judge a saved measurements.json without timing anything")
@@ -262,11 +264,18 @@ def cmd_run(args: argparse.Namespace) -> int:
                                                                         **overrides))
         check_runs(config.timing, config.gate, "--runs")
     out = Path(args.out)
-    progress = (lambda _m: None) if args.quiet else pipeline.default_progress
-    record = pipeline.measure(config, out / "raw", work_dir=args.work_dir,
-                              keep_work=args.keep_work, progress=progress, job_id=args.job_id)
+    from harness import progress as bar
+
+    progress = bar.choose(quiet=args.quiet, verbose=args.verbose)
+    try:
+        record = pipeline.measure(config, out / "raw", work_dir=args.work_dir,
+                                  keep_work=args.keep_work, progress=progress,
+                                  job_id=args.job_id)
+    finally:
+        progress.close()
     report.write_atomic(out / measurements.FILE_NAME, measurements.dumps(record))
-    return publish(analyse(record), out, quiet=args.quiet, **outputs)
+    return publish(analyse(record), out, quiet=args.quiet,
+                   chatty=isinstance(progress, (bar.Live, bar.Lines)), **outputs)
 
 
 def _outputs(args: argparse.Namespace) -> dict[str, Any]:
@@ -287,9 +296,10 @@ def history_trend(store_dir: str, result: Report) -> str:
 
 
 def publish(result: Report, out: Path, *, quiet: bool, history: str | None = None,
-            plots: bool = False, exports: Sequence[str] = ()) -> int:
+            plots: bool = False, exports: Sequence[str] = (), chatty: bool = False) -> int:
     """Write report.json and comment.md into ``out`` (with main's trend when a history store is
-    given), exports and plots; print the table; the gate's exit code."""
+    given), exports and plots; print the table (its verdict last); the gate's exit code.
+    ``chatty``: say where the files went (on stderr)."""
     from harness import report
     from harness.render import markdown, terminal
 
@@ -300,9 +310,11 @@ def publish(result: Report, out: Path, *, quiet: bool, history: str | None = Non
         from harness.history import commands
 
         commands.after_run(result, out, exports=exports, plots=plots, history=history)
-    if not quiet:
-        print(terminal.render(result, width=terminal_width()), end="")
+    if chatty:
         print(f"wrote {out / 'comment.md'} and {out / 'report.json'}", file=sys.stderr)
+    if not quiet:
+        sys.stdout.flush()
+        print(terminal.render(result, width=terminal_width()), end="")
     for error in result.gate.errors:
         print(f"error: {error}", file=sys.stderr)
     return result.gate.exit_code

@@ -14,7 +14,6 @@ import os
 import platform
 import shutil
 import socket
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__, proc
+from harness import progress as bar
 from harness.analyse.analysis import failed_runs
 from harness.config import Config, VariantConfig, WorkloadConfig
 from harness.errors import HarnessError, ProcessError
@@ -30,7 +30,7 @@ from harness.inspection.health import ProbeReport
 from harness.measure import bytecode, machine, sources, timing
 from harness.measure.builders import BuiltEnv, get_builder
 from harness.measure.timer_registry import get_timer
-from harness.measure.tools import find_tool
+from harness.measure.tools import which_tool
 from harness.measurements import (
     FORMAT,
     Job,
@@ -114,7 +114,7 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     build_env = proc.scrubbed_env()
     timed_env = proc.controlled_env(config.timing.env_pass, config.timing.env_set)
-    hyperfine = find_tool("hyperfine")
+    tools = preflight(config, timed_env)
     timer = get_timer(config.timing.timer)
     shas = {v.name: sources.check(v, build_env) for v in config.variants}
     infos = tuple(VariantInfo(v.name, v.label, v.role, sources.describe(v.source),
@@ -151,7 +151,7 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         for message in failed_runs(samples, allowed)[1]:  # judged again by analyse()
             progress(message)
         phases.lap("timing")
-        counter, counted = measure_instructions(config, ready, cwd, timed_env, hyperfine,
+        counter, counted = measure_instructions(config, ready, cwd, timed_env, tools,
                                                 progress)
         samples += counted
         phases.lap("instructions")
@@ -179,6 +179,60 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         workloads=tuple(WorkloadInfo(w.name, w.metrics, w.scenarios, w.allow_failure)
                         for w in config.workloads),
         gate=config.gate, jobs=(record_job,))
+
+
+@dataclass(frozen=True)
+class Tools:
+    """External tools a run needs, found before anything is built."""
+
+    hyperfine: str = ""  # path, or "" when not installed (the spawn timer does not need it)
+    counter: str = ""  # instruction counter: "perf", "cachegrind", or "" (not needed)
+
+
+#: Tools a builder runs, by builder name (a builder may also declare ``tools``).
+BUILDER_TOOLS = {"uv": ("uv",), "bazel": ("bazel",)}
+
+
+def preflight(config: Config, env: Mapping[str, str]) -> Tools:
+    """Find every tool the config needs (hyperfine, an instruction counter, the builders' and
+    git) before anything is built; all that are missing in one error."""
+    missing: list[tuple[str, str]] = []
+
+    def need(tool: str, why: str) -> str:
+        found = which_tool(tool)
+        if not found:
+            missing.append((tool, why))
+        return found or ""
+
+    hyperfine = which_tool("hyperfine") or ""
+    if config.timing.timer == "hyperfine":
+        need("hyperfine", "timing.timer: hyperfine")
+    for variant in config.variants:
+        builder = get_builder(variant.build.builder)
+        for tool in getattr(builder, "tools", BUILDER_TOOLS.get(builder.name, ())):
+            if tool not in {t for t, _ in missing}:
+                need(tool, f"builder {builder.name} of variant {variant.name!r}")
+    if any(v.source.kind == "git" for v in config.variants):
+        need("git", "git sources")
+    counter = ""
+    wanted = [w.name for w in config.workloads if "instructions" in w.metrics]
+    if wanted:
+        from harness.measure import instructions
+
+        counter = instructions.detect_instruction_counter(env=env, hyperfine=hyperfine or None)
+        if counter == "none":
+            missing.append(("valgrind", "metrics: instructions of workload "
+                            + ", ".join(repr(w) for w in wanted)
+                            + "; perf counters are not readable either"))
+            counter = ""
+    if missing:
+        from harness.measure.tools import INSTALL_HINTS
+
+        tools = "; ".join(f"{tool} (for {why})" for tool, why in missing)
+        hints = "; ".join(INSTALL_HINTS.get(tool, f"install {tool}")
+                          for tool in dict.fromkeys(t for t, _ in missing))
+        raise HarnessError(f"not found, needed by this config: {tools}", hints)
+    return Tools(hyperfine=hyperfine, counter=counter)
 
 
 def default_job_id(created: str) -> str:
@@ -219,11 +273,13 @@ def build_all(config: Config, shas: Mapping[str, str | None], ws: Path,
     """Build every variant in its own output base; a failure is recorded, not raised."""
     builds: list[BuildResult] = []
     prepared: list[Prepared] = []
-    for variant in config.variants:
+    bar.start(progress, f"building {len(config.variants)} environments", len(config.variants))
+    for done, variant in enumerate(config.variants):
+        bar.advance(progress, done)
         base = ws / "variants" / variant.name
         base.mkdir(parents=True, exist_ok=True)
         builder = get_builder(variant.build.builder)
-        progress(f"building {variant.name} ({builder.name})")
+        progress(f"building {variant.label} ({builder.name})")
         start = time.perf_counter()
         try:
             source = cleanup.enter_context(
@@ -233,14 +289,15 @@ def build_all(config: Config, shas: Mapping[str, str | None], ws: Path,
             tail = getattr(exc, "output_tail", "")
             builds.append(BuildResult(variant.name, builder.name, False, None,
                                       error=exc.message, log_tail=tail))
-            progress(f"build of {variant.name} FAILED: {exc.message}")
+            bar.important(progress, f"build of {variant.label} FAILED: {exc.message}")
             continue
         seconds = time.perf_counter() - start
-        progress(f"built {variant.name} in {seconds:.1f}s")
+        bar.important(progress, f"built {variant.label} in {seconds:.1f}s")
         builds.append(BuildResult(variant.name, builder.name, True, seconds,
                                   python=built.python, prefix=built.prefix,
                                   installed=built.installed))
         prepared.append(Prepared(variant, built, source.directory))
+    bar.advance(progress, len(config.variants))
     return builds, prepared
 
 
@@ -269,7 +326,7 @@ def smoke_test(config: Config, prepared: Sequence[Prepared], cwd: Path,
                 tail = exc.output_tail.splitlines()[-3:]
                 errors.append(exc.message + (f" — stderr: {' / '.join(tail)}"
                                              if len(tail) > 1 else ""))
-                progress(exc.message)
+                bar.important(progress, exc.message)
                 failed = True
         if not failed:
             ready.append(item)
@@ -316,24 +373,23 @@ def bytecode_scenarios(config: Config, ready: Sequence[Prepared],
 
 
 def measure_instructions(config: Config, ready: Sequence[Prepared], cwd: Path,
-                         env: Mapping[str, str], hyperfine: str,
+                         env: Mapping[str, str], tools: Tools,
                          progress: Progress) -> tuple[str, tuple[Samples, ...]]:
-    """Instruction counts for workloads that ask for them (deterministic, user space only):
-    the counter's description and the samples."""
+    """Instruction counts for workloads that ask for them (deterministic, user space only),
+    with the counter :func:`preflight` found: the counter's description and the samples."""
     wanted = [w for w in config.workloads if "instructions" in w.metrics]
-    if not wanted or not ready:
+    if not wanted or not ready or not tools.counter:
         return "", ()
     from harness.measure import instructions
 
-    counter = instructions.detect_instruction_counter(env=env, hyperfine=hyperfine)
-    if counter == "none":
-        raise HarnessError("metric instructions: no instruction counter (perf counters are "
-                           "not readable and valgrind is not installed)",
-                           "apt-get install valgrind, or drop `instructions` from metrics")
+    counter, hyperfine = tools.counter, tools.hyperfine
     out = []
+    bar.start(progress, f"counting instructions ({counter})", len(wanted) * len(ready))
     for workload in wanted:
         for item in ready:
-            progress(f"counting instructions ({counter}): {item.variant.name}/{workload.name}")
+            bar.advance(progress, len(out))
+            progress(f"counting instructions ({counter}): {item.variant.label} / "
+                     f"{workload.name}")
             counts = instructions.measure_instructions(
                 workload_argv(workload, item, cwd), env=env, runs=config.timing.instruction_runs,
                 cwd=str(cwd), counter=counter, hyperfine=hyperfine)
@@ -353,8 +409,10 @@ def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mappi
     importtimes: dict[str, dict[str, Any]] = {}
     warnings: list[str] = []
     first = config.workloads[0]
-    for item in ready:
-        progress(f"inspecting {item.variant.name}")
+    bar.start(progress, "inspecting environments", len(ready))
+    for done, item in enumerate(ready):
+        bar.advance(progress, done)
+        progress(f"inspecting {item.variant.label}")
         trees = {}
         try:
             for workload in config.workloads:
@@ -366,11 +424,12 @@ def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mappi
                 workload_argv(first, item, cwd), env=env, cwd=str(cwd), modules=modules)
         except HarnessError as exc:
             warnings.append(f"inspection of {item.variant.name!r} incomplete: {exc.message}")
-            progress(warnings[-1])
+            bar.important(progress, warnings[-1])
         importtimes[item.variant.name] = {k: to_data(v) for k, v in trees.items()}
+    bar.advance(progress, len(ready))
     return probes, importtimes, warnings
 
 
 def default_progress(message: str) -> None:
-    """Progress lines on stderr, for people watching a local run."""
-    print(f"[startup-harness] {message}", file=sys.stderr, flush=True)
+    """Progress lines on stderr (``--verbose`` without a terminal)."""
+    bar.Lines()(message)

@@ -1,6 +1,7 @@
 """The one door for subprocesses, and the controlled environment timed commands see.
 
-Every child process of the harness is started by :func:`run`: an argv list (never a shell),
+Every child process of the harness is started by :func:`run` (or :func:`stream`, which also
+hands over the child's stdout line by line): an argv list (never a shell),
 an explicit environment, a timeout, captured output, and one error type on failure.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from harness.errors import ProcessError
@@ -91,6 +92,66 @@ def run(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | os.PathLike[s
         raise ProcessError(f"{what} failed (exit {proc.returncode}): {describe(argv)}"
                            + (f": {last}" if last else ""), hint,
                            returncode=proc.returncode, output_tail=tail)
+    return done
+
+
+def stream(argv: Sequence[str], *, env: Mapping[str, str], on_line: Callable[[str], None],
+           cwd: str | os.PathLike[str] | None = None, timeout: float | None = 3600,
+           check: bool = True, what: str = "command", hint: str = "") -> Completed:
+    """Like :func:`run`, but each line the child writes to stdout is passed to ``on_line``
+    as it arrives (progress of a long child); stderr is captured."""
+    import threading
+
+    argv = tuple(str(a) for a in argv)
+    start = time.perf_counter()
+    try:
+        child = subprocess.Popen(  # noqa: S603 - argv list, never a shell
+            argv, env=dict(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL, text=True, errors="replace", bufsize=1)
+    except FileNotFoundError as exc:
+        raise ProcessError(f"{what}: cannot execute {argv[0]!r}",
+                           hint or "is it installed and on PATH?") from exc
+    err: list[str] = []
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: err.append(child.stderr.read() if child.stderr
+                                                        else ""), daemon=True)
+    reader.start()
+    timed_out = threading.Event()
+
+    def kill() -> None:
+        timed_out.set()
+        child.kill()
+
+    timer = threading.Timer(timeout, kill) if timeout else None
+    if timer:
+        timer.start()
+    try:
+        assert child.stdout is not None
+        for line in child.stdout:
+            out.append(line)
+            on_line(line.rstrip("\n"))
+        child.wait()
+    except BaseException:
+        child.kill()
+        child.wait()
+        raise
+    finally:
+        if timer:
+            timer.cancel()
+        reader.join(timeout=10)
+        for pipe in (child.stdout, child.stderr):
+            if pipe is not None:
+                pipe.close()
+    if timed_out.is_set():
+        raise ProcessError(f"{what}: timed out after {timeout:.0f}s: {describe(argv)}", hint)
+    done = Completed(argv, child.returncode, "".join(out), "".join(err),
+                     time.perf_counter() - start)
+    if check and child.returncode != 0:
+        tail = tail_lines(done.stderr or done.stdout)
+        last = tail.splitlines()[-1] if tail else ""
+        raise ProcessError(f"{what} failed (exit {child.returncode}): {describe(argv)}"
+                           + (f": {last}" if last else ""), hint,
+                           returncode=child.returncode, output_tail=tail)
     return done
 
 

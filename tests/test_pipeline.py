@@ -157,3 +157,22 @@ def test_hyperfine_and_instructions_reproduce_and_rejudge_on_another_metric(
     data = json.loads((tmp_path / "instr" / "report.json").read_text())
     (gated,) = data["gate"]["comparisons"]
     assert gated["metric"] == "instructions" and gated["verdict"] == "regression"
+
+
+def test_missing_instruction_counter_is_found_before_anything_is_built(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """No valgrind on PATH and no readable perf counters: one line, exit 2, before any
+    build or timing (no work dir, no report)."""
+    cfg = config(tmp_path, "pass", "pass", metrics=", metrics: [wall, instructions]")
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("error: not found, needed by this config: valgrind (for metrics: "
+                             "instructions of workload 'start'")
+    assert "apt-get install valgrind" in err[0]
+    assert not (out / "measurements.json").exists() and not (out / "report.json").exists()

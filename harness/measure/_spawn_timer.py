@@ -126,7 +126,10 @@ def main(args: list[str]) -> int:
     stopped: set[int] = set()
     err_fd, err_name = tempfile.mkstemp(prefix="spawn-timer-stderr-")
     os.unlink(err_name)
+    report_progress = bool(plan.get("progress"))
     for position, (round_no, index) in enumerate(plan["schedule"]):
+        if report_progress:  # between runs, never inside a timed one
+            os.write(1, f"{position}\n".encode())
         if index in stopped:
             continue
         if prepare[index]:
@@ -140,6 +143,8 @@ def main(args: list[str]) -> int:
             if timed_out or not keep_going[index]:
                 stopped.add(index)
     os.close(err_fd)
+    if report_progress:
+        os.write(1, f"{len(plan['schedule'])}\n".encode())
     with open(out_path, "w", encoding="utf-8") as f:
         json.dump({"timer": "spawn-wait", "results": results, "failures": failures}, f)
     return 0

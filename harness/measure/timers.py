@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import proc
+from harness import progress as bar
 from harness.errors import HarnessError
 from harness.measure import orders
 from harness.measure.timing import TimedCommand
@@ -106,8 +107,11 @@ def run_schedule(commands: Sequence[TimedCommand], *, warmup: int, runs: int, or
 
 def run_schedule_full(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,
                       env: Mapping[str, str], raw_dir: Path, seed: int = 0,
-                      timeout_s: float = 600.0, cwd: Path | None = None) -> dict[str, list[Any]]:
-    """Run the schedule in one timer child; its output: ``results`` rows and ``failures``."""
+                      timeout_s: float = 600.0, cwd: Path | None = None,
+                      progress: Callable[[str], None] | None = None) -> dict[str, list[Any]]:
+    """Run the schedule in one timer child; its output: ``results`` rows and ``failures``.
+    With ``progress``, the child reports each run as it finishes (one line on a pipe, between
+    runs) and the count of runs done reaches ``progress`` as it happens."""
     raw_dir = raw_dir.resolve()
     raw_dir.mkdir(parents=True, exist_ok=True)
     plan_path, out_path = raw_dir / "spawn-plan.json", raw_dir / "spawn-times.json"
@@ -116,12 +120,21 @@ def run_schedule_full(commands: Sequence[TimedCommand], *, warmup: int, runs: in
             "schedule": schedule(len(commands), warmup=warmup, runs=runs, order=order,
                                  seed=seed),
             "cwd": str(cwd) if cwd else None, "timeout_s": timeout_s,
-            "keep_going": [c.allow_failure for c in commands], "parent_pid": os.getpid()}
+            "keep_going": [c.allow_failure for c in commands], "parent_pid": os.getpid(),
+            "progress": progress is not None}
     plan_path.write_text(json.dumps(plan), encoding="utf-8")
     n_runs = len(plan["schedule"]) * (2 if any(plan["prepare"]) else 1)
-    proc.run([sys.executable, "-S", "-E", str(TIMER_SCRIPT), str(plan_path), str(out_path)],
-             env=env, what="spawn-wait timer", timeout=timeout_s * n_runs + 60,
-             hint="run the workload by hand to see why it fails")
+    argv = [sys.executable, "-S", "-E", str(TIMER_SCRIPT), str(plan_path), str(out_path)]
+    limit = timeout_s * n_runs + 60
+    hint = "run the workload by hand to see why it fails"
+    if progress is None:
+        proc.run(argv, env=env, what="spawn-wait timer", timeout=limit, hint=hint)
+    else:
+        total = len(plan["schedule"])
+        bar.start(progress, f"timing {len(commands)} commands", total)
+        tick = bar.Throttle(progress)
+        proc.stream(argv, env=env, what="spawn-wait timer", timeout=limit, hint=hint,
+                    on_line=lambda line: tick(int(line), total) if line.isdigit() else None)
     data = json.loads(out_path.read_text(encoding="utf-8"))
     return {"results": list(data["results"]), "failures": list(data.get("failures", []))}
 
@@ -134,11 +147,9 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
     ``hyperfine`` is accepted (and ignored) so this is a drop-in for ``timing.measure``;
     ``metric="cpu"`` returns the children's CPU time instead of wall time."""
     del hyperfine
-    if progress:
-        progress(f"timing {len(commands)} commands with the spawn-wait timer: {order}, "
-                 f"{warmup} warmup + {runs} runs")
     out = run_schedule_full(commands, warmup=warmup, runs=runs, order=order, env=env,
-                            raw_dir=raw_dir, seed=seed, timeout_s=timeout_s, cwd=cwd)
+                            raw_dir=raw_dir, seed=seed, timeout_s=timeout_s, cwd=cwd,
+                            progress=progress)
     return samples_from_results(commands, out["results"], "spawn-times.json", metric,
                                 out["failures"])
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import proc
+from harness import progress as bar
 from harness.errors import HarnessError
 from harness.measure import orders
 from harness.measure.tools import find_tool
@@ -156,6 +157,8 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
         for i, command in enumerate(commands):
             if progress:
                 progress(f"timing {command.key} ({warmup} warmup + {runs} runs)")
+                bar.start(progress, f"timing {len(commands)} commands", len(commands))
+                bar.advance(progress, i)
             call([command], runs, warmup, raw_dir / f"block-{i:03d}.json", None)
     elif order in orders.ORDERS:
         plan = orders.round_orders(len(commands), runs, order, seed)
@@ -172,9 +175,13 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
             executed[0] += len(commands) * (warmup + 1)
         for r, indices in enumerate(plan):
             batch = [commands[i] for i in indices]
-            if progress and (r % 10 == 0 or r == runs - 1):
-                progress(f"round {r + 1}/{runs}")
+            if progress:
+                if r == 0:
+                    bar.start(progress, f"timing {len(commands)} commands", runs)
+                bar.advance(progress, r)
             call(batch, 1, 0, raw_dir / f"round-{r:04d}.json", r)
+        if progress:
+            bar.advance(progress, runs)
     else:
         raise HarnessError(f"unknown timing order {order!r}",
                            f"use one of {', '.join(orders.ORDERS)}")
