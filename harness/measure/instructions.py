@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 
 from harness import proc
 from harness.errors import HarnessError, ProcessError
+from harness.measure.tools import INSTALL_HINTS, which_tool
 from harness.pyoptions import has_flag
 
 #: Set for every counted run: hash randomisation changes the work done at start-up.
@@ -123,7 +123,7 @@ def detect_instruction_counter(*, env: Mapping[str, str], hyperfine: str | None 
                     return "perf"
                 except (OSError, ValueError, HarnessError):
                     pass
-    valgrind = valgrind or shutil.which("valgrind", path=env.get("PATH"))
+    valgrind = valgrind or which_tool("valgrind", env.get("PATH"))
     if valgrind:
         done = proc.run([valgrind, "--version"], env=env, check=False, timeout=60,
                         what="valgrind --version")
@@ -159,8 +159,7 @@ def measure_instructions(argv: Sequence[str], *, env: Mapping[str, str], runs: i
                             hint="run the workload under valgrind by hand to see why it fails")
         except ProcessError as exc:
             if exc.returncode is None:
-                raise HarnessError("valgrind not found", "install valgrind (apt-get install "
-                                   "valgrind) or drop `instructions` from metrics") from exc
+                raise HarnessError("valgrind not found", INSTALL_HINTS["valgrind"]) from exc
             raise
         counts.append(parse_cachegrind(done.stderr))
     return tuple(counts)
