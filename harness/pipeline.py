@@ -383,7 +383,7 @@ def measure_instructions(config: Config, ready: Sequence[Prepared], cwd: Path,
     from harness.measure import instructions
 
     counter, hyperfine = tools.counter, tools.hyperfine
-    out = []
+    out: list[Samples] = []
     bar.start(progress, f"counting instructions ({counter})", len(wanted) * len(ready))
     for workload in wanted:
         for item in ready:
