@@ -123,18 +123,42 @@ def test_comment_action_takes_the_pr_from_the_event_not_the_artifact() -> None:
 
 
 def test_benchmark_workflow_is_read_only_and_cancels_older_runs() -> None:
+    """Read-only everywhere except the history job; older PR runs are cancelled, pushes to
+    main queue (each commit reaches the history)."""
     data = load(BENCH_WF)
     assert set(data["on"]) == {"pull_request", "push"}
     assert data["on"]["push"]["branches"] == ["main"]
     assert data["permissions"] == {"contents": "read"}
-    for job in data["jobs"].values():
-        assert "permissions" not in job or set(job["permissions"].values()) <= {"read"}
+    for name, job in data["jobs"].items():
+        if name != "history":
+            assert "permissions" not in job or set(job["permissions"].values()) <= {"read"}
     assert "github.event.pull_request.number" in data["concurrency"]["group"]
-    assert data["concurrency"]["cancel-in-progress"] is True
+    assert data["concurrency"]["cancel-in-progress"] == (
+        "${{ github.event_name == 'pull_request' }}")
     checkout = next(s for s in steps(data) if s.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0
     bench = next(s for s in steps(data) if s.get("uses", "").startswith("$/"))
     assert bench["with"]["config"] == "bench/dogfood.yaml"
+
+
+def test_history_job_writes_only_on_push_to_main_and_runs_no_pr_code() -> None:
+    data = load(BENCH_WF)
+    job = data["jobs"]["history"]
+    assert job["permissions"] == {"contents": "write"}
+    assert "github.event_name == 'push'" in job["if"]
+    assert "github.ref == 'refs/heads/main'" in job["if"]
+    assert job["needs"] == "benchmark"
+    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@"))
+    assert "ref" not in checkout.get("with", {})  # the pushed commit of main, nothing else
+    script = next(s["run"] for s in job["steps"] if "history add" in s.get("run", ""))
+    assert "startup-history" in script and "history html" in script
+    assert "--force" not in script and " -f " not in script  # never rewrites the data branch
+    read = next(s for s in data["jobs"]["benchmark"]["steps"]
+                if "git archive" in s.get("run", ""))
+    assert "refs/remotes/origin/startup-history" in read["run"]
+    bench = next(s for s in data["jobs"]["benchmark"]["steps"]
+                 if s.get("uses", "").startswith("$/"))
+    assert bench["with"]["history"] == "${{ runner.temp }}/history"
 
 
 def test_benchmark_action_uploads_even_when_the_run_fails() -> None:

@@ -45,12 +45,9 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     raw = (high - low) / max(count - 1, 1)
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.floor(low / step) * step
-    ticks = []
-    value = first
-    while value <= high + step * 0.5:
-        ticks.append(round(value, 12))
-        value += step
+    first = math.floor(low / step)
+    last = math.ceil(high / step)
+    ticks = [round(k * step, 12) for k in range(first, last + 1)]
     return ticks
 
 
@@ -66,10 +63,11 @@ def chart(t: Trend, baseline: Trend | None = None, commit_url: str = "") -> str:
     highs = [p.ci_high * scale for p in pts]
     base_pts = baseline.points if baseline else ()
     base_by_commit = {p.commit: p.median * scale for p in base_pts}
-    base_vals = [base_by_commit.get(p.commit) for p in pts]
-    known = [v for v in base_vals if v is not None]
-    ticks = nice_ticks(min(lows + known), max(highs + known))
+    ticks = nice_ticks(min(lows), max(highs))
     y0, y1 = ticks[0], ticks[-1]
+    # the control line only where it fits the main series' scale (else it is text below)
+    base_vals = [v if v is not None and y0 <= v <= y1 else None
+                 for v in (base_by_commit.get(p.commit) for p in pts)]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(i: int) -> float:
@@ -115,7 +113,7 @@ def chart(t: Trend, baseline: Trend | None = None, commit_url: str = "") -> str:
                f'cy="{y(p.median * scale):.1f}" r="3.5"><title>{escape(tip)}</title></circle>')
         href = commit_href(commit_url, p.commit)
         out.append(f'<a href="{escape(href)}">{dot}</a>' if href else dot)
-        if i % every == 0 or i == len(pts) - 1:
+        if i % every == 0 or (i == len(pts) - 1 and i % every >= every * 0.8):
             out.append(f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 16}" '
                        f'text-anchor="middle">{escape(p.commit[:7])}</text>')
     out.append("</svg>")
@@ -155,14 +153,23 @@ def render(runs: Sequence[RunRecord], points: pd.DataFrame, *,
     who = f"variant {variant}" if variant else f"the {role} variant"
     parts.append(f'<p class="muted">{len(runs)} runs; each point is the median of '
                  f"{escape(who)} at one commit, the band its 95% interval; dashed red lines "
-                 "mark detected change points; the grey dashed line is the baseline release "
-                 "(a control: if it moves, the machine did).</p>")
+                 "mark detected change points. The baseline release is a control (grey dashed, "
+                 "when it fits the scale): if it moves too, the machine did.</p>")
     if not main_trends:
         parts.append("<p>No points yet.</p>")
     for t in main_trends:
         unit = unit_header(t.unit)
         parts.append(f"<h2>{escape(t.workload)}</h2>")
         parts.append(chart(t, base.get(t.workload), commit_url))
+        control = base.get(t.workload)
+        if control is not None and control.points:
+            moved = ", ".join(f"{control.points[s.index].commit[:12]} ({s.pct:+.1f}%)"
+                              for s in control.steps)
+            parts.append(f'<p class="muted control">Control, the baseline release: median '
+                         f"{fmt_value(control.points[-1].median, control.unit)} {unit}; "
+                         + (f"it stepped too at {escape(moved)}: a change of the machine or "
+                            "the runner, not of the code?" if moved else "no change point")
+                         + ".</p>")
         if t.steps:
             rows = [[t.points[s.index].commit[:12], t.points[s.index].date[:10],
                      f"{fmt_value(s.before, t.unit)} → {fmt_value(s.after, t.unit)} {unit}",

@@ -155,7 +155,7 @@ def load(root: str | Path) -> History:
             if point.run_id not in runs:  # an unfinished add: the run line is written last
                 continue
             key = (point.run_id, point.variant, point.workload, point.metric, point.scenario)
-            rows.setdefault(key, asdict(point))
+            rows.setdefault(key, dict(vars(point)))
     ordered = tuple(sorted(runs.values(), key=lambda r: (r.date, r.measured, r.run_id)))
     columns = [f for f in Point.__dataclass_fields__]
     frame = pd.DataFrame.from_records(list(rows.values()), columns=columns)
