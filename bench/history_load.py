@@ -12,8 +12,8 @@ Chromium (the README's picture).
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,9 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.history import dashboard, store, trend  # noqa: E402
-from harness.history.records import RunRecord, points_of, run_digest, samples_lines  # noqa: E402
-from tests.history_fixtures import commit_of, stepped_medians, synthetic_report  # noqa: E402
+from harness import proc
+from harness.history import dashboard, store, trend
+from harness.history.records import RunRecord, points_of, run_digest, samples_lines
+from tests.history_fixtures import commit_of, stepped_medians, synthetic_report
 
 
 def build(root: Path, n: int) -> None:
@@ -87,11 +88,11 @@ def shoot(page: Path, png: Path) -> None:
         return
     png.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update",
-                        "--disable-sync", f"--user-data-dir={profile}", "--hide-scrollbars",
-                        "--window-size=860,1000", f"--screenshot={png.resolve()}",
-                        page.as_uri()], check=True, capture_output=True, timeout=120)
+        proc.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", f"--user-data-dir={profile}", "--hide-scrollbars",
+                  "--window-size=860,1000", f"--screenshot={png.resolve()}", page.as_uri()],
+                 env=os.environ, timeout=120, what="chromium screenshot")
     print(f"wrote {png}")
 
 
