@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--work-dir", help="scratch directory for environments (default: a temp "
                      "dir, removed afterwards)")
     run.add_argument("--keep-work", action="store_true", help="keep the scratch directory")
-    run.add_argument("--runs", type=int, help="override timing.runs")
+    run.add_argument("--runs", type=_runs, help="override timing.runs (a number, or auto)")
     run.add_argument("--warmup", type=int, help="override timing.warmup")
     run.add_argument("--job-id", help="name of this job in measurements.json (default: "
                      "runner or host name and the UTC time)")
@@ -214,6 +214,16 @@ def terminal_width() -> int:
     return shutil.get_terminal_size((80, 24)).columns
 
 
+def _runs(text: str) -> int | str:
+    """``--runs``: a number, or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or auto") from None
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return cmd_run(args)
@@ -256,9 +266,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config or demo_config_path())
     outputs = _outputs(args)
-    overrides = {k: v for k, v in (("runs", args.runs), ("warmup", args.warmup)) if v is not None}
+    overrides: dict[str, Any] = {
+        k: v for k, v in (("runs", args.runs), ("warmup", args.warmup)) if v is not None}
+    if overrides.get("runs") == "auto":
+        overrides.update(runs=config.timing.runs, auto=True)
+    elif "runs" in overrides:
+        overrides["auto"] = False
     if overrides:
-        if overrides.get("runs", 2) < 2 or overrides.get("warmup", 0) < 0:
+        if int(overrides.get("runs", 2)) < 2 or int(overrides.get("warmup", 0)) < 0:
             raise HarnessError("--runs must be at least 2 and --warmup at least 0", "")
         config = dataclasses.replace(config, timing=dataclasses.replace(config.timing,
                                                                         **overrides))

@@ -88,7 +88,14 @@ SCHEMA: dict[str, Any] = {
             "type": "object", "additionalProperties": False,
             "properties": {
                 "warmup": {"type": "integer", "minimum": 0, "maximum": 1000},
-                "runs": {"type": "integer", "minimum": 2, "maximum": 100000},
+                "runs": {"anyOf": [{"type": "integer", "minimum": 2, "maximum": 100000},
+                                   {"const": "auto"}],
+                         "description": "measured runs per command, or `auto`: batches of "
+                                        "`batch` rounds until the gated interval is decisive "
+                                        "or `max_runs` / `max_seconds` is reached"},
+                "batch": {"type": "integer", "minimum": 6, "maximum": 10000},
+                "max_runs": {"type": "integer", "minimum": 6, "maximum": 100000},
+                "max_seconds": {"type": "number", "exclusiveMinimum": 0},
                 "order": {"enum": list(defaults.ORDERS)},
                 "timer": {"enum": list(TIMERS)},
                 "seed": {"type": "integer"},
@@ -112,7 +119,7 @@ SCHEMA: dict[str, Any] = {
                 "compare": {"type": "string"},
                 "against": {"type": "string"},
                 "workload": {"type": "string"},
-                "metric": {"enum": ["wall", "instructions"]},
+                "metric": {"enum": ["wall", "cpu", "instructions"]},
                 "statistic": {"enum": ["paired", "median", "mean"]},
                 "threshold_pct": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
                 "confidence": {"type": "number", "exclusiveMinimum": 0.5, "exclusiveMaximum": 1},
@@ -169,7 +176,11 @@ class WorkloadConfig:
 @dataclass(frozen=True)
 class TimingConfig:
     warmup: int = defaults.WARMUP
-    runs: int = defaults.RUNS
+    runs: int = defaults.RUNS  # fixed runs (ignored with ``auto``)
+    auto: bool = False  # runs: auto (group-sequential, see harness.analyse.sequential)
+    batch: int = defaults.AUTO_BATCH
+    max_runs: int = defaults.AUTO_MAX_RUNS
+    max_seconds: float = defaults.AUTO_MAX_SECONDS
     order: str = defaults.ORDER
     timer: str = defaults.TIMER
     seed: int = 0
@@ -243,6 +254,9 @@ def _schema_error(path: Path, data: Any, schema: dict[str, Any] = SCHEMA,
     if err.validator in ("minProperties", "maxProperties") and where.endswith("source"):
         raise ConfigError(f"{path}: {where}: give exactly one source",
                           "one of requirement, git, path, python")
+    if err.validator == "anyOf" and where == "timing.runs":
+        raise ConfigError(f"{path}: {where}: {err.instance!r} is not a number of runs or 'auto'",
+                          "give a number (at least 6) or auto")
     if err.validator == "required":
         raise ConfigError(f"{path}: {where}: {err.message}", "see README: Configuration")
     raise ConfigError(f"{path}: {where}: {err.message}", "see README: Configuration")
@@ -302,7 +316,12 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
     env_raw = timing_raw.get("env", {})
     timing = TimingConfig(
         warmup=timing_raw.get("warmup", defaults.WARMUP),
-        runs=timing_raw.get("runs", defaults.RUNS),
+        runs=(defaults.RUNS if timing_raw.get("runs") == "auto"
+              else timing_raw.get("runs", defaults.RUNS)),
+        auto=timing_raw.get("runs") == "auto",
+        batch=timing_raw.get("batch", defaults.AUTO_BATCH),
+        max_runs=timing_raw.get("max_runs", defaults.AUTO_MAX_RUNS),
+        max_seconds=float(timing_raw.get("max_seconds", defaults.AUTO_MAX_SECONDS)),
         order=timing_raw.get("order", defaults.ORDER),
         timer=timing_raw.get("timer", defaults.TIMER),
         seed=timing_raw.get("seed", 0),
@@ -318,12 +337,22 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
 
 def check_runs(timing: TimingConfig, gate: GatePolicy, where: str) -> None:
     """Refuse, before anything is built, fewer timed runs than a confidence interval needs when
-    the gate is on a timed metric (a point estimate must never pass the gate)."""
-    if gate.metric != "instructions" and timing.runs < defaults.MIN_PAIRS:
+    the gate is on a timed metric (a point estimate must never pass the gate), ``runs: auto``
+    without paired spawn-timer rounds, and a CPU-time gate without the spawn timer."""
+    if gate.metric != "instructions" and not timing.auto and timing.runs < defaults.MIN_PAIRS:
         raise ConfigError(f"{where}: {timing.runs} runs are too few for a confidence interval "
                           f"(the gate needs at least {defaults.MIN_PAIRS} paired runs)",
                           f"set at least {defaults.MIN_PAIRS} runs, or gate on "
                           "`metric: instructions`")
+    if timing.auto and (timing.timer != "spawn" or timing.order == "blocks"):
+        raise ConfigError(f"{where}: runs: auto needs the spawn timer and paired rounds",
+                          "use timing.timer: spawn with order: interleaved or shuffled")
+    if timing.auto and timing.max_runs < timing.batch:
+        raise ConfigError(f"{where}: max_runs {timing.max_runs} is below one batch "
+                          f"({timing.batch})", "raise timing.max_runs or lower timing.batch")
+    if gate.metric == "cpu" and timing.timer != "spawn":
+        raise ConfigError(f"{where}: gate.metric cpu: CPU time is measured by the spawn timer "
+                          "only", "use timing.timer: spawn, or gate on wall")
 
 
 def _source(raw: dict[str, Any], base: Path) -> Source:

@@ -18,6 +18,10 @@ RUNS = 50
 ORDER = "balanced"
 ORDERS = ("balanced", "interleaved", "shuffled", "blocks")
 TIMER = "spawn"
+#: ``runs: auto``: a look every 15 rounds, at most 300 rounds or 300 s of timing.
+AUTO_BATCH = 15
+AUTO_MAX_RUNS = 300
+AUTO_MAX_SECONDS = 300.0
 #: Seconds one timer call may take (see the timer for what a call covers).
 TIMING_TIMEOUT_S = 600.0
 INSTRUCTION_RUNS = 3

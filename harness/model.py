@@ -150,6 +150,85 @@ class GateResult:
 
 
 @dataclass(frozen=True)
+class LookResult:
+    """One gated comparison as a look of ``runs: auto`` saw it."""
+
+    workload: str
+    metric: str
+    ratio: float
+    ci_low: float | None
+    ci_high: float | None
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Look:
+    """One look of ``runs: auto``: after ``runs`` rounds, the gated comparisons at confidence
+    ``1 - alpha``."""
+
+    runs: int
+    seconds: float  # timing wall time so far
+    alpha: float  # the two-sided error this look spent
+    results: tuple[LookResult, ...] = ()
+
+
+@dataclass(frozen=True)
+class SequentialRecord:
+    """How ``timing: {runs: auto}`` decided to stop (:mod:`harness.analyse.sequential`).
+    The gated comparison of the report is the last look's, at confidence ``1 - alpha``."""
+
+    rule: str  # the stopping rule in words
+    alpha: float  # the total two-sided error over all looks (1 - gate.confidence)
+    batch: int  # rounds per look
+    max_runs: int
+    max_seconds: float
+    planned: tuple[int, ...]  # runs at each planned look
+    planned_alpha: tuple[float, ...]  # alpha of each planned look (they sum to ``alpha``)
+    looks: tuple[Look, ...]
+    stopped: str  # "interval decisive", "budget reached: max_runs", "... max_seconds"
+
+    @property
+    def runs(self) -> int:
+        return self.looks[-1].runs if self.looks else 0
+
+    @property
+    def confidence(self) -> float:
+        """The confidence level of the last look's interval (the reported one)."""
+        return 1.0 - self.looks[-1].alpha if self.looks else 1.0 - self.alpha
+
+    @property
+    def decisive(self) -> bool:
+        return self.stopped == "interval decisive"
+
+
+@dataclass(frozen=True)
+class LoadSample:
+    """How busy the machine was: the 1-minute load average at one moment, and the CPUs used
+    by everything else and stolen by the hypervisor since the previous sample."""
+
+    at: str  # "before", "during", "after"
+    seconds: float  # since timing started
+    loadavg: float
+    others_cpus: float | None = None  # CPUs kept busy by other processes (not the timed ones)
+    steal_pct: float | None = None  # percent of CPU time stolen by the hypervisor
+
+
+@dataclass(frozen=True)
+class TimingLoad:
+    """Machine load before, during and after timing (:mod:`harness.measure.load`)."""
+
+    cpus: int
+    samples: tuple[LoadSample, ...] = ()
+    others_cpus: float | None = None  # mean over the whole timing window
+    steal_pct: float | None = None  # over the whole timing window
+
+    @property
+    def max_loadavg(self) -> float:
+        during = [s.loadavg for s in self.samples if s.at != "before"]
+        return max(during, default=0.0)
+
+
+@dataclass(frozen=True)
 class TimingSettings:
     """How timings were taken, as recorded in the report."""
 
@@ -160,6 +239,8 @@ class TimingSettings:
     environment: dict[str, str] = field(default_factory=dict)
     platform: str = ""
     instruction_counter: str = ""  # how instructions were counted, when they were
+    sequential: SequentialRecord | None = None  # runs: auto: the looks and why it stopped
+    load: TimingLoad | None = None  # machine load before, during and after timing
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,13 @@ from typing import Any
 
 from harness import __version__, proc
 from harness import progress as bar
-from harness.analyse.analysis import failed_runs
+from harness.analyse.analysis import failed_runs, gated_comparisons
 from harness.config import Config, VariantConfig, WorkloadConfig
 from harness.errors import HarnessError, ProcessError
 from harness.inspection.health import ProbeReport
 from harness.measure import bytecode, machine, sources, timing
 from harness.measure.builders import BuiltEnv, get_builder
-from harness.measure.timer_registry import get_timer
+from harness.measure.timer_registry import Timer, get_timer
 from harness.measure.tools import which_tool
 from harness.measurements import (
     FORMAT,
@@ -40,7 +40,15 @@ from harness.measurements import (
     sha256_of,
 )
 from harness.measurements import SCHEMA_VERSION as MEASUREMENTS_SCHEMA_VERSION
-from harness.model import BuildResult, Samples, TimingSettings, VariantInfo
+from harness.model import (
+    BuildResult,
+    Comparison,
+    Samples,
+    SequentialRecord,
+    TimingLoad,
+    TimingSettings,
+    VariantInfo,
+)
 from harness.serial import to_data
 
 Progress = Callable[[str], None]
@@ -136,16 +144,13 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         commands = timed_commands(config, ready, cwd)
         phases.lap("smoke")
         samples: tuple[Samples, ...] = ()
+        record: SequentialRecord | None = None
+        load: TimingLoad | None = None
         before = machine.snapshot()
         if commands:
-            progress(f"timing {len(commands)} commands: {config.timing.order}, "
-                     f"{config.timing.warmup} warmup + {config.timing.runs} runs")
             with bytecode_scenarios(config, ready, timed_env):
-                samples = timer.measure(
-                    commands, warmup=config.timing.warmup, runs=config.timing.runs,
-                    order=config.timing.order, env=timed_env, raw_dir=ws / "raw",
-                    seed=config.timing.seed,
-                    timeout_s=config.timing.timeout_s, progress=progress, cwd=cwd)
+                samples, record, load = time_commands(config, timer, commands, ws / "raw",
+                                                      timed_env, cwd, progress)
         after = machine.snapshot()
         allowed = {w.name for w in config.workloads if w.allow_failure}
         for message in failed_runs(samples, allowed)[1]:  # judged again by analyse()
@@ -163,9 +168,10 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
 
     settings = TimingSettings(
         timer=timer.describe(timed_env), warmup=config.timing.warmup,
-        runs=config.timing.runs, order=config.timing.order, environment=dict(timed_env),
+        runs=record.runs if record else config.timing.runs, order=config.timing.order,
+        environment=dict(timed_env),
         platform=f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
-        instruction_counter=counter)
+        instruction_counter=counter, sequential=record, load=load)
     record_job = Job(
         id=job, machine=machine.describe(before, after), timing=settings, builds=tuple(builds),
         samples=tuple(dataclasses.replace(s, job=job) for s in samples), probes=probes,
@@ -370,6 +376,39 @@ def bytecode_scenarios(config: Config, ready: Sequence[Prepared],
             restore.enter_context(bytecode.preserved(item.env.site_roots))
             bytecode.compile_all(item.env.python, item.env.site_roots, env=env)
         yield
+
+
+def time_commands(config: Config, timer: Timer, commands: Sequence[timing.TimedCommand],
+                  raw_dir: Path, env: Mapping[str, str], cwd: Path, progress: Progress,
+                  ) -> tuple[tuple[Samples, ...], SequentialRecord | None, TimingLoad]:
+    """Time every command, with the machine's load: the spawn timer runs batches of one
+    schedule (wall and CPU time; with ``runs: auto`` it looks at the gated comparisons after
+    each batch, :mod:`harness.measure.adaptive`); any other timer runs its own schedule."""
+    t = config.timing
+    if timer.name != "spawn":
+        from harness.measure.load import LoadMonitor
+
+        progress(f"timing {len(commands)} commands: {t.order}, {t.warmup} warmup + "
+                 f"{t.runs} runs")
+        with LoadMonitor() as monitor:
+            samples = timer.measure(commands, warmup=t.warmup, runs=t.runs, order=t.order,
+                                    env=env, raw_dir=raw_dir, seed=t.seed,
+                                    timeout_s=t.timeout_s, progress=progress, cwd=cwd)
+        return samples, None, monitor.record
+    from harness.measure import adaptive
+
+    auto = (adaptive.AutoRuns(t.batch, t.max_runs, t.max_seconds, 1.0 - config.gate.confidence)
+            if t.auto else None)
+
+    def look(so_far: Sequence[Samples], confidence: float,
+             n_resamples: int) -> list[Comparison]:
+        return gated_comparisons(config.gate, config.workloads, so_far, confidence,
+                                 n_resamples)
+
+    timed = adaptive.measure(commands, warmup=t.warmup, runs=t.runs, order=t.order, env=env,
+                             raw_dir=raw_dir, seed=t.seed, timeout_s=t.timeout_s, cwd=cwd,
+                             progress=progress, auto=auto, look=look)
+    return timed.samples, timed.sequential, timed.load
 
 
 def measure_instructions(config: Config, ready: Sequence[Prepared], cwd: Path,

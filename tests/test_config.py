@@ -47,7 +47,7 @@ def test_string_command_is_split_without_a_shell(tmp_path: Path) -> None:
     (GOOD + "colour: red\n", r"c.yaml: \(top level\): unknown key 'colour'"),
     (GOOD.replace("role: main,", "role: main, lable: x,"), r"variants\[0\]: unknown key 'lable'"),
     (GOOD.replace("name: import", "name: 3"), r"workloads\[0\].name: 3 is not of type 'string'"),
-    (GOOD + "timing: {runs: many}\n", r"timing.runs: 'many' is not of type 'integer'"),
+    (GOOD + "timing: {runs: many}\n", r"timing.runs: 'many' is not a number of runs or 'auto'"),
     (GOOD + "gate: {against: nope}\n", r"gate.against: no variant named 'nope'"),
     (GOOD + "gate: {compare: main}\n", r"gate: compares variant 'main' with itself"),
     (GOOD.replace('{requirement: "six==1.16.0"}', '{requirement: "six", path: "."}'),
@@ -58,6 +58,9 @@ def test_string_command_is_split_without_a_shell(tmp_path: Path) -> None:
     ("variants: [\n", r"c.yaml:2: not valid YAML"),
     ("- 1\n", r"c.yaml: the config must be a mapping"),
     (GOOD + "timing: {order: random}\n", r"timing.order: 'random' is not one of"),
+    (GOOD + "timing: {runs: auto, timer: hyperfine}\n", r"runs: auto needs the spawn timer"),
+    (GOOD + "timing: {runs: auto, batch: 20, max_runs: 10}\n", r"max_runs 10 is below"),
+    (GOOD + "timing: {timer: hyperfine}\ngate: {metric: cpu}\n", r"spawn timer only"),
     (GOOD + "timing: {runs: 5}\n", r"timing.runs: 5 runs are too few .* at least 6 paired"),
 ])
 def test_bad_config_names_file_and_field(tmp_path: Path, text: str, message: str) -> None:

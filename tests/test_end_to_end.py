@@ -139,3 +139,24 @@ def test_rerun_replaces_raw_samples(tiny_repo: Path, tmp_path: Path) -> None:
     assert main(["run", "--config", str(config), "--out", str(out), "--quiet"]) == 0
     assert sorted(p.name for p in (out / "raw").iterdir()) == ["spawn-plan.json",
                                                               "spawn-times.json"]
+
+
+def test_runs_auto_stops_early_on_a_big_slowdown_gated_on_cpu(tiny_repo: Path,
+                                                               tmp_path: Path) -> None:
+    config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "v3"},
+                          extra="  batch: 6\n  max_runs: 60\ngate: {metric: cpu}")
+    config.write_text(config.read_text().replace("  runs: 12", "  runs: auto"))
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(config), "--out", str(out), "--quiet"]) == 1
+    data = json.loads((out / "report.json").read_text())
+    record = data["timing"]["sequential"]
+    assert record["stopped"] == "interval decisive" and len(record["looks"]) == 1
+    assert data["timing"]["runs"] == 6
+    (gated,) = data["gate"]["comparisons"]
+    assert gated["metric"] == "cpu" and gated["verdict"] == "regression"
+    assert gated["confidence"] == pytest.approx(1 - record["looks"][0]["alpha"])
+    comment = (out / "comment.md").read_text()
+    assert "stopped after 6 runs: interval decisive" in comment
+    assert "CPU median (ms)" in comment
+    assert {s["metric"] for s in data["samples"]} == {"wall", "cpu"}
+    assert (out / "raw" / "batch-00" / "spawn-times.json").exists()

@@ -51,8 +51,10 @@ def test_regression_exit_1_and_analyse_reproduces_it(tmp_path: Path) -> None:
     record = measurements.load(out / "measurements.json")
     (job,) = record.jobs
     assert job.id == "local-1"
-    assert [(s.variant, s.job, s.rounds) for s in job.samples] == [
+    assert [(s.variant, s.job, s.rounds) for s in job.samples if s.metric == "wall"] == [
         ("main", "local-1", tuple(range(8))), ("pr", "local-1", tuple(range(8)))]
+    assert {s.metric for s in job.samples} == {"wall", "cpu"}  # CPU time of every run
+    assert job.timing.load is not None and job.timing.load.samples[-1].at == "after"
     assert job.machine.cores >= 1 and job.machine.kernel and job.machine.python
     assert len(job.machine.before.loadavg) == 3 and job.machine.after.cpu_ticks > 0
     assert [b.ok for b in job.builds] == [True, True]
@@ -176,3 +178,25 @@ def test_missing_instruction_counter_is_found_before_anything_is_built(
                              "instructions of workload 'start'")
     assert "apt-get install valgrind" in err[0]
     assert not (out / "measurements.json").exists() and not (out / "report.json").exists()
+
+
+def test_runs_auto_is_reproduced_by_analyse(tmp_path: Path) -> None:
+    """The stopping rule's looks are in the record: analyse judges at the last look's level."""
+    cfg = config(tmp_path, "pass", "import time; time.sleep(0.05)",
+                 gate="gate: {threshold_pct: 5}\n",
+                 timing="{warmup: 1, runs: auto, batch: 6, max_runs: 30}")
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--out", str(out), "--quiet"]) == 1
+    record = measurements.load(out / "measurements.json")
+    seq = record.jobs[0].timing.sequential
+    assert seq is not None and seq.stopped == "interval decisive" and seq.runs == 6
+    assert seq.planned == (6, 12, 18, 24, 30) and seq.looks[0].alpha == pytest.approx(0.01)
+    data = json.loads((out / "report.json").read_text())
+    (gated,) = data["gate"]["comparisons"]
+    assert gated["confidence"] == pytest.approx(0.99)
+    assert gated["ratio"] == seq.looks[0].results[0].ratio
+    assert "stopped after 6 runs: interval decisive" in (out / "comment.md").read_text()
+    again = tmp_path / "again"
+    assert main(["analyse", str(out / "measurements.json"), "--out", str(again),
+                 "--quiet"]) == 1
+    assert (again / "report.json").read_bytes() == (out / "report.json").read_bytes()

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from harness import __version__
-from harness.analyse import carryover, stats
+from harness.analyse import carryover, sequential, stats
 from harness.analyse.gate import decide
 from harness.measurements import FILE_NAME, Job, Measurements, WorkloadInfo, digest
 from harness.model import (
@@ -23,6 +23,7 @@ from harness.model import (
     GatePolicy,
     Report,
     Samples,
+    SequentialRecord,
     Summary,
     VariantInfo,
 )
@@ -45,7 +46,8 @@ def analyse(measurements: Measurements, policy: GatePolicy | None = None) -> Rep
     errors = [error for job in jobs for error in job.errors]
     errors += [error for _, run_errors in judged for error in run_errors]
     summaries = summarize_all(samples)
-    comparisons = compare_all(m.variants, m.workloads, policy, samples)
+    comparisons = compare_all(m.variants, m.workloads, policy, samples,
+                              sequential_records(jobs))
     gated = [c for c in comparisons if c.subject == policy.compare
              and c.reference == policy.against and c.metric == policy.metric
              and policy.workload in (None, c.workload)]
@@ -179,25 +181,70 @@ def summarize_all(samples: Sequence[Samples]) -> dict[str, dict[str, Summary]]:
     return out
 
 
+def sequential_records(jobs: Sequence[Job]) -> tuple[SequentialRecord, ...]:
+    """The ``runs: auto`` records of the jobs that used it."""
+    return tuple(job.timing.sequential for job in jobs if job.timing.sequential)
+
+
+def gated_confidence(policy: GatePolicy, records: Sequence[SequentialRecord]
+                     ) -> tuple[float, int]:
+    """(confidence, bootstrap resamples) of the gated comparison: the policy's, or with
+    ``runs: auto`` the last look's (the smallest over jobs), which is what the stopping rule
+    decided on (:mod:`harness.analyse.sequential`)."""
+    if not records:
+        return policy.confidence, sequential.MIN_RESAMPLES
+    alpha = min(1.0 - r.confidence for r in records)
+    return 1.0 - alpha, sequential.resamples_for(alpha)
+
+
+def gated_comparisons(policy: GatePolicy, workloads: Sequence[WorkloadInfo] | Sequence[Any],
+                      samples: Sequence[Samples], confidence: float,
+                      n_resamples: int) -> list[Comparison]:
+    """The comparisons the gate judges (subject vs reference on the gated metric, for every
+    gated workload) at ``confidence``: what each look of ``runs: auto`` decides on."""
+    by_key = {(s.variant, s.workload, s.metric): s for s in samples
+              if s.scenario == "default" and s.values}
+    out = []
+    for workload in workloads:
+        a = by_key.get((policy.compare, workload.name, policy.metric))
+        b = by_key.get((policy.against, workload.name, policy.metric))
+        if policy.workload in (None, workload.name) and a is not None and b is not None:
+            out.append(stats.compare(a, b, statistic=policy.statistic,
+                                     threshold_pct=policy.threshold_pct, confidence=confidence,
+                                     n_resamples=n_resamples))
+    return out
+
+
 def compare_all(variants: Sequence[VariantInfo], workloads: Sequence[WorkloadInfo],
-                policy: GatePolicy, samples: Sequence[Samples]) -> list[Comparison]:
-    """Each variant vs the baseline and vs main, and the gated pair, per workload and metric."""
+                policy: GatePolicy, samples: Sequence[Samples],
+                records: Sequence[SequentialRecord] = ()) -> list[Comparison]:
+    """Each variant vs the baseline and vs main, and the gated pair, per workload and metric
+    (CPU time too when the spawn timer measured it). With ``runs: auto`` the gated comparison
+    is at the last look's confidence (:func:`gated_confidence`)."""
     by_key: Mapping[tuple[str, str, str], Samples] = {
         (s.variant, s.workload, s.metric): s for s in samples
         if s.scenario == "default" and s.values}
+    measured = {s.metric for s in samples if s.values}
     references = [v.name for v in variants if v.role in ("baseline", "main")]
     pairs = {(policy.compare, policy.against)}
     for reference in references:
         pairs |= {(v.name, reference) for v in variants if v.name != reference}
     out = []
     for workload in workloads:
-        for metric in workload.metrics:
+        metrics = [*workload.metrics,
+                   *(["cpu"] if "wall" in workload.metrics and "cpu" in measured else [])]
+        for metric in metrics:
             for subject, reference in sorted(pairs):
                 a = by_key.get((subject, workload.name, metric))
                 b = by_key.get((reference, workload.name, metric))
                 if a is None or b is None:
                     continue
+                confidence, n_resamples = policy.confidence, sequential.MIN_RESAMPLES
+                if ((subject, reference, metric) == (policy.compare, policy.against,
+                                                     policy.metric)
+                        and policy.workload in (None, workload.name)):
+                    confidence, n_resamples = gated_confidence(policy, records)
                 out.append(stats.compare(a, b, statistic=policy.statistic,
                                          threshold_pct=policy.threshold_pct,
-                                         confidence=policy.confidence))
+                                         confidence=confidence, n_resamples=n_resamples))
     return out

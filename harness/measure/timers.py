@@ -112,13 +112,24 @@ def run_schedule_full(commands: Sequence[TimedCommand], *, warmup: int, runs: in
     """Run the schedule in one timer child; its output: ``results`` rows and ``failures``.
     With ``progress``, the child reports each run as it finishes (one line on a pipe, between
     runs) and the count of runs done reaches ``progress`` as it happens."""
+    return run_plan(commands, schedule(len(commands), warmup=warmup, runs=runs, order=order,
+                                       seed=seed),
+                    env=env, raw_dir=raw_dir, timeout_s=timeout_s, cwd=cwd, progress=progress)
+
+
+def run_plan(commands: Sequence[TimedCommand], plan_schedule: Sequence[tuple[int, int]], *,
+             env: Mapping[str, str], raw_dir: Path, timeout_s: float = 600.0,
+             cwd: Path | None = None,
+             progress: Callable[[str], None] | None = None) -> dict[str, list[Any]]:
+    """Run ``plan_schedule`` (``(round, index)`` pairs, round -1 = warmup) in one timer child
+    (plan and output kept in ``raw_dir``); its ``results`` rows
+    ``[round, index, seconds, exit_code, cpu]`` and ``failures``."""
     raw_dir = raw_dir.resolve()
     raw_dir.mkdir(parents=True, exist_ok=True)
     plan_path, out_path = raw_dir / "spawn-plan.json", raw_dir / "spawn-times.json"
     plan: dict[str, Any] = {"commands": [list(c.argv) for c in commands],
             "prepare": [list(c.prepare) if c.prepare else None for c in commands],
-            "schedule": schedule(len(commands), warmup=warmup, runs=runs, order=order,
-                                 seed=seed),
+            "schedule": [list(pair) for pair in plan_schedule],
             "cwd": str(cwd) if cwd else None, "timeout_s": timeout_s,
             "keep_going": [c.allow_failure for c in commands], "parent_pid": os.getpid(),
             "progress": progress is not None}

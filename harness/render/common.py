@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
-from harness.model import Comparison, Report, Summary, VariantInfo
+from harness.model import Comparison, Report, SequentialRecord, Summary, VariantInfo
 
 _MD_ESCAPE = re.compile(r"([\\`*_\[\]|~])")
 
@@ -27,6 +27,7 @@ class StartupRow:
     build_seconds: float | None
     build_ok: bool
     instructions: Summary | None = None
+    cpu: Summary | None = None  # user + system CPU time of the timed runs (spawn timer)
 
 
 def md_table(headers: list[str], rows: list[list[str]]) -> str:
@@ -65,6 +66,7 @@ def startup_rows(report: Report, workload: str) -> list[StartupRow]:
             build_seconds=build.seconds if build else None,
             build_ok=bool(build and build.ok),
             instructions=per_variant.get(workload_key(workload, "instructions")),
+            cpu=per_variant.get(workload_key(workload, "cpu")),
         ))
     return rows
 
@@ -281,3 +283,15 @@ def change_legend(report: Report, workload: str) -> str:
                 "in it, so it can differ from the ratio of the medians beside it.")
     names = ", ".join(STATISTIC_TEXT.get(x, x) for x in sorted(shown))
     return f"Change columns: {names}, with the {confidence:g}% interval."
+
+
+def sequential_text(record: SequentialRecord) -> str:
+    """``stopped after 120 runs: interval decisive (look 8 of 20, ...)`` for ``runs: auto``."""
+    if record.decisive:
+        head = f"stopped after {record.runs} runs: interval decisive"
+    else:
+        budget = record.stopped.removeprefix("budget reached: ")
+        head = f"budget reached ({budget}) after {record.runs} runs: inconclusive"
+    return (f"{head} (look {len(record.looks)} of {len(record.planned)} planned, every "
+            f"{record.batch} runs; the interval is at {record.confidence * 100:.2f} % so that "
+            f"all looks together keep the {(1 - record.alpha) * 100:g} % level)")

@@ -19,6 +19,7 @@ from harness.render.common import (
     md_table,
     package_changes,
     relative_paths,
+    sequential_text,
     startup_rows,
     workload_key,
 )
@@ -35,9 +36,12 @@ def startup_table(report: Report, workload: str) -> str:
     columns name their statistic; a column with nothing in it is left out."""
     rows_data = startup_rows(report, workload)
     with_instr = any(r.instructions for r in rows_data)
+    with_cpu = any(r.cpu for r in rows_data)
     with_baseline = any(r.vs_baseline for r in rows_data)
     with_main = any(r.vs_main for r in rows_data)
     headers = ["Version", "Mean (ms)", "Median (ms)", "± stddev"]
+    if with_cpu:
+        headers.append("CPU median (ms)")
     if with_instr:
         headers.append("Instructions")
     if with_baseline:
@@ -55,6 +59,8 @@ def startup_table(report: Report, workload: str) -> str:
         else:
             cells = [md_cell(r.label), fmt_ms(s.mean), fmt_ms(s.median),
                      f"±{s.stddev * 1000:.3f}"]
+        if with_cpu:
+            cells.append(fmt_ms(r.cpu.median) if r.cpu else "—")
         if with_instr:
             cells.append(fmt_count(r.instructions.median) if r.instructions else "—")
         if with_baseline:
@@ -137,6 +143,8 @@ def _how_measured(report: Report) -> list[str]:
     lines = ([f"Measured with {md_text(t.timer)}: {t.warmup} warmup + {t.runs} runs per "
               f"command, {order}, on {md_text(t.platform)}."]
              if any(s.metric == "wall" for s in report.samples) or not report.samples else [])
+    if t.sequential:
+        lines.append(f"Runs: auto — {md_text(sequential_text(t.sequential))}.")
     env_names = ", ".join(sorted(t.environment)) or "none"
     lines.append(f"Timed commands ran with an allow-listed environment ({md_text(env_names)}); "
                  "`PYTHON*`, `PIP_*`, `UV_*` and `VIRTUAL_ENV` of the caller were not passed.")

@@ -18,6 +18,7 @@ from harness.render.common import (
     headline,
     locations,
     relative_paths,
+    sequential_text,
     startup_rows,
     workload_key,
 )
@@ -26,7 +27,7 @@ from harness.render.common import (
 TAGS = {"regression": "[REGRESSION]", "inconclusive": "[INCONCLUSIVE]", "error": "[ERROR]",
         "pass": "[PASS]", "off": "[MEASURED]"}
 #: Columns of the start-up table, left out in this order when the table is too wide.
-DROP_ORDER = ("Mean (ms)", "Build (s)", "± stddev")
+DROP_ORDER = ("CPU (ms)", "Mean (ms)", "Build (s)", "± stddev")
 METRIC = {"wall": "wall time", "instructions": "instructions", "cpu": "CPU time"}
 
 
@@ -69,8 +70,8 @@ def _clip(text: str, limit: int) -> str:
 
 def startup_table(report: Report, workload: str, width: int) -> str:
     rows_data = startup_rows(report, workload)
-    headers = ["Version", "Median (ms)", "± stddev", "Mean (ms)", "Instr.", "vs baseline",
-               "vs main", "Build (s)"]
+    headers = ["Version", "Median (ms)", "± stddev", "Mean (ms)", "CPU (ms)", "Instr.",
+               "vs baseline", "vs main", "Build (s)"]
     rows = []
     for r in rows_data:
         s = r.summary
@@ -78,6 +79,7 @@ def startup_table(report: Report, workload: str, width: int) -> str:
                  else ("FAILED" if not r.build_ok else ""))
         rows.append([_one_line(r.label), fmt_ms(s.median) if s else "—",
                      f"±{s.stddev * 1000:.3f}" if s else "", fmt_ms(s.mean) if s else "",
+                     fmt_ms(r.cpu.median) if r.cpu else "",
                      fmt_count(r.instructions.median) if r.instructions else "",
                      fmt_delta(r.vs_baseline), fmt_delta(r.vs_main), build])
     return fit_table(headers, rows, width)
@@ -146,6 +148,8 @@ def render(report: Report, width: int = 80) -> str:
     notes += [*report.gate.warnings, *report.extras.get("warnings", ())]
     notes += [f"{subject(report, n)}: {n.message} ({n.advice})" for n in report.noise
               if n.severity == "warning"]
+    if report.timing.sequential:
+        notes.append(f"runs: auto — {sequential_text(report.timing.sequential)}")
     if report.timing.order == "blocks" and report.samples:
         notes.append("order: blocks runs each command back to back: a burst of load or a "
                      "drift lands on one variant; use order: interleaved")

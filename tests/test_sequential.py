@@ -1,0 +1,60 @@
+"""The group-sequential stopping rule of ``runs: auto`` (pure)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from harness.analyse import sequential
+from harness.model import Look, Samples, SequentialRecord
+
+
+def test_planned_looks_end_at_max_runs():
+    assert sequential.planned_looks(15, 300) == tuple(range(15, 301, 15))
+    assert sequential.planned_looks(20, 50) == (20, 40, 50)
+    with pytest.raises(ValueError):
+        sequential.planned_looks(20, 10)
+
+
+def test_alpha_is_spent_linearly_and_sums_to_alpha():
+    looks = sequential.planned_looks(20, 50)
+    alphas = sequential.planned_alphas(looks, 0.05)
+    assert alphas == pytest.approx((0.02, 0.02, 0.01))
+    assert math.fsum(alphas) == pytest.approx(0.05)
+
+
+def test_a_last_look_spends_what_is_left():
+    alphas = sequential.planned_alphas((10, 20, 30, 40), 0.04)
+    assert sequential.look_alpha(alphas, 0.0, 0, 0.04, last=False) == pytest.approx(0.01)
+    assert sequential.look_alpha(alphas, 0.01, 1, 0.04, last=True) == pytest.approx(0.03)
+
+
+def test_resamples_keep_ten_replicates_in_each_tail():
+    assert sequential.resamples_for(0.05) == 1000  # the default
+    assert sequential.resamples_for(0.0025) == 8000
+    assert sequential.resamples_for(1 - (1 - 0.0025)) == 8000  # float round trip
+
+
+def test_first_rounds_cut_a_look():
+    s = Samples("a", "w", "wall", (1.0, 2.0, 3.0, 4.0), (0, 1, 2, 3), exit_codes=(0, 0, 1, 0))
+    cut = sequential.first_rounds(s, 2)
+    assert (cut.values, cut.rounds, cut.exit_codes) == ((1.0, 2.0), (0, 1), (0, 0))
+
+
+def test_decisive_needs_an_answer_for_every_gated_comparison():
+    assert sequential.decisive(["no change", "regression"])
+    assert not sequential.decisive(["no change", "inconclusive"])
+    assert not sequential.decisive([])
+
+
+def test_summary_says_why_it_stopped():
+    def record(stopped: str) -> SequentialRecord:
+        return SequentialRecord(sequential.RULE, 0.05, 15, 300, 300.0, (15, 30), (0.025, 0.025),
+                                (Look(15, 1.0, 0.0025), Look(120, 9.0, 0.0025)), stopped)
+
+    assert sequential.summary(record("interval decisive")) == \
+        "stopped after 120 runs: interval decisive"
+    assert sequential.summary(record("budget reached: max_seconds")) == \
+        "budget reached after 120 runs (max_seconds): inconclusive"
+    assert record("interval decisive").confidence == pytest.approx(0.9975)
