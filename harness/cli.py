@@ -319,8 +319,8 @@ def publish(result: Report, out: Path, *, quiet: bool, history: str | None = Non
     from harness.render import markdown, terminal
 
     report.write_atomic(out / "report.json", report.dumps(result))
-    extra = [history_trend(history, result)] if history else []
-    report.write_atomic(out / "comment.md", markdown.render(result, [x for x in extra if x]))
+    trend = history_trend(history, result) if history else ""
+    report.write_atomic(out / "comment.md", markdown.render(result, trend=trend))
     if exports or plots:
         from harness.history import commands
 

@@ -51,9 +51,12 @@ def test_mermaid_trend_in_the_comment(history_root: Path) -> None:
     assert x_axis.rstrip().endswith('"PR"]')
     assert float(values.rstrip("] ").rsplit(",", 1)[1]) == pytest.approx(55, rel=0.01)
     assert re.search(rf"`{commit_of(15)[:12]}` step \+[78]\.", block)
-    comment = markdown.render(report, [block])
+    comment = markdown.render(report, trend=block)
     fences = [t for t in MarkdownIt().parse(comment) if t.type == "fence"]
     assert [t.info for t in fences if t.info == "mermaid"] == ["mermaid"]
+    # under the start-up table, before the notes on how it was measured
+    assert comment.index("| Version") < comment.index("```mermaid") < comment.index(
+        "Measured with")
 
 
 def test_no_history_no_block() -> None:

@@ -51,7 +51,7 @@ def robust_noise(log_values: np.ndarray) -> float:
     if len(diffs) == 0:
         return 0.0
     mad = float(np.median(np.abs(diffs - np.median(diffs))))
-    return 1.4826 * mad / np.sqrt(2.0)
+    return float(1.4826 * mad / np.sqrt(2.0))
 
 
 def detect(values: Sequence[float], *, penalty: float = PENALTY,

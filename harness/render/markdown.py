@@ -276,9 +276,10 @@ def headline_line(report: Report) -> str:
     return headline(report, code=md_code, text=md_text)
 
 
-def render(report: Report, extra_sections: list[str] | None = None) -> str:
-    """The whole comment, kept under GitHub's limit: the verdict first, then the tables; no
-    path of the run's scratch directory (see :func:`~harness.render.common.locations`)."""
+def render(report: Report, extra_sections: list[str] | None = None, trend: str = "") -> str:
+    """The whole comment, kept under GitHub's limit: the verdict first, then the tables (and
+    main's ``trend`` from the history under them, :mod:`harness.render.trend`); no path of the
+    run's scratch directory (see :func:`~harness.render.common.locations`)."""
     parts = [MARKER, headline_line(report), "", f"### {md_text(report.title)}", ""]
     multiple = len(report.workloads) > 1
     for workload in report.workloads:
@@ -293,6 +294,8 @@ def render(report: Report, extra_sections: list[str] | None = None) -> str:
             parts += ["Bytecode scenarios: warm = valid `.pyc`; cold = `__pycache__` removed "
                       "before each run; stale = every `.pyc` with a foreign magic number and "
                       "writing disabled (each start recompiles).", "", scenarios, ""]
+    if trend:
+        parts += [trend.rstrip(), ""]
     notes = _how_measured(report) + _gate_lines(report) + [_build_line(report)]
     parts += ["\n".join(n + "  " for n in notes), ""]
     failed = [b for b in report.builds if not b.ok]
