@@ -22,6 +22,15 @@ timing anything again.
 
     .venv/bin/python bench/gate_calibration.py --trials-aa 100 --trials 40 --runs 50
     .venv/bin/python bench/gate_calibration.py --reanalyze cal.jsonl --threshold-pct 2
+
+``--carryover`` runs another design: three variants, identical twins as baseline and main and a
+PR with +0 (a third twin), +100 or +300 % start-up cost, timed together with the spawn timer in
+each order (``interleaved``, ``balanced``, ``shuffled``); it reports the twins' ratio, how often
+its interval excludes 1 (as measured, and with the carry-over model adjusted out), pr / main,
+the model's effect of pr as a predecessor and how often the carry-over note fires, with the
+load average (``--reanalyze FILE --carryover`` re-judges saved trials):
+
+    .venv/bin/python bench/gate_calibration.py --carryover --trials 10 --runs 50 --save co.jsonl
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import random
 import statistics
 import sys
@@ -235,6 +245,130 @@ def table(records: Sequence[dict], *, threshold_pct: float, confidence: float,
     return "\n".join(lines)
 
 
+# -- carry-over: identical twins next to a heavy PR, per order ---------------------------------
+
+CARRYOVER_ORDERS = ("interleaved", "balanced", "shuffled")
+
+
+def carryover_trial(order: str, pythons: Sequence[Path], *, warmup: int, runs: int,
+                    env: dict[str, str], raw_dir: Path, seed: int) -> dict[str, object]:
+    """One three-variant trial (baseline and main identical twins, pr heavy) with the spawn
+    timer in ``order``: every sample with its rounds and execution positions."""
+    commands = [TimedCommand(name, "pass", (str(py), "-c", "pass"))
+                for name, py in zip(("baseline", "main", "pr"), pythons, strict=True)]
+    start = time.perf_counter()
+    samples = timers.measure(commands, warmup=warmup, runs=runs, order=order, env=env,
+                             raw_dir=raw_dir, seed=seed)
+    return {"seconds": time.perf_counter() - start,
+            "samples": {s.variant: {"values": list(s.values), "rounds": list(s.rounds),
+                                    "positions": list(s.positions)} for s in samples}}
+
+
+def judge_carryover(rec: dict, *, confidence: float) -> dict[str, float | bool]:
+    """Twins' ratio (main / baseline) and whether its interval excludes 1, as measured and with
+    the carry-over adjusted out; pr / main; the model's effect of pr as a predecessor."""
+    from harness.analyse import carryover
+
+    samples = tuple(Samples(name, "pass", "wall", tuple(d["values"]), tuple(d["rounds"]),
+                            positions=tuple(d["positions"]))
+                    for name, d in rec["samples"].items())
+    base, main_, pr = samples
+    twins = stats.compare(main_, base, confidence=confidence)
+    out: dict[str, float | bool] = {
+        "twins": twins.ratio, "twins_excl": not (twins.ci_low <= 1 <= twins.ci_high),
+        "pr_main": stats.compare(pr, main_, confidence=confidence).ratio}
+    model = carryover.fit(samples)
+    if model is not None:
+        adj_base, adj_main, adj_pr = carryover.adjusted(samples, model)
+        adj = stats.compare(adj_main, adj_base, confidence=confidence)
+        out.update(adj_twins=adj.ratio, adj_excl=not (adj.ci_low <= 1 <= adj.ci_high),
+                   adj_pr_main=stats.compare(adj_pr, adj_main, confidence=confidence).ratio,
+                   after_pr=model.effects[2].effect_pct,
+                   max_twin_effect=max(abs(e.effect_pct) for e in model.effects[:2]),
+                   note=bool(carryover.diagnose(model, order=rec["order"])))
+    return out
+
+
+def carryover_table(records: Sequence[dict], *, confidence: float) -> str:
+    """Per heavy effect and order: the twins' ratio and interval, as measured and adjusted."""
+    rows: dict[tuple[float, str], list[dict]] = {}
+    for rec in records:
+        rows.setdefault((rec["effect"], rec["order"]), []).append(
+            judge_carryover(rec, confidence=confidence))
+    lines = ["twins: main / baseline (identical venvs), statistic paired; excl.: trials whose "
+             f"{confidence:g} interval excludes 1; adj.: carry-over adjusted out; after pr: "
+             "the model's effect of pr as predecessor (vs the average predecessor); note: "
+             "trials with a carry-over note", "",
+             "| PR | order | trials | twins median | median abs(twins - 1) | excl. | "
+             "adj. median abs(twins - 1) | adj. excl. | pr/main | adj. pr/main | after pr | "
+             "note |", "|" + "---|" * 12]
+    for (effect, order), judged in sorted(rows.items()):
+        med = statistics.median
+        cells = [f"+{effect:g} %", order, str(len(judged)),
+                 f"{(med(j['twins'] for j in judged) - 1) * 100:+.2f} %",
+                 f"{med(abs(j['twins'] - 1) for j in judged) * 100:.2f} %",
+                 f"{sum(bool(j['twins_excl']) for j in judged)}/{len(judged)}"]
+        if all("adj_twins" in j for j in judged):
+            cells += [f"{med(abs(j['adj_twins'] - 1) for j in judged) * 100:.2f} %",
+                      f"{sum(bool(j['adj_excl']) for j in judged)}/{len(judged)}",
+                      f"{med(j['pr_main'] for j in judged):.3f}",
+                      f"{med(j['adj_pr_main'] for j in judged):.3f}",
+                      f"{med(j['after_pr'] for j in judged):+.1f} %",
+                      f"{sum(bool(j['note']) for j in judged)}/{len(judged)}"]
+        else:
+            cells += ["—"] * 6
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def carryover_main(args: argparse.Namespace) -> int:
+    """Build twins and heavy PRs, run the trials (orders and effects shuffled in time), print
+    the table; ``--reanalyze`` re-judges saved trials."""
+    if args.reanalyze:
+        records = [json.loads(line) for line in args.reanalyze.read_text().splitlines() if line]
+        print(carryover_table(records, confidence=args.confidence))
+        return 0
+    effects = [float(e) for e in args.carryover_effects.split(",") if e]
+    order_names = args.orders.split(",")
+    uv = find_tool("uv")
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="carryover-calibration-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = proc.controlled_env()
+    log(f"building envs in {workdir}; load average {os.getloadavg()}")
+    baseline = make_env(workdir, "twin-a", 0, uv, BASE_PYTHON)
+    main_twin = make_env(workdir, "twin-b", 0, uv, BASE_PYTHON)
+    base_s, per_iter = calibrate_cost(workdir, baseline, uv, env)
+    heavy = {0.0: make_env(workdir, "twin-c", 0, uv, BASE_PYTHON)}
+    for effect in effects:
+        if effect:
+            heavy[effect] = make_env(workdir, f"heavy{effect:g}",
+                                     round(effect / 100 * base_s / per_iter), uv, BASE_PYTHON)
+    jobs = [(e, o, i) for e in effects for o in order_names for i in range(args.trials)]
+    random.Random(args.seed).shuffle(jobs)
+    log(f"{len(jobs)} trials; samples -> {args.save}")
+    records, loads = [], []
+    started = time.perf_counter()
+    with args.save.open("a", encoding="utf-8") as out:
+        for n, (effect, order, i) in enumerate(jobs):
+            rec = {"design": "carryover", "effect": effect, "order": order, "trial": i,
+                   "runs": args.runs, "warmup": args.warmup, "load": os.getloadavg()[0],
+                   **carryover_trial(order, (baseline, main_twin, heavy[effect]),
+                                     warmup=args.warmup, runs=args.runs, env=env,
+                                     raw_dir=workdir / "raw" / f"{n:05d}", seed=args.seed + n)}
+            out.write(json.dumps(rec) + "\n")
+            out.flush()
+            records.append(rec)
+            loads.append(rec["load"])
+            if n % 10 == 0:
+                log(f"trial {n + 1}/{len(jobs)} ({(time.perf_counter() - started) / 60:.1f} "
+                    f"min, load {rec['load']:.2f})")
+    print(f"load average (1 min) during the trials: median {statistics.median(loads):.2f}, "
+          f"range {min(loads):.2f}-{max(loads):.2f}; {os.cpu_count()} CPUs; "
+          f"{(time.perf_counter() - started) / 60:.1f} min")
+    print(carryover_table(records, confidence=args.confidence))
+    return 0
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -257,11 +391,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--reanalyze", type=Path, default=None,
                    help="print the table from a saved JSON-lines file; time nothing")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--carryover", action="store_true",
+                   help="three variants instead: identical twins as baseline and main next to "
+                        "a heavy PR, per order (--orders, --carryover-effects, --trials)")
+    p.add_argument("--orders", default=",".join(CARRYOVER_ORDERS))
+    p.add_argument("--carryover-effects", default="0,100,300",
+                   help="the PR's injected start-up cost, %% of base (0: a third twin)")
     return p.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.carryover:
+        return carryover_main(args)
     if args.reanalyze:
         records = [json.loads(line) for line in args.reanalyze.read_text().splitlines() if line]
         print(table(records, threshold_pct=args.threshold_pct, confidence=args.confidence,
