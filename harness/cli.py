@@ -261,7 +261,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from harness import measurements, pipeline, report
-    from harness.analyse.analysis import analyse
     from harness.config import check_runs, load_config
 
     config = load_config(args.config or demo_config_path())
@@ -289,6 +288,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     report.write_atomic(out / measurements.FILE_NAME, measurements.dumps(record))
+    from harness.analyse.analysis import analyse  # numpy: only once there is something to judge
+
     return publish(analyse(record), out, quiet=args.quiet,
                    chatty=isinstance(progress, (bar.Live, bar.Lines)), **outputs)
 

@@ -23,7 +23,6 @@ from typing import Any
 
 from harness import __version__, proc
 from harness import progress as bar
-from harness.analyse.analysis import failed_runs, gated_comparisons
 from harness.config import Config, VariantConfig, WorkloadConfig
 from harness.errors import HarnessError, ProcessError
 from harness.inspection.health import ProbeReport
@@ -153,6 +152,8 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
                                                       timed_env, cwd, progress)
         after = machine.snapshot()
         allowed = {w.name for w in config.workloads if w.allow_failure}
+        from harness.analyse.analysis import failed_runs  # numpy after timing, not before
+
         for message in failed_runs(samples, allowed)[1]:  # judged again by analyse()
             progress(message)
         phases.lap("timing")
@@ -402,6 +403,8 @@ def time_commands(config: Config, timer: Timer, commands: Sequence[timing.TimedC
 
     def look(so_far: Sequence[Samples], confidence: float,
              n_resamples: int) -> list[Comparison]:
+        from harness.analyse.analysis import gated_comparisons  # numpy only with runs: auto
+
         return gated_comparisons(config.gate, config.workloads, so_far, confidence,
                                  n_resamples)
 

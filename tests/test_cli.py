@@ -145,6 +145,20 @@ def test_schema_stays_light() -> None:
         assert heavy == set(), (args, sorted(heavy)[:5])
 
 
+def test_measuring_imports_no_numpy_before_analysis() -> None:
+    """`run` spends its time measuring: the pipeline, the timers and the orders load without
+    numpy, scipy or pandas; they come in with the analysis."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import harness.pipeline, harness.measure.timers, "
+            "harness.measure.orders, harness.measure.timing; "
+            "print(','.join(m for m in ('numpy', 'scipy', 'pandas') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == ""
+
+
 def test_internal_error_exits_2_with_one_line_and_a_log(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
