@@ -45,6 +45,9 @@ def test_auto_stops_when_decisive_with_continuous_rounds(tmp_path: Path) -> None
     cpu = [s for s in timed.samples if s.metric == "cpu"]
     assert len(wall) == len(cpu) == 2
     assert wall[0].rounds == tuple(range(18))  # one job: rounds continue across batches
+    # execution positions continue across batches too, so every predecessor is known
+    places = sorted(wall[0].positions + wall[1].positions)
+    assert places == list(range(2, 2 + 36))  # after 1 x 2 warmups
     assert wall[0].raw_files == tuple(f"batch-{k:02d}/spawn-times.json" for k in range(3))
     assert all((tmp_path / f"batch-{k:02d}" / "spawn-plan.json").exists() for k in range(3))
     assert timed.load.samples[0].at == "before" and timed.load.samples[-1].at == "after"

@@ -18,7 +18,8 @@ SIGINT it kills the running command's group before it exits.
 Writes ``{"results": [[round, index, seconds, exit_code, cpu_seconds, position], ...],
 "failures": [{"index", "round", "exit_code", "timed_out", "stderr"}, ...]}`` to the output path
 (``cpu_seconds``: the child's user + system time from ``wait4``; ``position``: the entry's
-index in the schedule, warmups included, so each run's predecessor is known; ``stderr``: the
+index in the schedule plus the plan's ``first_position`` (when a schedule runs in batches),
+warmups included, so each run's predecessor is known; ``stderr``: the
 failing run's last lines).
 
 Usage: python _spawn_timer.py PLAN.json OUT.json
@@ -127,6 +128,7 @@ def main(args: list[str]) -> int:
     err_fd, err_name = tempfile.mkstemp(prefix="spawn-timer-stderr-")
     os.unlink(err_name)
     report_progress = bool(plan.get("progress"))
+    first_position = int(plan.get("first_position") or 0)
     for position, (round_no, index) in enumerate(plan["schedule"]):
         if report_progress:  # between runs, never inside a timed one
             os.write(1, f"{position}\n".encode())
@@ -136,7 +138,7 @@ def main(args: list[str]) -> int:
             _run_once(prepare[index], env, timeout, err_fd)
         seconds, code, cpu, timed_out = _run_once(commands[index], env, timeout, err_fd)
         if round_no >= 0:
-            results.append([round_no, index, seconds, code, cpu, position])
+            results.append([round_no, index, seconds, code, cpu, first_position + position])
         if code != 0 or timed_out:
             failures.append({"index": index, "round": round_no, "exit_code": code,
                              "timed_out": timed_out, "stderr": _tail(err_fd)})

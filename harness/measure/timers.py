@@ -119,11 +119,12 @@ def run_schedule_full(commands: Sequence[TimedCommand], *, warmup: int, runs: in
 
 def run_plan(commands: Sequence[TimedCommand], plan_schedule: Sequence[tuple[int, int]], *,
              env: Mapping[str, str], raw_dir: Path, timeout_s: float = 600.0,
-             cwd: Path | None = None,
-             progress: Callable[[str], None] | None = None) -> dict[str, list[Any]]:
+             cwd: Path | None = None, progress: Callable[[str], None] | None = None,
+             first_position: int = 0) -> dict[str, list[Any]]:
     """Run ``plan_schedule`` (``(round, index)`` pairs, round -1 = warmup) in one timer child
     (plan and output kept in ``raw_dir``); its ``results`` rows
-    ``[round, index, seconds, exit_code, cpu]`` and ``failures``."""
+    ``[round, index, seconds, exit_code, cpu, position]`` and ``failures``. Positions count
+    from ``first_position`` (the batch's place in a longer schedule)."""
     raw_dir = raw_dir.resolve()
     raw_dir.mkdir(parents=True, exist_ok=True)
     plan_path, out_path = raw_dir / "spawn-plan.json", raw_dir / "spawn-times.json"
@@ -132,7 +133,7 @@ def run_plan(commands: Sequence[TimedCommand], plan_schedule: Sequence[tuple[int
             "schedule": [list(pair) for pair in plan_schedule],
             "cwd": str(cwd) if cwd else None, "timeout_s": timeout_s,
             "keep_going": [c.allow_failure for c in commands], "parent_pid": os.getpid(),
-            "progress": progress is not None}
+            "progress": progress is not None, "first_position": first_position}
     plan_path.write_text(json.dumps(plan), encoding="utf-8")
     n_runs = len(plan["schedule"]) * (2 if any(plan["prepare"]) else 1)
     argv = [sys.executable, "-S", "-E", str(TIMER_SCRIPT), str(plan_path), str(out_path)]
