@@ -90,3 +90,28 @@ def test_without_positions_there_is_no_model():
     samples = tuple(dataclasses.replace(s, positions=()) for s in simulate("balanced", 1))
     assert carryover.fit(samples) is None
     assert carryover.fit(simulate("balanced", 1)[:1]) is None
+
+
+def test_analyse_reports_the_carry_over_from_recorded_positions():
+    """A saved record whose samples know their positions: the report carries the model and a
+    warning names the heavy predecessor when the order does not balance it."""
+    from harness.analyse.analysis import analyse
+    from tests.sample_measurements import sample_measurements
+
+    record = sample_measurements()
+    (job,) = record.jobs
+    simulated = {s.variant: s for s in simulate("interleaved", 4)}
+    samples = tuple(dataclasses.replace(s, values=simulated[s.variant].values,
+                                        rounds=simulated[s.variant].rounds,
+                                        positions=simulated[s.variant].positions)
+                    if s.metric == "wall" and s.variant in simulated else s
+                    for s in job.samples)
+    timing = dataclasses.replace(job.timing, order="interleaved")
+    record = dataclasses.replace(
+        record, jobs=(dataclasses.replace(job, samples=samples, timing=timing),))
+    report = analyse(record)
+    effects = {e["predecessor"]: e["effect_pct"] for e in report.extras["carryover"]["effects"]}
+    assert effects["pr/import"] > 2.0
+    (note,) = [n for n in report.noise if n.kind == "carryover"]
+    assert (note.variant, note.severity) == ("pr", "warning")
+    assert "carryover" not in analyse(sample_measurements()).extras  # no positions: no model
