@@ -124,6 +124,7 @@ SCHEMA: dict[str, Any] = {
                 "threshold_pct": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
                 "confidence": {"type": "number", "exclusiveMinimum": 0.5, "exclusiveMaximum": 1},
                 "inconclusive": {"enum": ["pass", "fail"]},
+                "carryover": {"enum": ["report", "adjust"]},
             },
         },
     },
@@ -446,4 +447,5 @@ def _gate(path: Path, raw: dict[str, Any], variants: list[VariantConfig],
         statistic=raw.get("statistic", defaults.statistic),
         threshold_pct=float(raw.get("threshold_pct", defaults.threshold_pct)),
         confidence=float(raw.get("confidence", defaults.confidence)),
-        inconclusive=raw.get("inconclusive", defaults.inconclusive))
+        inconclusive=raw.get("inconclusive", defaults.inconclusive),
+        carryover=raw.get("carryover", defaults.carryover))

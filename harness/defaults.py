@@ -9,6 +9,8 @@ STATISTIC = "paired"
 THRESHOLD_PCT = 5.0
 CONFIDENCE = 0.95
 INCONCLUSIVE = "pass"
+#: Carry-over: "report" the model (the balanced order cancels it), or "adjust" wall times by it.
+CARRYOVER = "report"
 GATE_METRIC = "wall"
 
 #: Timing: 5 warmup runs and 50 timed runs per command, carry-over-balanced rounds (every

@@ -135,6 +135,9 @@ class GatePolicy:
     threshold_pct: float = defaults.THRESHOLD_PCT
     confidence: float = defaults.CONFIDENCE
     inconclusive: str = defaults.INCONCLUSIVE  # "pass" (with a warning) or "fail"
+    # "report" (the carry-over model is reported only) or "adjust" (wall times are divided by
+    # their predecessor's estimated effect before comparing; harness.analyse.carryover)
+    carryover: str = defaults.CARRYOVER
 
 
 @dataclass(frozen=True)

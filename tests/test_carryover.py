@@ -115,3 +115,28 @@ def test_analyse_reports_the_carry_over_from_recorded_positions():
     (note,) = [n for n in report.noise if n.kind == "carryover"]
     assert (note.variant, note.severity) == ("pr", "warning")
     assert "carryover" not in analyse(sample_measurements()).extras  # no positions: no model
+
+
+def test_gate_carryover_adjust_removes_the_bias_of_an_unbalanced_order():
+    from harness.analyse.analysis import analyse
+    from tests.sample_measurements import sample_measurements
+
+    record = sample_measurements()
+    (job,) = record.jobs
+    simulated = {s.variant: s for s in simulate("interleaved", 6)}
+    samples = tuple(dataclasses.replace(s, values=simulated[s.variant].values,
+                                        rounds=simulated[s.variant].rounds,
+                                        positions=simulated[s.variant].positions)
+                    if s.metric == "wall" and s.variant in simulated else s
+                    for s in job.samples)
+    record = dataclasses.replace(record, jobs=(dataclasses.replace(job, samples=samples),))
+
+    def twins(report):
+        (c,) = [c for c in report.comparisons if (c.subject, c.reference, c.metric) ==
+                ("main", "baseline", "wall")]
+        return c
+
+    plain = twins(analyse(record))
+    fixed = twins(analyse(record, dataclasses.replace(record.gate, carryover="adjust")))
+    assert plain.ratio > 1.01 and abs(fixed.ratio - 1) < 0.006
+    assert "carry-over" in fixed.method and "carry-over" not in plain.method

@@ -46,8 +46,18 @@ def analyse(measurements: Measurements, policy: GatePolicy | None = None) -> Rep
     errors = [error for job in jobs for error in job.errors]
     errors += [error for _, run_errors in judged for error in run_errors]
     summaries = summarize_all(samples)
-    comparisons = compare_all(m.variants, m.workloads, policy, samples,
+    carry = carryover.fit([s for s in samples if s.metric == "wall"])
+    compared = samples
+    if carry is not None and policy.carryover == "adjust":
+        wall = [s for s in samples if s.metric == "wall"]
+        compared = (*carryover.adjusted(wall, carry),
+                    *(s for s in samples if s.metric != "wall"))
+    comparisons = compare_all(m.variants, m.workloads, policy, compared,
                               sequential_records(jobs))
+    if compared is not samples:
+        comparisons = [dataclasses.replace(c, method=f"{c.method}; wall times adjusted for "
+                                           "the carry-over of their predecessor")
+                       if c.metric == "wall" else c for c in comparisons]
     gated = [c for c in comparisons if c.subject == policy.compare
              and c.reference == policy.against and c.metric == policy.metric
              and policy.workload in (None, c.workload)]
@@ -59,7 +69,6 @@ def analyse(measurements: Measurements, policy: GatePolicy | None = None) -> Rep
     noise = tuple(finding for s in raw if s.metric == "wall" and s.values
                   for finding in stats.diagnose(s, threshold_pct=policy.threshold_pct))
     noise += tuple(finding for c in gated for finding in stats.diagnose_comparison(c))
-    carry = carryover.fit([s for s in samples if s.metric == "wall"])
     if carry is not None and jobs:
         noise += carryover.diagnose(carry, order=jobs[0].timing.order)
     extras: dict[str, Any] = {
