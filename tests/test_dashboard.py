@@ -58,7 +58,7 @@ def test_two_workloads_two_charts_and_noise_marks_none(tmp_path: Path) -> None:
     assert main(["history", "html", "--store", str(root), "--out", str(tmp_path / "s")]) == 0
     dom, console = browser.load(tmp_path / "s" / "index.html")
     assert console == []
-    assert re.findall(r'<svg class="trend" data-workload="([^"]+)"', dom) == ["cli", "import"]
+    assert re.findall(r'<svg class="trend" data-workload="([^"]+)"', dom) == ["import", "cli"]
     assert "<line class=\"step\"" not in dom
 
 

@@ -37,7 +37,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     _check_date(date)
     run = RunRecord(run_id=saved.digest, commit=commit, date=date, measured=report.created,
                     ref=args.ref, title=report.title, tool_version=report.tool_version,
-                    url=args.url or "", machine=saved.machine)
+                    url=args.url or "", machine=saved.machine, workloads=report.workloads)
     added = store.add(args.store, run, points_of(report, run.run_id, commit, date),
                       samples_lines(report))
     what = "added" if added else "already in the store (nothing changed):"
@@ -73,8 +73,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     history = store.load(args.store)
     _warn_problems(history)
+    order = history.runs[-1].workloads if history.runs else ()
     trend_list = trend.trends(history.points, metric=args.metric, role=args.role,
-                              variant=args.variant)
+                              variant=args.variant, order=order)
     text = (trend.markdown(trend_list, args.last) if args.format == "markdown"
             else trend.terminal(trend_list, args.last))
     sys.stdout.write(text)

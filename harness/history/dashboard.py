@@ -144,7 +144,8 @@ def render(runs: Sequence[RunRecord], points: pd.DataFrame, *,
            title: str = "Python start-up history", commit_url: str = "",
            metric: str = "wall", role: str = "main", variant: str | None = None) -> str:
     """The whole page."""
-    main_trends = trends(points, metric=metric, role=role, variant=variant)
+    order = latest.workloads if latest is not None else ()
+    main_trends = trends(points, metric=metric, role=role, variant=variant, order=order)
     base = {t.workload: t for t in trends(points, metric=metric, role="baseline")}
     parts = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
              f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

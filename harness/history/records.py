@@ -32,6 +32,7 @@ class RunRecord:
     url: str = ""  # where the run's artifact or log lives
     samples: str = ""  # the raw samples' file, relative to the store
     machine: dict[str, Any] = field(default_factory=dict)
+    workloads: tuple[str, ...] = ()  # in the config's order (the dashboard's order)
 
 
 @dataclass(frozen=True)
@@ -172,5 +173,9 @@ def parse_line(cls: type[RunRecord] | type[Point], text: str) -> RunRecord | Poi
             raise ValueError(f"field {f.name!r} is not a {wanted.__name__}")
         if f.name == "machine" and not isinstance(value, dict):
             raise ValueError("field 'machine' is not an object")
+        if f.name == "workloads":
+            if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+                raise ValueError("field 'workloads' is not a list of names")
+            value = tuple(value)
         kwargs[f.name] = float(value) if wanted is float else value
     return cls(**kwargs)

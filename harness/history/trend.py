@@ -3,6 +3,7 @@ point, detected steps, and the trend table in markdown and plain text."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -77,11 +78,12 @@ def trend(points: pd.DataFrame, workload: str, *, metric: str = "wall",
 
 
 def trends(points: pd.DataFrame, *, metric: str = "wall", role: str | None = "main",
-           variant: str | None = None) -> list[Trend]:
-    """A trend per workload (default scenario) that has points for the series."""
+           variant: str | None = None, order: Sequence[str] = ()) -> list[Trend]:
+    """A trend per workload (default scenario) that has points for the series; workloads
+    named in ``order`` first, in that order."""
     if points.empty:
         return []
-    workloads = list(dict.fromkeys(points["workload"]))
+    workloads = list(dict.fromkeys([*order, *points["workload"]]))
     out = [trend(points, w, metric=metric, role=role, variant=variant) for w in workloads]
     return [t for t in out if t.points]
 
