@@ -116,7 +116,7 @@ def _history_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
                        ("html", "static dashboard (one self-contained page)")):
         cmd = hsub.add_parser(name, help=text)
         cmd.add_argument("--store", required=True, help="the history directory")
-        cmd.add_argument("--metric", default="wall", choices=["wall", "instructions"])
+        cmd.add_argument("--metric", default="wall", choices=["wall", "cpu", "instructions"])
         cmd.add_argument("--role", default="main", help="series: the variant with this role "
                          "(default: main)")
         cmd.add_argument("--variant", help="series: this variant name instead of a role")

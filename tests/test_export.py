@@ -103,3 +103,20 @@ def test_history_add_exports_the_added_run(tmp_path: Path) -> None:
     assert main(["history", "add", str(path), "--store", str(tmp_path / "s"), "--commit",
                  "abc", "--export", f"gab={tmp_path / 'g.json'}"]) == 0
     jsonschema.validate(json.loads((tmp_path / "g.json").read_text()), GAB_SCHEMA)
+
+
+def test_cpu_time_is_a_time_and_instructions_a_count() -> None:
+    from harness.model import Samples
+
+    report = synthetic_report({"main": 0.05})
+    report = report.__class__(**{**report.__dict__, "samples": (
+        *report.samples,
+        Samples("main", "import", "cpu", (0.031, 0.030, 0.032), (0, 1, 2)),
+        Samples("main", "import", "instructions", (1.5e8, 1.5e8, 1.5e8), (0, 1, 2)))})
+    run = formats.RunSamples.from_report(report)
+    units = {e["name"]: e["unit"] for e in formats.gab(run)}
+    assert units == {"main/import": "ms", "main/import (cpu)": "ms",
+                     "main/import (instructions)": "instructions"}
+    bmf = formats.bmf(run)
+    assert set(bmf["main/import"]) == {"latency", "cpu-time", "instructions"}
+    assert bmf["main/import"]["cpu-time"]["value"] == pytest.approx(31e6)

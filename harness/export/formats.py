@@ -5,7 +5,8 @@
   ``{"name", "unit", "value", "range", "extra"}``, one per variant and workload (the median).
 * ``bmf``: Bencher Metric Format: ``{benchmark: {measure: {"value", "lower_value",
   "upper_value"}}}``; wall time as Bencher's built-in ``latency`` measure in nanoseconds
-  (the median and its interval), instructions as ``instructions``.
+  (the median and its interval), CPU time as ``cpu-time`` (ns), instructions as
+  ``instructions``.
 * ``pyperf``: pyperf's JSON (format 1.0), one run per timed process, so ``python -m pyperf
   stats / hist / compare_to`` work. A PATH with ``{variant}`` writes one file per variant
   whose benchmarks are the workloads (what ``compare_to`` matches by name); otherwise one file
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
-from harness.history.records import RunRecord, median_interval
+from harness.history.records import RunRecord, is_time, median_interval
 from harness.model import Report, Samples
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def samples_frame(run: RunSamples) -> pd.DataFrame:
     rows = [{"commit": run.commit, "created": run.created, "variant": s.variant,
              "role": run.roles.get(s.variant, ""), "workload": s.workload, "metric": s.metric,
              "scenario": s.scenario, "index": i, "round": s.rounds[i] if i < len(s.rounds)
-             else None, "value": value, "unit": "s" if s.metric == "wall" else "count"}
+             else None, "value": value, "unit": "s" if is_time(s.metric) else "count"}
             for s in _timed(run) for i, value in enumerate(s.values)]
     columns = ["commit", "created", "variant", "role", "workload", "metric", "scenario",
                "index", "round", "value", "unit"]
@@ -84,7 +85,7 @@ def gab(run: RunSamples) -> list[dict[str, Any]]:
     for s in _timed(run):
         median = statistics.median(s.values)
         low, high = median_interval(s.values)
-        if s.metric == "wall":
+        if is_time(s.metric):
             scale, unit, digits = 1000.0, "ms", 4
         else:
             scale, unit, digits = 1.0, "instructions", 0
@@ -104,7 +105,8 @@ def bmf(run: RunSamples) -> dict[str, dict[str, dict[str, float]]]:
     for s in _timed(run):
         median = statistics.median(s.values)
         low, high = median_interval(s.values)
-        scale, measure = (1e9, "latency") if s.metric == "wall" else (1.0, "instructions")
+        scale, measure = {"wall": (1e9, "latency"), "cpu": (1e9, "cpu-time")}.get(
+            s.metric, (1.0, s.metric))
         name = bench_name(s).removesuffix(f" ({s.metric})")
         out.setdefault(name, {})[measure] = {"value": median * scale,
                                              "lower_value": low * scale,
@@ -122,7 +124,7 @@ def pyperf(run: RunSamples, variant: str | None = None) -> dict[str, Any]:
         name = bench_name(s)
         if variant is not None:
             name = name.removeprefix(f"{s.variant}/")
-        unit = "second" if s.metric == "wall" else "integer"
+        unit = "second" if is_time(s.metric) else "integer"
         benchmarks.append({
             "metadata": {"name": name, "unit": unit, "loops": 1},
             "runs": [{"metadata": {}, "values": [value]} for value in s.values]})

@@ -105,7 +105,9 @@ def compare_runs(a: Side, b: Side, *, variant: str | None = None,
 
 
 def _value(value: float, metric: str) -> str:
-    return f"{value * 1000:.3f} ms" if metric == "wall" else f"{value / 1e6:,.2f}M"
+    from harness.history.records import is_time
+
+    return f"{value * 1000:.3f} ms" if is_time(metric) else f"{value / 1e6:,.2f}M"
 
 
 def render(result: Comparison, fmt: str = "terminal") -> str:

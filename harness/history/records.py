@@ -15,7 +15,12 @@ from typing import Any
 from harness.model import Report, Samples
 
 LINE_VERSION = 1
-UNITS = {"wall": "s", "instructions": "count"}
+UNITS = {"wall": "s", "cpu": "s", "instructions": "count"}
+
+
+def is_time(metric: str) -> bool:
+    """Whether a metric is a time in seconds (wall, cpu) rather than a count."""
+    return UNITS.get(metric, "s") == "s"
 
 
 @dataclass(frozen=True)
