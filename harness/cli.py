@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -65,6 +66,27 @@ def _parser() -> argparse.ArgumentParser:
                          "MEASUREMENTS; a copy of it is written there otherwise)")
     analyse.add_argument("--quiet", action="store_true", help="no table on stdout")
     _add_outputs(analyse)
+
+    timecmd = sub.add_parser(
+        "time", help="time one command across interpreters, no config file",
+        description="Time `python ARGS` with each --python, interleaved, and compare them (the "
+                    "first is the reference, the last the subject). Example: startup-harness "
+                    "time --python .venv-a/bin/python --python .venv-b/bin/python -- -c "
+                    "'import rich'")
+    timecmd.add_argument("--python", action="append", required=True, metavar="PATH",
+                         help="an interpreter (repeat; a name on PATH works too)")
+    timecmd.add_argument("--label", action="append", default=[],
+                         help="label of the interpreter at the same position (default: PATH)")
+    timecmd.add_argument("--runs", type=int, default=30, help="timed runs each (default 30)")
+    timecmd.add_argument("--warmup", type=int, default=3, help="warmup runs each (default 3)")
+    timecmd.add_argument("--threshold-pct", type=float,
+                         help="gate threshold (default: the config default)")
+    timecmd.add_argument("--no-gate", action="store_true", help="compare, decide nothing")
+    timecmd.add_argument("--out", help="also write comment.md, report.json and the record here")
+    timecmd.add_argument("--quiet", action="store_true", help="no progress or table")
+    timecmd.add_argument("--verbose", action="store_true", help="every step as a line")
+    timecmd.add_argument("args", nargs=argparse.REMAINDER,
+                         help="-- then the interpreter's arguments (e.g. -- -c 'import x')")
 
     probe = sub.add_parser("probe", help="run the sys.path probe inside an interpreter")
     probe.add_argument("--python", required=True, help="interpreter to inspect")
@@ -231,6 +253,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_analyse(args)
     if args.command == "probe":
         return cmd_probe(args)
+    if args.command == "time":
+        return cmd_time(args)
     if args.command == "render":
         return cmd_render(args)
     if args.command == "schema":
@@ -357,6 +381,82 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     if out.resolve() != source.parent.resolve():
         report.write_atomic(out / measurements.FILE_NAME, source.read_text(encoding="utf-8"))
     return publish(analyse(record, policy), out, quiet=args.quiet, **_outputs(args))
+
+
+def time_config_data(pythons: Sequence[str], labels: Sequence[str], args: Sequence[str], *,
+                     runs: int, warmup: int, threshold_pct: float | None,
+                     gate: bool) -> dict[str, Any]:
+    """The config ``startup-harness time`` runs: one variant per interpreter (the first is
+    main, the last the PR), one workload ``{python} ARGS``."""
+    import re
+    import shlex
+    import shutil
+
+    if not args:
+        raise HarnessError("time: nothing to run", "give the interpreter's arguments after "
+                           "--, e.g. -- -c 'import json'")
+    variants = []
+    for i, python in enumerate(pythons):
+        found = shutil.which(python) if os.sep not in python else python
+        if not found:
+            raise HarnessError(f"time: --python {python!r} not found",
+                               "give a path to an interpreter or a name on PATH")
+        role = ("main" if i == 0 else "pr" if i == len(pythons) - 1 else None)
+        entry: dict[str, Any] = {"name": f"python{i + 1}",
+                                 "label": labels[i] if i < len(labels) else python,
+                                 "source": {"python": os.path.abspath(found)}}
+        if len(pythons) > 1 and role:
+            entry["role"] = role
+        variants.append(entry)
+    shown = shlex.join(args)
+    what = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-c", "-m")),
+                next((os.path.basename(a) for a in args if not a.startswith("-")), shown))
+    name = re.sub(r"[^A-Za-z0-9_.]+", "-", what).strip("-.")[:40] or "command"
+    data: dict[str, Any] = {
+        "title": f"python {shown}", "variants": variants,
+        "workloads": [{"name": name, "command": ["{python}", *args]}],
+        "timing": {"runs": runs, "warmup": warmup}}
+    if not gate or len(pythons) == 1:
+        data["gate"] = False
+    elif threshold_pct is not None:
+        data["gate"] = {"threshold_pct": threshold_pct}
+    return data
+
+
+def cmd_time(args: argparse.Namespace) -> int:
+    """Time one command across interpreters without a config file; print the comparison."""
+    import tempfile
+
+    from harness import measurements, pipeline, report
+    from harness import progress as bar
+    from harness.analyse.analysis import analyse
+    from harness.config import parse_config
+
+    extra = list(args.args)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    config = parse_config(time_config_data(
+        args.python, args.label, extra, runs=args.runs, warmup=args.warmup,
+        threshold_pct=args.threshold_pct, gate=not args.no_gate))
+    progress = bar.choose(quiet=args.quiet, verbose=args.verbose)
+    with tempfile.TemporaryDirectory(prefix="startup-harness-time-") as scratch:
+        out = Path(args.out) if args.out else Path(scratch) / "out"
+        try:
+            record = pipeline.measure(config, out / "raw", progress=progress)
+        finally:
+            progress.close()
+        result = analyse(record)
+        if args.out:
+            report.write_atomic(out / measurements.FILE_NAME, measurements.dumps(record))
+            return publish(result, out, quiet=args.quiet,
+                           chatty=isinstance(progress, (bar.Live, bar.Lines)))
+        if not args.quiet:
+            from harness.render import terminal
+
+            print(terminal.render(result, width=terminal_width()), end="")
+        for error in result.gate.errors:
+            print(f"error: {error}", file=sys.stderr)
+        return result.gate.exit_code
 
 
 def cmd_probe(args: argparse.Namespace) -> int:

@@ -81,6 +81,10 @@ SCHEMA: dict[str, Any] = {
                     "allow_failure": {"type": "boolean", "description":
                                       "A non-zero exit is expected (default false: any failing "
                                       "run makes the variant an error)."},
+                    "env": {"type": "object", "description":
+                            "Variables set for this workload only (on top of timing.env).",
+                            "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                            "additionalProperties": {"type": "string"}},
                 },
             },
         },
@@ -113,8 +117,10 @@ SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "gate": {
+        "gate": {"oneOf": [{"const": False}, {"const": "off"}, {
             "type": "object", "additionalProperties": False,
+            "description": "`gate: off` (or false): measure and compare, decide nothing "
+                           "(exit 0 unless something fails)",
             "properties": {
                 "compare": {"type": "string"},
                 "against": {"type": "string"},
@@ -126,7 +132,7 @@ SCHEMA: dict[str, Any] = {
                 "inconclusive": {"enum": ["pass", "fail"]},
                 "carryover": {"enum": ["report", "adjust"]},
             },
-        },
+        }]},
     },
 }
 
@@ -172,6 +178,7 @@ class WorkloadConfig:
     scenarios: tuple[str, ...] = ()
     importtime: bool = True
     allow_failure: bool = False
+    env: dict[str, str] = field(default_factory=dict)  # set for this workload only
 
 
 @dataclass(frozen=True)
@@ -311,7 +318,7 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
             metrics=tuple(raw.get("metrics", ["wall"])),
             scenarios=tuple(raw.get("scenarios", [])),
             importtime=raw.get("importtime", True),
-            allow_failure=raw.get("allow_failure", False)))
+            allow_failure=raw.get("allow_failure", False), env=dict(raw.get("env", {}))))
 
     timing_raw = data.get("timing", {})
     env_raw = timing_raw.get("env", {})
@@ -330,8 +337,15 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
         instruction_runs=timing_raw.get("instruction_runs", defaults.INSTRUCTION_RUNS),
         env_pass=tuple(env_raw.get("pass", [])), env_set=dict(env_raw.get("set", {})))
 
-    gate = _gate(path, data.get("gate", {}), variants, workloads)
-    check_runs(timing, gate, f"{path}: timing.runs")
+    if timing.timer == "hyperfine" and any(w.env for w in workloads):
+        raise ConfigError(f"{path}: workloads: `env` per workload needs the spawn timer",
+                          "drop `timing.timer: hyperfine`, or move the variables to timing.env")
+    gate_raw = data.get("gate", {})
+    if gate_raw is False or gate_raw == "off" or (len(variants) == 1 and "gate" not in data):
+        gate = GatePolicy(compare="", against="", enabled=False)
+    else:
+        gate = _gate(path, gate_raw, variants, workloads)
+        check_runs(timing, gate, f"{path}: timing.runs")
     return Config(str(path), data.get("title", "Python start-up benchmark"), tuple(variants),
                   tuple(workloads), timing, gate, data)
 

@@ -138,6 +138,7 @@ class GatePolicy:
     # "report" (the carry-over model is reported only) or "adjust" (wall times are divided by
     # their predecessor's estimated effect before comparing; harness.analyse.carryover)
     carryover: str = defaults.CARRYOVER
+    enabled: bool = True  # False: `gate: off` (or one variant): compare, decide nothing
 
 
 @dataclass(frozen=True)

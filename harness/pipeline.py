@@ -325,7 +325,8 @@ def smoke_test(config: Config, prepared: Sequence[Prepared], cwd: Path,
         for workload in config.workloads:
             argv = workload_argv(workload, item, cwd)
             try:
-                proc.run(argv, env=env, cwd=cwd, timeout=config.timing.timeout_s,
+                proc.run(argv, env={**env, **workload.env}, cwd=cwd,
+                         timeout=config.timing.timeout_s,
                          check=not workload.allow_failure,
                          what=f"workload {workload.name!r} of variant {item.variant.name!r}",
                          hint="run it by hand in the built environment")
@@ -356,11 +357,14 @@ def timed_commands(config: Config, ready: Sequence[Prepared],
                        if with_scenarios else None)
             commands.append(timing.TimedCommand(item.variant.name, workload.name, argv,
                                                 prepare=prepare,
-                                                allow_failure=workload.allow_failure))
+                                                allow_failure=workload.allow_failure,
+                                                env=workload.env))
             if workload.scenarios:
-                commands += bytecode.scenario_commands(
-                    item.variant.name, workload.name, argv, item.env.prefix, workload.scenarios,
-                    python=item.env.python, roots=item.env.site_roots)
+                commands += [dataclasses.replace(c, env=workload.env)
+                             for c in bytecode.scenario_commands(
+                                 item.variant.name, workload.name, argv, item.env.prefix,
+                                 workload.scenarios, python=item.env.python,
+                                 roots=item.env.site_roots)]
     return commands
 
 
@@ -433,7 +437,8 @@ def measure_instructions(config: Config, ready: Sequence[Prepared], cwd: Path,
             progress(f"counting instructions ({counter}): {item.variant.label} / "
                      f"{workload.name}")
             counts = instructions.measure_instructions(
-                workload_argv(workload, item, cwd), env=env, runs=config.timing.instruction_runs,
+                workload_argv(workload, item, cwd), env={**env, **workload.env},
+                runs=config.timing.instruction_runs,
                 cwd=str(cwd), counter=counter, hyperfine=hyperfine)
             out.append(Samples(item.variant.name, workload.name, "instructions",
                                tuple(float(c) for c in counts), tuple(range(len(counts)))))
@@ -460,10 +465,12 @@ def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mappi
             for workload in config.workloads:
                 if workload.importtime:
                     trees[workload.name] = runner.run_importtime(
-                        workload_argv(workload, item, cwd), env=env, cwd=str(cwd))
+                        workload_argv(workload, item, cwd), env={**env, **workload.env},
+                        cwd=str(cwd))
             modules = sorted({m for tree in trees.values() for m in runner.module_names(tree)})
             probes[item.variant.name] = runner.probe_for_workload(
-                workload_argv(first, item, cwd), env=env, cwd=str(cwd), modules=modules)
+                workload_argv(first, item, cwd), env={**env, **first.env}, cwd=str(cwd),
+                modules=modules)
         except HarnessError as exc:
             warnings.append(f"inspection of {item.variant.name!r} incomplete: {exc.message}")
             bar.important(progress, warnings[-1])

@@ -200,3 +200,46 @@ def test_runs_auto_is_reproduced_by_analyse(tmp_path: Path) -> None:
     assert main(["analyse", str(out / "measurements.json"), "--out", str(again),
                  "--quiet"]) == 1
     assert (again / "report.json").read_bytes() == (out / "report.json").read_bytes()
+
+
+def test_time_two_interpreters_without_a_config(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`startup-harness time --python A --python B -- ARGS`: no YAML, a comparison printed."""
+    a = interpreter(tmp_path, "a", "pass")
+    b = interpreter(tmp_path, "b", "pass")
+    code = main(["time", "--python", str(a), "--python", str(b), "--label", "A", "--label", "B",
+                 "--runs", "8", "--warmup", "1", "--threshold-pct", "50", "--", "-I", "-S",
+                 "-c", "import json"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.startswith("python -I -S -c 'import json'\n")
+    assert "vs main" in out and "\nB " in out and "\nA " in out
+    last = " ".join(line.strip() for line in out.rstrip().splitlines()[-2:]).strip()
+    assert "[PASS] import-json is " in last and " A" in last, last
+    assert not list(tmp_path.glob("out*"))  # nothing written without --out
+
+
+def test_single_variant_and_gate_off_are_valid(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One variant: measured, nothing compared, exit 0. Two with `gate: off`: compared (the
+    headline shows the change), never a verdict."""
+    # the workload fails without its own `env` (smoke test, timing and inspection all need it)
+    one = interpreter(tmp_path, "one", "import os, sys; "
+                      "sys.exit(0 if os.environ.get('STARTUP_HARNESS_PROBE') == '1' else 3)")
+    cfg = tmp_path / "one.yaml"
+    cfg.write_text("variants:\n"
+                   f"  - {{name: only, source: {{python: '{one}'}}}}\n"
+                   "workloads:\n"
+                   "  - {name: start, command: ['{python}', '-I', '-S', '{bin}/work.py'],"
+                   " env: {STARTUP_HARNESS_PROBE: '1'}}\n"
+                   "timing: {warmup: 1, runs: 4}\n")
+    assert main(["run", "--config", str(cfg), "--out", str(tmp_path / "o1"), "--quiet"]) == 0
+    comment = (tmp_path / "o1" / "comment.md").read_text()
+    assert comment.splitlines()[1].startswith("ℹ️ only `start` median ")
+    assert "nothing to compare" in comment.splitlines()[1]
+    cfg2 = config(tmp_path, "pass", "import time; time.sleep(0.05)", gate="gate: off\n")
+    assert main(["run", "--config", str(cfg2), "--out", str(tmp_path / "o2"), "--quiet"]) == 0
+    data = json.loads((tmp_path / "o2" / "report.json").read_text())
+    assert data["gate"]["status"] == "off" and data["gate"]["exit_code"] == 0
+    first = (tmp_path / "o2" / "comment.md").read_text().splitlines()[1]
+    assert first.startswith("ℹ️ `start`: pr is +") and first.endswith("vs main (no gate)")

@@ -62,7 +62,7 @@ def analyse(measurements: Measurements, policy: GatePolicy | None = None) -> Rep
              and c.reference == policy.against and c.metric == policy.metric
              and policy.workload in (None, c.workload)]
     measured = {s.variant for s in samples if s.values}
-    missing = {policy.compare, policy.against} - measured
+    missing = {policy.compare, policy.against} - measured if policy.enabled else set()
     if missing and not errors:
         errors.append(f"gated variant(s) {', '.join(sorted(missing))} produced no timings")
     gate = decide(policy, gated, errors)
@@ -235,7 +235,7 @@ def compare_all(variants: Sequence[VariantInfo], workloads: Sequence[WorkloadInf
         if s.scenario == "default" and s.values}
     measured = {s.metric for s in samples if s.values}
     references = [v.name for v in variants if v.role in ("baseline", "main")]
-    pairs = {(policy.compare, policy.against)}
+    pairs = {(policy.compare, policy.against)} if policy.enabled else set()
     for reference in references:
         pairs |= {(v.name, reference) for v in variants if v.name != reference}
     out = []

@@ -75,6 +75,10 @@ def decide(policy: GatePolicy, comparisons: Sequence[Comparison],
     the workload but no numbers: renderers add the change and its interval
     (:func:`fmt_change`)."""
     comparisons = tuple(comparisons)
+    if not policy.enabled:
+        if errors:
+            return GateResult("error", 2, "Error: " + errors[0], (), (), tuple(errors))
+        return GateResult("off", 0, "Measured; no gate (gate: off)", ())
     if errors:
         return GateResult("error", 2, "Error: " + errors[0], comparisons, (), tuple(errors))
     if not comparisons:

@@ -118,6 +118,8 @@ def main(args: list[str]) -> int:
     if plan.get("cwd"):
         os.chdir(plan["cwd"])
     env = dict(os.environ)
+    envs = [{**env, **extra} if extra else env for extra in plan.get("env") or
+            [None] * len(plan["commands"])]
     commands = plan["commands"]
     prepare = plan.get("prepare") or [None] * len(commands)
     keep_going = plan.get("keep_going") or [False] * len(commands)
@@ -135,8 +137,8 @@ def main(args: list[str]) -> int:
         if index in stopped:
             continue
         if prepare[index]:
-            _run_once(prepare[index], env, timeout, err_fd)
-        seconds, code, cpu, timed_out = _run_once(commands[index], env, timeout, err_fd)
+            _run_once(prepare[index], envs[index], timeout, err_fd)
+        seconds, code, cpu, timed_out = _run_once(commands[index], envs[index], timeout, err_fd)
         if round_no >= 0:
             results.append([round_no, index, seconds, code, cpu, first_position + position])
         if code != 0 or timed_out:

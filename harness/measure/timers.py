@@ -133,6 +133,7 @@ def run_plan(commands: Sequence[TimedCommand], plan_schedule: Sequence[tuple[int
             "schedule": [list(pair) for pair in plan_schedule],
             "cwd": str(cwd) if cwd else None, "timeout_s": timeout_s,
             "keep_going": [c.allow_failure for c in commands], "parent_pid": os.getpid(),
+            "env": [dict(c.env) for c in commands],
             "progress": progress is not None, "first_position": first_position}
     plan_path.write_text(json.dumps(plan), encoding="utf-8")
     n_runs = len(plan["schedule"]) * (2 if any(plan["prepare"]) else 1)

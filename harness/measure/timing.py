@@ -13,7 +13,7 @@ import json
 import random
 import shlex
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class TimedCommand:
     scenario: str = "default"
     prepare: tuple[str, ...] | None = None  # argv run before each timed run (not timed)
     allow_failure: bool = False  # a non-zero exit is expected: keep timing it
+    env: Mapping[str, str] = field(default_factory=dict)  # set for this command only
 
     @property
     def key(self) -> str:

@@ -223,8 +223,10 @@ def headline(report: Report, code: Callable[[str], str] = lambda s: f"`{s}`",
     status = "inconclusive" if any(c.verdict == "inconclusive" for c in g.comparisons) and \
         g.status == "pass" else g.status
     icon = icons.get(status, icons["error"])
+    if g.status == "off":
+        return _ungated_headline(report, icon, code, text)
     c = headline_comparison(report)
-    if g.status in ("error", "off") or c is None:
+    if g.status == "error" or c is None:
         return f"{icon} {text(g.headline)}"
     threshold = report.gate_config.get("threshold_pct", c.threshold_pct)
     what = code(c.workload) + ("" if c.metric == "wall" else f" ({c.metric})")
@@ -246,6 +248,25 @@ def headline(report: Report, code: Callable[[str], str] = lambda s: f"`{s}`",
                 f"threshold{tail}")
     return (f"{icon} {what}{by} is {change} vs {reference}: inconclusive, the interval reaches "
             f"past the {threshold:g} % threshold{tail}")
+
+
+def _ungated_headline(report: Report, icon: str, code: Callable[[str], str],
+                      text: Callable[[str], str]) -> str:
+    """No gate: the PR-vs-main change (or the first comparison) without a verdict, or the
+    median of a lone variant."""
+    roles = {v.name: v.role for v in report.variants}
+    wall = [c for c in report.comparisons if c.metric == "wall"]
+    c = next((c for c in wall if roles.get(c.subject) == "pr" and roles.get(c.reference) ==
+              "main"), wall[0] if wall else None)
+    if c is not None:
+        return (f"{icon} {code(c.workload)}: {text(_label_of(report, c.subject))} is "
+                f"{fmt_change(c)} vs {text(_label_of(report, c.reference))} (no gate)")
+    medians = [(v.label, w, report.summaries.get(v.name, {}).get(workload_key(w)))
+               for v in report.variants for w in report.workloads]
+    shown = [f"{text(label)} {code(w)} median {s.median * 1000:.1f} ms"
+             for label, w, s in medians if s is not None]
+    return f"{icon} " + ("; ".join(shown[:3]) + " (nothing to compare, no gate)" if shown
+                         else text(report.gate.headline))
 
 
 def _label_of(report: Report, name: str) -> str:

@@ -68,6 +68,13 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"
 
 
+def _wrap(text: str, width: int, **kwargs: str) -> list[str]:
+    """Wrapped lines that never split a number from its ``%`` or ``ms``."""
+    keep = text.replace(" %", "\xa0%").replace(" ms", "\xa0ms")
+    return [line.replace("\xa0", " ") for line in
+            textwrap.wrap(keep, width, break_on_hyphens=False, **kwargs)]
+
+
 def startup_table(report: Report, workload: str, width: int) -> str:
     rows_data = startup_rows(report, workload)
     headers = ["Version", "Median (ms)", "± stddev", "Mean (ms)", "CPU (ms)", "Instr.",
@@ -154,9 +161,8 @@ def render(report: Report, width: int = 80) -> str:
         notes.append("order: blocks runs each command back to back: a burst of load or a "
                      "drift lands on one variant; use order: interleaved")
     for note in notes:
-        out += textwrap.wrap(note, width, initial_indent="! ", subsequent_indent="  ")
+        out += _wrap(note, width, initial_indent="! ", subsequent_indent="  ")
     if notes:
         out.append("")
-    out += textwrap.wrap(headline(report, code=lambda s: s, icons=TAGS), width,
-                         subsequent_indent="  ")
+    out += _wrap(headline(report, code=lambda s: s, icons=TAGS), width, subsequent_indent="  ")
     return relative_paths("\n".join(out), locations(report)) + "\n"
