@@ -304,3 +304,32 @@ def test_one_options_parser(argv: list[str], letters: str) -> None:
     assert pyoptions.short_flags(pyoptions.split_options(argv)[0]) == letters
     assert all(pyoptions.has_flag(argv, letter) for letter in letters)
     assert runner.probe_source().startswith(Path(pyoptions.__file__).read_text())
+
+
+def test_pth_import_line_gets_its_measured_cost(venv: Venv,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The seed's case: a .pth whose import line loads a slow module (certifi there; a 30 ms
+    sleep here, so the lower bound holds on any machine). Its cost reaches the probe JSON,
+    the health table and `startup-harness probe`."""
+    import json
+
+    from harness.cli import main
+    from harness.render import health
+
+    (venv.site / "slowmod.py").write_text("import time\ntime.sleep(0.03)\n")
+    (venv.site / "slow.pth").write_text("import slowmod\n")
+    (venv.site / "cheap.pth").write_text("import sys\n")
+    report = probe(venv)
+    costs = {os.path.basename(p.path): p.import_costs_us for p in report.pth_files}
+    assert costs["slow.pth"][0] >= 30_000
+    assert 0 <= costs["cheap.pth"][0] < costs["slow.pth"][0]
+    assert report.pth_import_cost_us is not None and report.pth_import_cost_us >= 30_000
+    rows = [health.VariantHealth("v", "venv", None, report)]
+    table = health.health_table(rows)
+    assert ".pth import cost (ms)" in table.splitlines()[0]
+    block = health.details_block(rows[0])
+    assert "`import slowmod` — " in block and " ms" in block
+    assert main(["probe", "--python", venv.python]) == 0
+    data = json.loads(capsys.readouterr().out)
+    slow = next(p for p in data["pth_files"] if p["path"].endswith("slow.pth"))
+    assert slow["import_costs_us"][0] >= 30_000

@@ -66,6 +66,9 @@ class PthFile:
     path_lines: tuple[str, ...] = ()
     import_lines: tuple[str, ...] = ()
     missing_paths: tuple[str, ...] = ()
+    #: per import line: its cost in microseconds, the median of running that line alone in a
+    #: fresh interpreter (``-S``, the .pth's directory on sys.path); -1 when not measured
+    import_costs_us: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,12 @@ class ProbeReport:
     def pth_exec_lines(self) -> int:
         """``import`` lines executed from ``.pth`` files at every start."""
         return sum(p.n_import_lines for p in self.pth_files if p.processed)
+
+    @property
+    def pth_import_cost_us(self) -> int | None:
+        """Measured cost of the ``.pth`` import lines together (None when none was measured)."""
+        costs = [c for p in self.pth_files if p.processed for c in p.import_costs_us if c >= 0]
+        return sum(costs) if costs else None
 
     @property
     def pth_path_lines(self) -> int:

@@ -8,8 +8,10 @@ the workload does.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
+import statistics
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -183,14 +185,66 @@ def run_probe(python: str, *, interpreter_args: Sequence[str] = (), path0: str |
         done = proc.run(probe_argv(python, interpreter_args=interpreter_args, path0=path0,
                                    modules=modules),
                         env=env, cwd=cwd, timeout=timeout, what=what)
-        return parse_probe_output(done.stdout, what)
+        return with_pth_costs(parse_probe_output(done.stdout, what), python, env=env, cwd=cwd)
     with tempfile.TemporaryDirectory(prefix="startup-harness-probe-") as tmp:
         listing = Path(tmp) / "modules.txt"
         listing.write_text("\n".join(modules), encoding="utf-8")
         done = proc.run(probe_argv(python, interpreter_args=interpreter_args, path0=path0,
                                    modules_file=str(listing)),
                         env=env, cwd=cwd, timeout=timeout, what=what)
-    return parse_probe_output(done.stdout, what)
+    return with_pth_costs(parse_probe_output(done.stdout, what), python, env=env, cwd=cwd)
+
+
+#: Runs per ``.pth`` import line (median), and how many lines are measured at most.
+PTH_COST_RUNS = 5
+PTH_COST_MAX_LINES = 20
+
+_PTH_TIMER = """import sys, time
+sys.path.append(sys.argv[1])
+start = time.perf_counter_ns()
+try:
+    exec(sys.argv[2])
+finally:
+    print("cost:", time.perf_counter_ns() - start)
+"""
+
+
+def pth_line_cost_us(python: str, sitedir: str, line: str, *, env: Mapping[str, str],
+                     cwd: str | None = None, runs: int = PTH_COST_RUNS) -> int:
+    """What one ``.pth`` import line costs at start-up: the median wall time of executing it
+    alone in a fresh ``python -S`` (so nothing it imports is loaded yet) with its site
+    directory on sys.path, in microseconds; -1 when it cannot be measured."""
+    costs = []
+    for _ in range(runs):
+        done = proc.run([python, "-S", "-c", _PTH_TIMER, sitedir, line], env=env, cwd=cwd,
+                        timeout=60, check=False, what=".pth line cost")
+        found = [w for w in done.stdout.split() if w.isdigit()]
+        if not found:
+            return -1
+        costs.append(int(found[-1]) // 1000)
+    return int(statistics.median(costs))
+
+
+def with_pth_costs(report: ProbeReport, python: str, *, env: Mapping[str, str],
+                   cwd: str | None = None) -> ProbeReport:
+    """``report`` with the measured cost of every processed ``.pth`` import line (the first
+    :data:`PTH_COST_MAX_LINES`; the rest -1)."""
+    budget = PTH_COST_MAX_LINES
+    files = []
+    for pth in report.pth_files:
+        if not pth.processed or not pth.import_lines:
+            files.append(pth)
+            continue
+        costs = []
+        for line in pth.import_lines:
+            if budget <= 0:
+                costs.append(-1)
+                continue
+            budget -= 1
+            costs.append(pth_line_cost_us(python, os.path.dirname(pth.path), line, env=env,
+                                          cwd=cwd))
+        files.append(dataclasses.replace(pth, import_costs_us=tuple(costs)))
+    return dataclasses.replace(report, pth_files=tuple(files))
 
 
 def probe_for_workload(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None = None,

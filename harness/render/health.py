@@ -91,6 +91,7 @@ def fmt_coverage(probe: ProbeReport | None) -> str:
 #: Health columns: header, value (None = unknown), True when a higher value is worse.
 _COLUMNS: tuple[tuple[str, Any, bool], ...] = (
     (".pth exec lines", lambda p: p.pth_exec_lines, True),
+    (".pth import cost (ms)", lambda p: p.pth_import_cost_us, True),
     ("duplicate distributions", lambda p: p.duplicate_distributions, True),
     ("shadowed modules", lambda p: p.shadowed_modules, True),
     (".pyc coverage", lambda p: p.pyc_coverage, False),
@@ -110,21 +111,31 @@ def health_table(rows: Sequence[VariantHealth], *, pr: str | None = None,
     pr = pr or next((r.name for r in rows if r.role == "pr"), None)
     main = main or next((r.name for r in rows if r.role == "main"), None)
     reference = next((r.probe for r in rows if r.name == main), None)
+    columns = [c for c in _COLUMNS if not c[0].startswith(".pth import cost")
+               or any(r.probe is not None and r.probe.pth_import_cost_us is not None
+                      for r in rows)]
     body = []
     for row in rows:
         cells = [_label(row)]
-        for _header, get, higher_is_worse in _COLUMNS:
+        for _header, get, higher_is_worse in columns:
             if row.probe is None:
                 cells.append("—")
                 continue
             value = get(row.probe)
-            text = fmt_coverage(row.probe) if _header == ".pyc coverage" else str(value)
-            if (row.name == pr and reference is not None and row.name != main
-                    and _worse(value, get(reference), higher_is_worse)):
+            if _header == ".pyc coverage":
+                text = fmt_coverage(row.probe)
+            elif _header.startswith(".pth import cost"):
+                text = "—" if value is None else f"{value / 1000:.1f}"
+            else:
+                text = str(value)
+            worse = (_worse(value, get(reference), higher_is_worse)
+                     if reference is not None and not _header.startswith(".pth import cost")
+                     else reference is not None and (value or 0) > (get(reference) or 0) + 1000)
+            if row.name == pr and row.name != main and worse:
                 text = f"{WARN} {text}"
             cells.append(text)
         body.append(cells)
-    return md_table(["Version", *[c[0] for c in _COLUMNS]], body)
+    return md_table(["Version", *[c[0] for c in columns]], body)
 
 
 # -- details --------------------------------------------------------------------------------------
@@ -180,9 +191,12 @@ def findings(probe: ProbeReport, limit: int = DETAIL_LEVELS[0]) -> list[str]:
           lambda ie: f"- `[{ie[0]}]` {md_code(clip(ie[1].path))}")
     group("zip entries", probe.zips,
           lambda z: f"- {md_code(clip(z.path))}: {z.pyc_files} .pyc, {z.py_files} .py")
-    group(".pth import lines (run at every start)",
-          [(p, line) for p in probe.pth_files if p.processed for line in p.import_lines],
-          lambda pl: f"- {md_code(clip(pl[0].path, 100))}: {md_code(clip(pl[1]))}",
+    group(".pth import lines (run at every start; cost: the line alone in a fresh "
+          "interpreter, median)",
+          [(p, line, p.import_costs_us[i] if i < len(p.import_costs_us) else -1)
+           for p in probe.pth_files if p.processed for i, line in enumerate(p.import_lines)],
+          lambda pl: f"- {md_code(clip(pl[0].path, 100))}: {md_code(clip(pl[1]))}"
+          + (f" — {pl[2] / 1000:.1f} ms" if pl[2] >= 0 else ""),
           probe.pth_exec_lines)
     group(".pth path lines", [p for p in probe.pth_files if p.processed and p.n_path_lines],
           lambda p: f"- {md_code(clip(p.path, 100))}: {p.n_path_lines} path line(s)"
