@@ -138,3 +138,9 @@ def test_readme_documents_every_builder_and_its_keys() -> None:
         assert row is not None, f"README: no row for builder {name!r} under Builders"
         for key in builder.options_schema:
             assert f"`{key}`" in row, f"README: builder {name!r} key {key!r} undocumented"
+
+
+def test_assembled_schema_is_a_valid_json_schema() -> None:
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)

@@ -68,11 +68,13 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"
 
 
-def _wrap(text: str, width: int, **kwargs: str) -> list[str]:
+def _wrap(text: str, width: int, *, initial_indent: str = "",
+          subsequent_indent: str = "") -> list[str]:
     """Wrapped lines that never split a number from its ``%`` or ``ms``."""
     keep = text.replace(" %", "\xa0%").replace(" ms", "\xa0ms")
     return [line.replace("\xa0", " ") for line in
-            textwrap.wrap(keep, width, break_on_hyphens=False, **kwargs)]
+            textwrap.wrap(keep, width, break_on_hyphens=False, initial_indent=initial_indent,
+                          subsequent_indent=subsequent_indent)]
 
 
 def startup_table(report: Report, workload: str, width: int) -> str:

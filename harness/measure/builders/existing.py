@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.measure.builders import BuiltEnv, site_roots
+from harness.measure.builders import Builder, BuiltEnv, site_roots
 
 if TYPE_CHECKING:
     from harness.config import Source, VariantConfig
@@ -35,4 +35,4 @@ class ExistingBuilder:
                         site_roots=site_roots(prefix))
 
 
-BUILDER = ExistingBuilder()
+BUILDER: Builder = ExistingBuilder()

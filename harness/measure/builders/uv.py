@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.measure.builders import BuiltEnv, site_roots
+from harness.measure.builders import Builder, BuiltEnv, site_roots
 from harness.measure.tools import find_tool
 
 if TYPE_CHECKING:
@@ -80,4 +80,4 @@ class UvBuilder:
                         site_roots=site_roots(venv), installed=installed)
 
 
-BUILDER = UvBuilder()
+BUILDER: Builder = UvBuilder()
