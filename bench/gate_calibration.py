@@ -36,25 +36,32 @@ load average (``--reanalyze FILE --carryover`` re-judges saved trials):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
+import math
+import multiprocessing
 import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from harness import proc
 from harness.analyse import stats
-from harness.measure import timers, timing
+from harness.analyse.analysis import gated_comparisons
+from harness.measure import adaptive, timers, timing
 from harness.measure.builders.uv import default_python
 from harness.measure.instructions import measure_instructions
+from harness.measure.load import LoadMonitor
 from harness.measure.timing import TimedCommand
 from harness.measure.tools import find_tool
-from harness.model import Samples
+from harness.measurements import WorkloadInfo
+from harness.model import GatePolicy, Samples
 
 BASE_PYTHON = default_python()  # the real interpreter, not a venv link or a pyenv shim
 SEED_THRESHOLD = 1.10  # the seed's gate: mean ratio > +10 %
@@ -90,6 +97,7 @@ DESIGNS = {
     "interleaved": Design("interleaved", "interleaved", "hyperfine", "harness"),
     "interleaved-spawn": Design("interleaved-spawn", "interleaved", "spawn", "harness"),
     "blocks": Design("blocks", "blocks", "hyperfine", "seed"),
+    "auto-spawn": Design("auto-spawn", "interleaved", "spawn", "auto"),
 }
 
 
@@ -167,6 +175,72 @@ def run_trial(design: Design, subject: Path, reference: Path, *, warmup: int, ru
     return subj, ref, time.perf_counter() - start, cpu
 
 
+def _spin() -> None:
+    """A busy loop: one CPU of background load."""
+    while True:
+        pass
+
+
+@contextlib.contextmanager
+def background_load(n: int) -> Iterator[None]:
+    """``n`` busy processes (one CPU each) for the duration of the block, always stopped."""
+    procs = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(n)]
+    for p in procs:
+        p.start()
+    try:
+        time.sleep(1.0 if n else 0.0)  # let the scheduler see them before timing starts
+        yield
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.join(5)
+
+
+def run_auto_trial(subject: Path, reference: Path, *, warmup: int, env: dict[str, str],
+                   raw_dir: Path, seed: int, threshold_pct: float, confidence: float,
+                   batch: int, max_runs: int, max_seconds: float) -> dict[str, Any]:
+    """One ``runs: auto`` trial exactly as the pipeline runs it (batches, looks, stopping
+    rule): the verdict of the last look, runs and seconds used, every look."""
+    commands = [TimedCommand("reference", "pass", (str(reference), "-c", "pass")),
+                TimedCommand("subject", "pass", (str(subject), "-c", "pass"))]
+    policy = GatePolicy(compare="subject", against="reference", threshold_pct=threshold_pct,
+                        confidence=confidence)
+    workloads = [WorkloadInfo("pass")]
+
+    def look(samples: Sequence[Samples], conf: float, n_resamples: int) -> list[Any]:
+        return gated_comparisons(policy, workloads, samples, conf, n_resamples)
+
+    start = time.perf_counter()
+    timed = adaptive.measure(commands, warmup=warmup, runs=max_runs, order="interleaved",
+                             env=env, raw_dir=raw_dir, seed=seed,
+                             auto=adaptive.AutoRuns(batch, max_runs, max_seconds,
+                                                    1.0 - confidence), look=look)
+    seconds = time.perf_counter() - start
+    record = timed.sequential
+    assert record is not None
+    last = record.looks[-1].results[0] if record.looks[-1].results else None
+    wall = {s.variant: s for s in timed.samples if s.metric == "wall"}
+    cpu = {s.variant: s for s in timed.samples if s.metric == "cpu"}
+    return {
+        "verdict": last.verdict if last else "error", "ratio": last.ratio if last else None,
+        "ci": [last.ci_low, last.ci_high] if last else None, "seconds": seconds,
+        "runs": record.runs, "stopped": record.stopped,
+        "looks": [[lk.runs, lk.alpha, lk.results[0].verdict if lk.results else ""]
+                  for lk in record.looks],
+        "subject": list(wall["subject"].values), "rounds_s": list(wall["subject"].rounds),
+        "reference": list(wall["reference"].values), "rounds_r": list(wall["reference"].rounds),
+        "subject_cpu": list(cpu["subject"].values) if cpu else [],
+        "reference_cpu": list(cpu["reference"].values) if cpu else [],
+        **load_fields(timed.load)}
+
+
+def load_fields(load: Any) -> dict[str, Any]:
+    """What the load monitor saw during one trial (for the noise-note calibration)."""
+    return {"others_cpus": load.others_cpus, "steal_pct": load.steal_pct,
+            "loadavg_max": load.max_loadavg}
+
+
 def judge(design: Design, subj: Samples, ref: Samples, *, threshold_pct: float,
           confidence: float, statistic: str) -> dict[str, object]:
     """Verdicts of one trial: the design's own rule, plus both rules for comparison."""
@@ -196,7 +270,7 @@ def table(records: Sequence[dict], *, threshold_pct: float, confidence: float,
         judged = judge(design, subj, ref, threshold_pct=threshold_pct, confidence=confidence,
                        statistic=statistic)
         rows.setdefault((rec["design"], rec["effect"]), []).append({**rec, **judged})
-        if "subject_cpu" in rec:  # the same trial judged on CPU time instead of wall time
+        if rec.get("subject_cpu"):  # the same trial judged on CPU time instead of wall time
             cpu_s = dataclasses.replace(subj, values=tuple(rec["subject_cpu"]))
             cpu_r = dataclasses.replace(ref, values=tuple(rec["reference_cpu"]))
             judged_cpu = judge(design, cpu_s, cpu_r, threshold_pct=threshold_pct,
@@ -369,6 +443,202 @@ def carryover_main(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- runs: auto, background load, noise notes, replicas ---------------------------------------
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{part / whole * 100:.1f} %" if whole else "—"
+
+
+def _samples_of(rec: dict[str, Any], metric: str = "wall") -> tuple[Samples, Samples]:
+    suffix = "_cpu" if metric == "cpu" else ""
+    subj = Samples("subject", "pass", metric, tuple(rec["subject" + suffix]),
+                   tuple(rec["rounds_s"]))
+    ref = Samples("reference", "pass", metric, tuple(rec["reference" + suffix]),
+                  tuple(rec["rounds_r"]))
+    return subj, ref
+
+
+def peek_verdict(rec: dict[str, Any], *, batch: int, threshold_pct: float) -> tuple[str, int]:
+    """The wrong way, replayed on an auto trial's samples: look after every batch at a fixed
+    95 % interval and stop at the first decisive verdict. (verdict, runs)"""
+    subj, ref = _samples_of(rec)
+    n_max = len(subj.values)
+    n = batch
+    while True:
+        n = min(n, n_max)
+        s = dataclasses.replace(subj, values=subj.values[:n], rounds=subj.rounds[:n])
+        r = dataclasses.replace(ref, values=ref.values[:n], rounds=ref.rounds[:n])
+        verdict = stats.compare(s, r, threshold_pct=threshold_pct, confidence=0.95).verdict
+        if verdict != "inconclusive" or n >= n_max:
+            return verdict, n
+        n += batch
+
+
+def auto_table(records: Sequence[dict[str, Any]], args: argparse.Namespace) -> str:
+    """runs: auto per effect: verdict shares, runs and seconds to a verdict."""
+    lines = ["| effect | trials | regression | no change | inconclusive | improvement | "
+             "median runs | median s | budget reached |", "|" + "---|" * 9]
+    for effect in sorted({r["effect"] for r in records}):
+        rows = [r for r in records if r["effect"] == effect]
+        verdicts = [r["verdict"] for r in rows]
+        n = len(rows)
+        budget = sum(1 for r in rows if r["stopped"].startswith("budget"))
+        name = "A/A" if effect == 0 else f"{effect:+g} %"
+        lines.append(
+            f"| {name} | {n} | {_pct(verdicts.count('regression'), n)} | "
+            f"{_pct(verdicts.count('no change'), n)} | {_pct(verdicts.count('inconclusive'), n)}"
+            f" | {_pct(verdicts.count('improvement'), n)} | "
+            f"{statistics.median(r['runs'] for r in rows):g} | "
+            f"{statistics.median(r['seconds'] for r in rows):.2f} | {_pct(budget, n)} |")
+    aa = [r for r in records if r["effect"] == 0]
+    if aa and not args.no_peek:
+        peeks = [peek_verdict(r, batch=args.batch, threshold_pct=args.threshold_pct)
+                 for r in aa]
+        regressions = sum(1 for v, _ in peeks if v == "regression")
+        alarms = sum(1 for v, _ in peeks if v in ("regression", "improvement"))
+        ours_regr = sum(1 for r in aa if r["verdict"] == "regression")
+        ours_alarm = sum(1 for r in aa if r["verdict"] in ("regression", "improvement"))
+        lines += ["", f"Peeking at a fixed 95 % interval after every batch (replayed on the "
+                  f"same A/A samples, up to where the trial stopped): 'regression' "
+                  f"{_pct(regressions, len(peeks))}, regression or improvement "
+                  f"{_pct(alarms, len(peeks))} of {len(peeks)}; with the stopping rule: "
+                  f"'regression' {_pct(ours_regr, len(aa))}, regression or improvement "
+                  f"{_pct(ours_alarm, len(aa))}."]
+    return "\n".join(lines)
+
+
+def noise_table(records: Sequence[dict[str, Any]], threshold_pct: float) -> str:
+    """How often each noise note would fire, per load level: the old per-variant rule
+    (robust CV > 5 % or self-split > max(2 %, t/2)), the spread statistics' 95th percentiles,
+    and what the load monitor saw (other processes' CPUs, load average)."""
+    lines = ["| load | variant-trials | old 'noisy' note fires | robust CV p50 / p95 | "
+             "self-split p50 / p95 | others' CPUs p5 / p50 / p95 | load avg p50 |",
+             "|" + "---|" * 7]
+    for load in sorted({r.get("load", 0) for r in records}):
+        rows = [r for r in records if r.get("load", 0) == load]
+        rcvs, splits, fired = [], [], 0
+        for rec in rows:
+            for s in _samples_of(rec):
+                rcv = stats.robust_cv(s.values)
+                aa = stats.self_ratio(s)
+                split = abs(aa - 1) if aa is not None else 0.0
+                rcvs.append(rcv)
+                splits.append(split)
+                fired += rcv > 0.05 or split > max(0.02, threshold_pct / 200)
+        others = sorted(r["others_cpus"] for r in rows if r.get("others_cpus") is not None)
+        loadavg = [r["loadavg_max"] for r in rows if r.get("loadavg_max") is not None]
+
+        def q(values: Sequence[float], p: float) -> float:
+            values = sorted(values)
+            return values[min(len(values) - 1, int(p * len(values)))] if values else math.nan
+
+        lines.append(
+            f"| {load} | {len(rcvs)} | {_pct(fired, len(rcvs))} | "
+            f"{q(rcvs, .5) * 100:.1f} / {q(rcvs, .95) * 100:.1f} % | "
+            f"{q(splits, .5) * 100:.2f} / {q(splits, .95) * 100:.2f} % | "
+            f"{q(others, .05):.2f} / {q(others, .5):.2f} / {q(others, .95):.2f} | "
+            f"{statistics.median(loadavg) if loadavg else math.nan:.2f} |")
+    return "\n".join(lines)
+
+
+def replica_experiment(workdir: Path, uv: str, env: dict[str, str], args: argparse.Namespace,
+                       out: Any) -> list[dict[str, Any]]:
+    """Build ``args.replicas`` identical envs and time them all interleaved, again and again:
+    does a replica stay faster or slower than another across re-timings (the environment) or
+    not (time)?"""
+    pythons = [make_env(workdir, f"replica{k}", 0, uv, BASE_PYTHON) for k in range(args.replicas)]
+    commands = [TimedCommand(f"r{k}", "pass", (str(py), "-c", "pass"))
+                for k, py in enumerate(pythons)]
+    records = []
+    for trial in range(args.replica_trials):
+        with LoadMonitor() as monitor:
+            done = timers.run_schedule_full(commands, warmup=args.warmup, runs=args.runs,
+                                            order="interleaved", env=env,
+                                            raw_dir=workdir / "raw" / f"replicas-{trial:03d}")
+        samples = timers.samples_from_results(commands, done["results"], "spawn-times.json")
+        rec = {"kind": "replicas", "trial": trial, "values": [list(s.values) for s in samples],
+               "rounds": [list(s.rounds) for s in samples], **load_fields(monitor.record)}
+        out.write(json.dumps(rec) + "\n")
+        out.flush()
+        records.append(rec)
+        log(f"replicas: trial {trial + 1}/{args.replica_trials}")
+    return records
+
+
+def replica_table(records: Sequence[dict[str, Any]]) -> str:
+    """Each replica vs replica 0 (paired ratio) per trial; is the replica effect persistent?
+    One-way ANOVA of the per-trial log ratios grouped by replica, and variance components."""
+    from scipy import stats as sps
+
+    k_count = len(records[0]["values"])
+    logs: list[list[float]] = [[] for _ in range(k_count)]
+    widths = []
+    for rec in records:
+        base = Samples("r0", "pass", "wall", tuple(rec["values"][0]), tuple(rec["rounds"][0]))
+        for k in range(1, k_count):
+            other = Samples(f"r{k}", "pass", "wall", tuple(rec["values"][k]),
+                            tuple(rec["rounds"][k]))
+            c = stats.compare(other, base)
+            logs[k].append(math.log(c.ratio))
+            if c.ci_low and c.ci_high:
+                widths.append((c.ci_high - c.ci_low) / 2)
+    groups = [g for g in logs[1:] if g]
+    trials = len(groups[0])
+    f_stat, p_value = sps.f_oneway(*groups) if len(groups) > 1 else (math.nan, math.nan)
+    within = statistics.fmean(statistics.variance(g) for g in groups)
+    means = [statistics.fmean(g) for g in groups]
+    between = statistics.variance(means) if len(means) > 1 else 0.0
+    replica_var = max(0.0, between - within / trials)
+    lines = ["| replica vs r0 | mean ratio over trials | sd over trials | se of the mean |",
+             "|---|---|---|---|"]
+    for k, g in enumerate(groups, start=1):
+        lines.append(f"| r{k} | {math.exp(statistics.fmean(g)):.4f} | "
+                     f"{statistics.stdev(g):.4f} | {statistics.stdev(g) / math.sqrt(len(g)):.4f} |")
+    lines += ["", f"{trials} re-timings of {k_count} identical envs (interleaved, "
+              f"{len(records[0]['values'][0])} rounds each). One-way ANOVA of the per-trial log "
+              f"ratios by replica: F = {f_stat:.2f}, p = {p_value:.3g}. Variance of the ratio: "
+              f"between re-timings (time) {within:.2e} (sd {math.sqrt(within):.4f}); persistent "
+              f"replica component {replica_var:.2e} (sd {math.sqrt(replica_var):.4f}); median "
+              f"half-width of one trial's 95 % interval {statistics.median(widths):.4f}."]
+    return "\n".join(lines)
+
+
+def report(records: Sequence[dict[str, Any]], args: argparse.Namespace) -> str:
+    """Every table: per load level the fixed designs (re-judged) and runs: auto; the noise-note
+    calibration; the replica experiment."""
+    parts = []
+    trials = [r for r in records if r.get("kind") != "replicas"]
+    replicas = [r for r in records if r.get("kind") == "replicas"]
+    for load in sorted({r.get("load", 0) for r in trials}):
+        at = [r for r in trials if r.get("load", 0) == load]
+        others = [r["others_cpus"] for r in at if r.get("others_cpus") is not None]
+        loadavg = [r["loadavg_max"] for r in at if r.get("loadavg_max") is not None]
+        avg = statistics.median(loadavg) if loadavg else math.nan
+        busy = statistics.median(others) if others else math.nan
+        parts.append(f"### background load {load} (busy processes started by the script); "
+                     f"measured during trials: load average median {avg:.2f}, other "
+                     f"processes' CPUs median {busy:.2f}")
+        fixed = [r for r in at if DESIGNS[r["design"]].rule != "auto"]
+        auto = [r for r in at if DESIGNS[r["design"]].rule == "auto"]
+        if fixed:
+            parts.append(table(fixed, threshold_pct=args.threshold_pct,
+                               confidence=args.confidence, statistic=args.statistic))
+            for effect in sorted({r["effect"] for r in fixed}):
+                secs = [r["seconds"] for r in fixed if r["effect"] == effect]
+                parts.append(f"fixed {args.runs} runs, effect {effect:+g} %: median "
+                             f"{statistics.median(secs):.2f} s per trial")
+        if auto:
+            parts.append(f"runs: auto (batch {args.batch}, max_runs {args.max_runs}, "
+                         f"threshold {args.threshold_pct:g} %, confidence {args.confidence:g})")
+            parts.append(auto_table(auto, args))
+    if trials:
+        parts += ["### noise notes", noise_table(trials, args.threshold_pct)]
+    if replicas:
+        parts += ["### replicas", replica_table(replicas)]
+    return "\n\n".join(parts)
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -397,6 +667,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--orders", default=",".join(CARRYOVER_ORDERS))
     p.add_argument("--carryover-effects", default="0,100,300",
                    help="the PR's injected start-up cost, %% of base (0: a third twin)")
+    p.add_argument("--loads", default="0", help="background load levels: busy processes "
+                   "started by the script, e.g. 0,1,2")
+    p.add_argument("--trials-aa-auto", type=int, default=0,
+                   help="A/A trials of auto-spawn (default: --trials-aa)")
+    p.add_argument("--batch", type=int, default=15, help="auto-spawn: rounds per look")
+    p.add_argument("--max-runs", type=int, default=300, help="auto-spawn: budget in rounds")
+    p.add_argument("--max-seconds", type=float, default=300.0, help="auto-spawn: budget in s")
+    p.add_argument("--replicas", type=int, default=0,
+                   help="replica experiment: build this many identical envs, time them all "
+                        "interleaved, --replica-trials times (0: skip)")
+    p.add_argument("--replica-trials", type=int, default=12)
+    p.add_argument("--no-peek", action="store_true",
+                   help="skip replaying auto trials with a fixed 95 %% interval at every look")
     return p.parse_args(argv)
 
 
@@ -406,12 +689,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return carryover_main(args)
     if args.reanalyze:
         records = [json.loads(line) for line in args.reanalyze.read_text().splitlines() if line]
-        print(table(records, threshold_pct=args.threshold_pct, confidence=args.confidence,
-                    statistic=args.statistic))
+        print(report(records, args))
         return 0
     designs = [DESIGNS[d] for d in args.designs.split(",")]
     effects = [float(e) for e in args.effects.split(",") if e]
-    hyperfine = find_tool("hyperfine")
+    loads = [int(n) for n in args.loads.split(",") if n]
+    hyperfine = find_tool("hyperfine") if any(d.timer == "hyperfine" for d in designs) else ""
     uv = find_tool("uv")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="gate-calibration-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -423,50 +706,74 @@ def main(argv: Sequence[str] | None = None) -> int:
     base_s, per_iter = calibrate_cost(workdir, reference, uv, env)
     log(f"base start-up {base_s * 1e3:.2f} ms; injected loop {per_iter * 1e9:.1f} "
         "ns/iteration at start-up")
-    subjects: dict[float, Path] = {0.0: twin}
+    # effect e > 0: the subject is slower by e %; e < 0: the reference is slower, so that
+    # subject / reference = 1 + e / 100 (an improvement)
+    pairs: dict[float, tuple[Path, Path]] = {0.0: (twin, reference)}
     iterations: dict[float, int] = {0.0: 0}
     for effect in effects:
-        iterations[effect] = round(effect / 100 * base_s / per_iter)
-        subjects[effect] = make_env(workdir, f"plus{effect:g}", iterations[effect], uv,
-                                    BASE_PYTHON)
+        cost = effect / 100 if effect > 0 else -effect / (100 + effect)
+        iterations[effect] = round(cost * base_s / per_iter)
+        env_dir = make_env(workdir, f"effect{effect:+g}", iterations[effect], uv, BASE_PYTHON)
+        pairs[effect] = (env_dir, reference) if effect > 0 else (reference, env_dir)
     log(f"iterations per effect: {iterations}")
 
     if args.instruction_runs:
-        for name, py in (("ref", reference), ("twin", twin), *(
-                (f"+{e:g} %", subjects[e]) for e in effects)):
+        for name, py in (("ref", reference), ("twin", twin)):
             counts = measure_instructions([str(py), "-c", "pass"], env=env,
                                           runs=args.instruction_runs)
             same = "identical" if len(set(counts)) == 1 else "DIFFERENT"
             log(f"instructions {name}: {counts} ({same})")
 
-    jobs = [(d, 0.0, i) for d in designs for i in range(args.trials_aa)]
-    jobs += [(d, e, i) for d in designs for e in effects for i in range(args.trials)]
-    random.Random(args.seed).shuffle(jobs)  # machine drift hits every cell alike
-    log(f"{len(jobs)} trials; samples -> {args.save}")
-    records = []
+    records: list[dict[str, Any]] = []
     started = time.perf_counter()
     with args.save.open("a", encoding="utf-8") as out:
-        for n, (design, effect, i) in enumerate(jobs):
-            raw = workdir / "raw" / f"{n:05d}"
-            subj, ref, secs, cpu = run_trial(
-                design, subjects[effect], reference, warmup=args.warmup, runs=args.runs,
-                env=env, raw_dir=raw, hyperfine=hyperfine, seed=args.seed + n)
-            rec = {"design": design.name, "effect": effect, "trial": i, "seconds": secs,
-                   "runs": args.runs, "warmup": args.warmup, "iterations": iterations[effect],
-                   "subject": list(subj.values), "rounds_s": list(subj.rounds),
-                   "reference": list(ref.values), "rounds_r": list(ref.rounds),
-                   "exit_codes": sorted(set(subj.exit_codes + ref.exit_codes))}
-            if cpu:
-                rec["subject_cpu"], rec["reference_cpu"] = list(cpu[0].values), list(cpu[1].values)
-            out.write(json.dumps(rec) + "\n")
-            out.flush()
-            records.append(rec)
-            if n % 20 == 0:
-                elapsed = time.perf_counter() - started
-                log(f"trial {n + 1}/{len(jobs)} ({elapsed / 60:.1f} min elapsed)")
-    print(table(records, threshold_pct=args.threshold_pct, confidence=args.confidence,
-                    statistic=args.statistic))
+        if args.replicas:
+            records += replica_experiment(workdir, uv, env, args, out)
+        for load in loads:
+            jobs = [(d, 0.0, i) for d in designs
+                    for i in range(args.trials_aa if d.rule != "auto" or not args.trials_aa_auto
+                                   else args.trials_aa_auto)]
+            jobs += [(d, e, i) for d in designs for e in effects for i in range(args.trials)]
+            random.Random(args.seed + load).shuffle(jobs)  # drift hits every cell alike
+            log(f"load {load}: {len(jobs)} trials; samples -> {args.save}")
+            with background_load(load):
+                for n, (design, effect, i) in enumerate(jobs):
+                    subject, ref = pairs[effect]
+                    rec = one_trial(design, subject, ref, args=args, env=env,
+                                    raw_dir=workdir / "raw" / f"{load}-{n:05d}",
+                                    hyperfine=hyperfine, seed=args.seed + n)
+                    rec.update(design=design.name, effect=effect, trial=i, load=load,
+                               iterations=iterations[effect], warmup=args.warmup)
+                    out.write(json.dumps(rec) + "\n")
+                    out.flush()
+                    records.append(rec)
+                    if n % 20 == 0:
+                        elapsed = time.perf_counter() - started
+                        log(f"load {load}: trial {n + 1}/{len(jobs)} ({elapsed / 60:.1f} min)")
+    print(report(records, args))
     return 0
+
+
+def one_trial(design: Design, subject: Path, reference: Path, *, args: argparse.Namespace,
+              env: dict[str, str], raw_dir: Path, hyperfine: str, seed: int) -> dict[str, Any]:
+    """One trial of ``design``; the record saved for it (samples, verdict for auto, load)."""
+    if design.rule == "auto":
+        return run_auto_trial(subject, reference, warmup=args.warmup, env=env, raw_dir=raw_dir,
+                              seed=seed, threshold_pct=args.threshold_pct,
+                              confidence=args.confidence, batch=args.batch,
+                              max_runs=args.max_runs, max_seconds=args.max_seconds)
+    with LoadMonitor() as monitor:
+        subj, ref, secs, cpu = run_trial(design, subject, reference, warmup=args.warmup,
+                                         runs=args.runs, env=env, raw_dir=raw_dir,
+                                         hyperfine=hyperfine, seed=seed)
+    rec: dict[str, Any] = {
+        "seconds": secs, "runs": args.runs, "subject": list(subj.values),
+        "rounds_s": list(subj.rounds), "reference": list(ref.values),
+        "rounds_r": list(ref.rounds), "exit_codes": sorted(set(subj.exit_codes + ref.exit_codes)),
+        **load_fields(monitor.record)}
+    if cpu:
+        rec["subject_cpu"], rec["reference_cpu"] = list(cpu[0].values), list(cpu[1].values)
+    return rec
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from harness import __version__
-from harness.analyse import carryover, sequential, stats
+from harness.analyse import busy, carryover, sequential, stats
 from harness.analyse.gate import decide
 from harness.measurements import FILE_NAME, Job, Measurements, WorkloadInfo, digest
 from harness.model import (
@@ -66,8 +66,12 @@ def analyse(measurements: Measurements, policy: GatePolicy | None = None) -> Rep
     if missing and not errors:
         errors.append(f"gated variant(s) {', '.join(sorted(missing))} produced no timings")
     gate = decide(policy, gated, errors)
-    noise = tuple(finding for s in raw if s.metric == "wall" and s.values
-                  for finding in stats.diagnose(s, threshold_pct=policy.threshold_pct))
+    load = jobs[0].timing.load if jobs else None
+    busy_text = busy.busy_cause(load)
+    noise = busy.diagnose_load(load, policy.metric)
+    noise += tuple(finding for s in raw if s.metric == "wall" and s.values
+                   for finding in stats.diagnose(s, threshold_pct=policy.threshold_pct,
+                                                 busy=busy_text))
     noise += tuple(finding for c in gated for finding in stats.diagnose_comparison(c))
     if carry is not None and jobs:
         noise += carryover.diagnose(carry, order=jobs[0].timing.order)

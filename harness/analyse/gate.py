@@ -62,6 +62,14 @@ def fmt_change(c: Comparison) -> str:
     return text
 
 
+def remedies(metric: str) -> str:
+    """What to do about an unclear timed comparison; never the metric already gated on."""
+    others = {"wall": "`metric: cpu` (less sensitive to machine load) or `metric: instructions`",
+              "cpu": "`metric: instructions`"}.get(metric)
+    text = "rerun with `runs: auto` or more runs, on a quieter runner"
+    return text + (f", or gate on {others}" if others else "")
+
+
 def _where(c: Comparison) -> str:
     return f"{c.workload}" + ("" if c.metric == "wall" else f" ({c.metric})")
 
@@ -99,8 +107,7 @@ def decide(policy: GatePolicy, comparisons: Sequence[Comparison],
     warnings = tuple(
         f"inconclusive: {c.subject} vs {c.reference} on {_where(c)}: {fmt_change(c)} — the "
         f"{c.confidence * 100:g} % interval reaches past the ±{policy.threshold_pct:g} % "
-        "threshold; rerun with more runs, on a quieter runner, or gate on "
-        "`metric: instructions`" for c in unclear)
+        f"threshold; {remedies(c.metric)}" for c in unclear)
     if regressions:
         worst = max(regressions, key=lambda c: c.ratio)
         return GateResult("regression", 1, f"Regression detected in {_where(worst)}",

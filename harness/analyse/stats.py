@@ -375,12 +375,62 @@ def diagnose_comparison(comparison: Comparison) -> tuple[NoiseFinding, ...]:
         "noisy", c.subject, c.workload, c.metric, "warning" if half > c.threshold_pct else "info",
         (f"{c.subject} vs {c.reference}: this run resolves ±{half:.1f} % at "
          f"{c.confidence * 100:g} % confidence; the threshold is {c.threshold_pct:g} %"),
-        "raise timing.runs (the interval narrows with its square root), use a quieter runner, "
-        "or gate on `metric: instructions`", value=half),)
+        "use `runs: auto` or raise timing.runs (the interval narrows with its square root), "
+        "use a quieter runner" + ("" if c.metric == "instructions" else
+                                  ", or gate on `metric: cpu` or `metric: instructions`"
+                                  if c.metric == "wall" else ", or gate on "
+                                  "`metric: instructions`"), value=half),)
 
 
-def diagnose(samples: Samples, *,
-             threshold_pct: float = defaults.THRESHOLD_PCT) -> tuple[NoiseFinding, ...]:
+def split_z(samples: Samples) -> tuple[float, float] | None:
+    """(ratio, z) of the self A/A split (:func:`self_ratio`): z is the log ratio over its
+    standard error ``1.2533 * robust CV * sqrt(1/n1 + 1/n2)`` (the median's, for a normal
+    sample). A stable variant has |z| below 2.6 in 99 % of runs, whatever its spread."""
+    aa = self_ratio(samples)
+    if aa is None:
+        return None
+    by = samples.by_round()
+    n_odd = sum(1 for k in by if (k // 2) % 2)
+    n_even = len(by) - n_odd
+    rcv = robust_cv(list(by.values()))
+    if rcv == 0:
+        return aa, 0.0
+    return aa, math.log(aa) / (1.2533 * rcv * math.sqrt(1 / n_odd + 1 / n_even))
+
+
+#: |z| of the self A/A split above which the variant's timings changed during the run (two-sided
+#: p < 0.01 for a stable variant), and the robust CV above which its spread alone is noted.
+NOISY_SPLIT_Z = 2.576
+NOISY_SPREAD = 0.10
+
+
+def noisy_variant(samples: Samples, limit: float, busy: str = "") -> tuple[NoiseFinding, ...]:
+    """A "noisy" note when the variant's own timings changed during the run by more than the
+    sampling noise explains (significant self A/A split) and by more than half the threshold,
+    or when its spread is very large. ``busy`` names the machine load seen during timing, if
+    any: then that is the cause named, and the note is informational (the machine note warns)."""
+    where = dict(variant=samples.variant, workload=samples.workload, metric=samples.metric,
+                 scenario=samples.scenario)
+    rcv = robust_cv(samples.values)
+    split = split_z(samples)
+    shifted = split is not None and abs(split[1]) > NOISY_SPLIT_Z and abs(
+        split[0] - 1) > max(NOISY_SELF_RATIO, limit / 2)
+    if not shifted and rcv <= NOISY_SPREAD:
+        return ()
+    parts = [f"spread {rcv * 100:.1f} % of the median"]
+    if shifted and split is not None:
+        parts.append(f"its own rounds shifted by {(split[0] - 1) * 100:+.1f} % during the run")
+    cause = (f"cause: {busy}" if busy else
+             "no machine load was seen: the workload itself varies (caches, I/O, ASLR)")
+    return (NoiseFinding(
+        "noisy", severity="info" if busy else "warning", value=rcv,
+        message=f"noisy measurements: {', '.join(parts)}; {cause}",
+        advice=("rounds are paired, so load that hits both variants cancels; use `runs: auto` "
+                "to measure until the interval is clear, or a quieter runner"), **where),)
+
+
+def diagnose(samples: Samples, *, threshold_pct: float = defaults.THRESHOLD_PCT,
+             busy: str = "") -> tuple[NoiseFinding, ...]:
     """Noise findings for one variant's samples: failed runs, outliers, a noisy machine (large
     spread, or an A/A split of the variant against itself that differs by more than a
     fraction of the threshold) and drift across rounds."""
@@ -410,17 +460,8 @@ def diagnose(samples: Samples, *,
                      f"{(worst / med - 1) * 100:+.0f} % from the median)"),
             advice=("the median ignores a few outliers; many of them mean other work competed "
                     "for the CPU: use a quieter runner or more runs"), **where))
-    rcv = robust_cv(values)
-    aa = self_ratio(samples)
     limit = threshold_pct / 100.0
-    if rcv > NOISY_RCV or (aa is not None and abs(aa - 1) > max(NOISY_SELF_RATIO, limit / 2)):
-        aa_text = f", two halves of its own rounds differ by {(aa - 1) * 100:+.1f} %" if aa else ""
-        found.append(NoiseFinding(
-            "noisy", severity="warning", value=rcv,
-            message=f"noisy measurements: spread {rcv * 100:.1f} % of the median{aa_text}",
-            advice=("the machine was busy; differences of this size cannot be told from noise: "
-                    "raise timing.runs, use a dedicated runner, or gate on "
-                    "`metric: instructions`"), **where))
+    found += noisy_variant(samples, limit, busy)
     change, p = drift(samples)
     if p < 0.01 and abs(change) > max(0.02, limit / 4):
         found.append(NoiseFinding(

@@ -156,7 +156,10 @@ def _how_measured(report: Report) -> list[str]:
 
 
 def subject_of(report: Report, finding: NoiseFinding) -> str:
-    """Variant · `workload` · scenario · metric: what a note is about, in full."""
+    """Variant · `workload` · scenario · metric: what a note is about, in full ("machine" for
+    a note about the whole run)."""
+    if not finding.variant:
+        return "machine"
     parts = [md_text(_label(report, finding.variant))]
     if finding.workload:
         parts.append(md_code(finding.workload))

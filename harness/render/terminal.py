@@ -119,7 +119,9 @@ def scenario_table(report: Report, workload: str, width: int) -> str:
 
 
 def subject(report: Report, finding: NoiseFinding) -> str:
-    """variant / workload / scenario / metric of a note."""
+    """variant / workload / scenario / metric of a note ("machine" for the whole run)."""
+    if not finding.variant:
+        return "machine"
     label = next((v.label for v in report.variants if v.name == finding.variant),
                  finding.variant)
     parts = [_one_line(label), finding.workload]
