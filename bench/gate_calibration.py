@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import proc
-from harness.analyse import stats
+from harness.analyse import busy, stats
 from harness.analyse.analysis import gated_comparisons
 from harness.measure import adaptive, timers, timing
 from harness.measure.builders.uv import default_python
@@ -512,14 +512,15 @@ def noise_table(records: Sequence[dict[str, Any]], threshold_pct: float) -> str:
     """How often each noise note would fire, per load level: the old per-variant rule
     (robust CV > 5 % or self-split > max(2 %, t/2)), the spread statistics' 95th percentiles,
     and what the load monitor saw (other processes' CPUs, load average)."""
-    lines = ["| load | variant-trials | old 'noisy' note fires | robust CV p50 / p95 | "
-             "self-split p50 / p95 | others' CPUs p5 / p50 / p95 | load avg p50 |",
-             "|" + "---|" * 7]
+    lines = ["| load | variant-trials | old 'noisy' note fires | new 'noisy' note fires | "
+             "machine note fires (of trials) | robust CV p50 / p95 | self-split p50 / p95 | "
+             "others' CPUs p5 / p50 / p95 | load avg p50 |", "|" + "---|" * 9]
     for load in sorted({r.get("load", 0) for r in records}):
         rows = [r for r in records if r.get("load", 0) == load]
-        rcvs, splits, fired = [], [], 0
+        rcvs, splits, fired, fired_new = [], [], 0, 0
         for rec in rows:
             for s in _samples_of(rec):
+                fired_new += bool(stats.noisy_variant(s, threshold_pct / 100))
                 rcv = stats.robust_cv(s.values)
                 aa = stats.self_ratio(s)
                 split = abs(aa - 1) if aa is not None else 0.0
@@ -533,8 +534,12 @@ def noise_table(records: Sequence[dict[str, Any]], threshold_pct: float) -> str:
             values = sorted(values)
             return values[min(len(values) - 1, int(p * len(values)))] if values else math.nan
 
+        machine = sum(1 for r in rows
+                      if (r.get("others_cpus") or 0.0) > busy.BUSY_OTHERS_CPUS
+                      or (r.get("steal_pct") or 0.0) > busy.BUSY_STEAL_PCT)
         lines.append(
             f"| {load} | {len(rcvs)} | {_pct(fired, len(rcvs))} | "
+            f"{_pct(fired_new, len(rcvs))} | {_pct(machine, len(rows))} | "
             f"{q(rcvs, .5) * 100:.1f} / {q(rcvs, .95) * 100:.1f} % | "
             f"{q(splits, .5) * 100:.2f} / {q(splits, .95) * 100:.2f} % | "
             f"{q(others, .05):.2f} / {q(others, .5):.2f} / {q(others, .95):.2f} | "

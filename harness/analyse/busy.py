@@ -42,4 +42,4 @@ def diagnose_load(load: TimingLoad | None, gate_metric: str) -> tuple[NoiseFindi
     if gate_metric == "wall":
         advice += "; CPU time (`gate: {metric: cpu}`) is less sensitive to load"
     return (NoiseFinding("busy", "", "", gate_metric, "warning", f"machine busy: {cause}",
-                         advice, value=load.others_cpus or 0.0),)
+                         advice, value=load.others_cpus if load and load.others_cpus else 0.0),)
