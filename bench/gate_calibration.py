@@ -90,7 +90,8 @@ class Design:
     name: str
     order: str  # "interleaved" or "blocks"
     timer: str  # "hyperfine" or "spawn"
-    rule: str  # "harness" (stats.compare) or "seed" (mean ratio > +10 %)
+    rule: str  # "harness" (stats.compare), "seed" (mean ratio > +10 %) or "auto" (runs: auto)
+    metric: str = "wall"  # what runs: auto gates on
 
 
 DESIGNS = {
@@ -98,6 +99,7 @@ DESIGNS = {
     "interleaved-spawn": Design("interleaved-spawn", "interleaved", "spawn", "harness"),
     "blocks": Design("blocks", "blocks", "hyperfine", "seed"),
     "auto-spawn": Design("auto-spawn", "interleaved", "spawn", "auto"),
+    "auto-spawn-cpu": Design("auto-spawn-cpu", "interleaved", "spawn", "auto", "cpu"),
 }
 
 
@@ -199,13 +201,14 @@ def background_load(n: int) -> Iterator[None]:
 
 def run_auto_trial(subject: Path, reference: Path, *, warmup: int, env: dict[str, str],
                    raw_dir: Path, seed: int, threshold_pct: float, confidence: float,
-                   batch: int, max_runs: int, max_seconds: float) -> dict[str, Any]:
+                   batch: int, max_runs: int, max_seconds: float,
+                   metric: str = "wall") -> dict[str, Any]:
     """One ``runs: auto`` trial exactly as the pipeline runs it (batches, looks, stopping
     rule): the verdict of the last look, runs and seconds used, every look."""
     commands = [TimedCommand("reference", "pass", (str(reference), "-c", "pass")),
                 TimedCommand("subject", "pass", (str(subject), "-c", "pass"))]
     policy = GatePolicy(compare="subject", against="reference", threshold_pct=threshold_pct,
-                        confidence=confidence)
+                        confidence=confidence, metric=metric)
     workloads = [WorkloadInfo("pass")]
 
     def look(samples: Sequence[Samples], conf: float, n_resamples: int) -> list[Any]:
@@ -462,7 +465,7 @@ def _samples_of(rec: dict[str, Any], metric: str = "wall") -> tuple[Samples, Sam
 def peek_verdict(rec: dict[str, Any], *, batch: int, threshold_pct: float) -> tuple[str, int]:
     """The wrong way, replayed on an auto trial's samples: look after every batch at a fixed
     95 % interval and stop at the first decisive verdict. (verdict, runs)"""
-    subj, ref = _samples_of(rec)
+    subj, ref = _samples_of(rec, DESIGNS[rec["design"]].metric)
     n_max = len(subj.values)
     n = batch
     while True:
@@ -609,6 +612,75 @@ def replica_table(records: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def simulate_looks(n_trials: int, *, sd: float, batch: int, max_runs: int, threshold_pct: float,
+                   confidence: float, effect: float = 0.0, seed: int = 0) -> dict[str, tuple]:
+    """Simulated paired log ratios (Student t, 3 degrees of freedom: heavy tails, scaled to
+    ``sd``; ``effect`` added): per looking scheme, (share 'regression', share 'improvement',
+    share whose final interval excludes the true ratio, mean runs). The interval is the
+    normal-theory one of the mean log ratio, the same for every scheme, so the table isolates
+    what repeated looks do to the verdict rule."""
+    import numpy as np
+    from scipy import stats as sps
+
+    from harness.analyse import sequential
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_t(3, size=(n_trials, max_runs)) * sd / math.sqrt(3.0) + math.log1p(effect)
+    looks = sequential.planned_looks(batch, max_runs)
+    alpha = 1.0 - confidence
+    spent = sequential.planned_alphas(looks, alpha)
+    t = threshold_pct / 100
+    schemes = {"one look after 50 runs": ([50], [alpha]),
+               f"peek at {confidence:g} after every {batch} runs": (list(looks),
+                                                                     [alpha] * len(looks)),
+               "alpha spending (runs: auto)": (list(looks), list(spent))}
+    out = {}
+    for name, (ns, alphas) in schemes.items():
+        verdict = np.full(n_trials, "inconclusive", dtype=object)
+        missed = np.zeros(n_trials, dtype=bool)
+        runs = np.full(n_trials, ns[-1])
+        open_ = np.ones(n_trials, dtype=bool)
+        for n, a in zip(ns, alphas, strict=True):
+            mean = x[:, :n].mean(axis=1)
+            se = x[:, :n].std(axis=1, ddof=1) / math.sqrt(n)
+            z = sps.norm.ppf(1 - a / 2)
+            r, lo, hi = np.exp(mean), np.exp(mean - z * se), np.exp(mean + z * se)
+            reg = (lo > 1) & (r >= 1 + t)
+            imp = (hi < 1) & (r <= 1 - t)
+            nc = (hi < 1 + t) & (lo > 1 - t)
+            decided = open_ & (reg | imp | nc)
+            last = n == ns[-1]
+            stop = decided | (open_ & last)
+            verdict[open_ & reg] = "regression"
+            verdict[open_ & imp & ~reg] = "improvement"
+            verdict[open_ & nc & ~reg & ~imp] = "no change"
+            truth = math.log1p(effect)
+            missed[stop] = ((mean - z * se > truth) | (mean + z * se < truth))[stop]
+            runs[stop] = n
+            open_ &= ~stop
+        out[name] = (float(np.mean(verdict == "regression")),
+                     float(np.mean(verdict == "improvement")), float(np.mean(missed)),
+                     float(np.mean(runs)))
+    return out
+
+
+def simulation_table(args: argparse.Namespace) -> str:
+    """Repeated looks on simulated A/A trials: peeking inflates, alpha spending does not."""
+    lines = [f"simulated A/A, {args.simulate} trials per row (paired log ratios, Student t with "
+             f"3 df; sd per pair as given; batch {args.batch}, max_runs {args.max_runs}, "
+             f"threshold {args.threshold_pct:g} %)", "",
+             "| sd per pair | scheme | 'regression' | 'improvement' | interval misses the truth "
+             "| mean runs |", "|---|---|---|---|---|---|"]
+    for sd in (0.05, 0.1, 0.2):
+        res = simulate_looks(args.simulate, sd=sd, batch=args.batch, max_runs=args.max_runs,
+                             threshold_pct=args.threshold_pct, confidence=args.confidence,
+                             seed=args.seed)
+        for name, (reg, imp, miss, runs) in res.items():
+            lines.append(f"| {sd:g} | {name} | {reg * 100:.2f} % | {imp * 100:.2f} % | "
+                         f"{miss * 100:.2f} % | {runs:.0f} |")
+    return "\n".join(lines)
+
+
 def report(records: Sequence[dict[str, Any]], args: argparse.Namespace) -> str:
     """Every table: per load level the fixed designs (re-judged) and runs: auto; the noise-note
     calibration; the replica experiment."""
@@ -634,9 +706,12 @@ def report(records: Sequence[dict[str, Any]], args: argparse.Namespace) -> str:
                 parts.append(f"fixed {args.runs} runs, effect {effect:+g} %: median "
                              f"{statistics.median(secs):.2f} s per trial")
         if auto:
-            parts.append(f"runs: auto (batch {args.batch}, max_runs {args.max_runs}, "
-                         f"threshold {args.threshold_pct:g} %, confidence {args.confidence:g})")
-            parts.append(auto_table(auto, args))
+            for name in sorted({r["design"] for r in auto}):
+                parts.append(f"{name}: runs: auto on {DESIGNS[name].metric} time (batch "
+                             f"{args.batch}, max_runs {args.max_runs}, max_seconds "
+                             f"{args.max_seconds:g}, threshold {args.threshold_pct:g} %, "
+                             f"confidence {args.confidence:g})")
+                parts.append(auto_table([r for r in auto if r["design"] == name], args))
     if trials:
         parts += ["### noise notes", noise_table(trials, args.threshold_pct)]
     if replicas:
@@ -683,6 +758,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="replica experiment: build this many identical envs, time them all "
                         "interleaved, --replica-trials times (0: skip)")
     p.add_argument("--replica-trials", type=int, default=12)
+    p.add_argument("--simulate", type=int, default=0,
+                   help="print simulated A/A trials under repeated looks (no timing) and exit")
     p.add_argument("--no-peek", action="store_true",
                    help="skip replaying auto trials with a fixed 95 %% interval at every look")
     return p.parse_args(argv)
@@ -692,6 +769,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.carryover:
         return carryover_main(args)
+    if args.simulate:
+        print(simulation_table(args))
+        return 0
     if args.reanalyze:
         records = [json.loads(line) for line in args.reanalyze.read_text().splitlines() if line]
         print(report(records, args))
@@ -766,7 +846,8 @@ def one_trial(design: Design, subject: Path, reference: Path, *, args: argparse.
         return run_auto_trial(subject, reference, warmup=args.warmup, env=env, raw_dir=raw_dir,
                               seed=seed, threshold_pct=args.threshold_pct,
                               confidence=args.confidence, batch=args.batch,
-                              max_runs=args.max_runs, max_seconds=args.max_seconds)
+                              max_runs=args.max_runs, max_seconds=args.max_seconds,
+                              metric=design.metric)
     with LoadMonitor() as monitor:
         subj, ref, secs, cpu = run_trial(design, subject, reference, warmup=args.warmup,
                                          runs=args.runs, env=env, raw_dir=raw_dir,
