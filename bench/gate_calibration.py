@@ -758,6 +758,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="replica experiment: build this many identical envs, time them all "
                         "interleaved, --replica-trials times (0: skip)")
     p.add_argument("--replica-trials", type=int, default=12)
+    p.add_argument("--minutes-per-load", type=float, default=0.0,
+                   help="stop starting trials at a load level after this many minutes (the "
+                        "trials are shuffled, so every cell is cut alike; 0: no limit)")
     p.add_argument("--simulate", type=int, default=0,
                    help="print simulated A/A trials under repeated looks (no timing) and exit")
     p.add_argument("--no-peek", action="store_true",
@@ -821,8 +824,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             jobs += [(d, e, i) for d in designs for e in effects for i in range(args.trials)]
             random.Random(args.seed + load).shuffle(jobs)  # drift hits every cell alike
             log(f"load {load}: {len(jobs)} trials; samples -> {args.save}")
+            level_start = time.perf_counter()
             with background_load(load):
                 for n, (design, effect, i) in enumerate(jobs):
+                    if (args.minutes_per_load
+                            and time.perf_counter() - level_start > args.minutes_per_load * 60):
+                        log(f"load {load}: time is up after {n} of {len(jobs)} trials")
+                        break
                     subject, ref = pairs[effect]
                     rec = one_trial(design, subject, ref, args=args, env=env,
                                     raw_dir=workdir / "raw" / f"{load}-{n:05d}",

@@ -51,6 +51,17 @@ def test_too_few_runs_is_refused_before_any_build(
     assert not (tmp_path / "o").exists()
 
 
+def test_runs_auto_needs_the_spawn_timer(tiny_repo: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path / "c.yaml", tiny_repo, {"main": "v2", "pr": "v3"},
+                          extra="  timer: hyperfine")
+    assert main(["run", "--config", str(config), "--out", str(tmp_path / "o"),
+                 "--runs", "auto"]) == 2
+    assert "runs: auto needs the spawn timer" in one_error_line(capsys)
+    with pytest.raises(SystemExit):
+        main(["run", "--config", str(config), "--runs", "many"])
+
+
 def test_render_markdown_and_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from harness import report
 
