@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     analyse.add_argument("--threshold-pct", type=float, help="override gate.threshold_pct")
     analyse.add_argument("--statistic", choices=["paired", "median", "mean"],
                          help="override gate.statistic")
-    analyse.add_argument("--gate-metric", choices=["wall", "instructions"],
+    analyse.add_argument("--gate-metric", choices=["wall", "cpu", "instructions"],
                          help="override gate.metric")
     analyse.add_argument("--out", help="output directory (default: the directory of "
                          "MEASUREMENTS; a copy of it is written there otherwise)")
