@@ -51,7 +51,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import proc
+from harness import defaults, proc
 from harness.analyse import busy, stats
 from harness.analyse.analysis import gated_comparisons
 from harness.measure import adaptive, timers, timing
@@ -215,7 +215,7 @@ def run_auto_trial(subject: Path, reference: Path, *, warmup: int, env: dict[str
         return gated_comparisons(policy, workloads, samples, conf, n_resamples)
 
     start = time.perf_counter()
-    timed = adaptive.measure(commands, warmup=warmup, runs=max_runs, order="interleaved",
+    timed = adaptive.measure(commands, warmup=warmup, runs=max_runs, order=defaults.ORDER,
                              env=env, raw_dir=raw_dir, seed=seed,
                              auto=adaptive.AutoRuns(batch, max_runs, max_seconds,
                                                     1.0 - confidence), look=look)

@@ -70,3 +70,16 @@ def test_fixed_runs_are_one_batch_with_cpu_time(tmp_path: Path) -> None:
     assert {s.metric for s in timed.samples} == {"wall", "cpu"}
     assert (tmp_path / "spawn-times.json").exists()
     assert timed.load.cpus >= 1
+
+
+def test_cpu_counters_from_proc_stat_text() -> None:
+    from harness.measure.load import cpu_counters
+
+    hz = 100
+    text = "cpu  1000 0 500 8000 100 0 0 50 0 0"
+    busy, total, steal = cpu_counters(text)
+    import os
+
+    hz = os.sysconf("SC_CLK_TCK")
+    assert (busy, total, steal) == pytest.approx((1550 / hz, 9650 / hz, 50 / hz))
+    assert cpu_counters("intr 1 2 3") == (0.0, 0.0, 0.0)
