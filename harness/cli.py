@@ -1,5 +1,5 @@
-"""Command line: ``startup-harness run | analyse | probe | render | schema | comment | history |
-compare | plot``.
+"""Command line: ``startup-harness run | analyse | probe | probe-script | render | schema |
+comment | history | compare | plot``.
 
 ``main(argv)`` is callable from tests and is the one place where errors become a one-line
 message and exit code 2. The exit code of ``run`` is the gate's, never the renderer's.
@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
 
     probe = sub.add_parser("probe", help="run the sys.path probe inside an interpreter")
     probe.add_argument("--python", required=True, help="interpreter to inspect")
+
+    sub.add_parser("probe-script", help="print the stdlib-only probe, to use as the main of "
+                   "an inspection target (e.g. a py_binary //:bench_syspath)")
 
     render = sub.add_parser("render", help="re-render a saved report.json")
     render.add_argument("report", help="path of report.json")
@@ -255,6 +258,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_probe(args)
     if args.command == "time":
         return cmd_time(args)
+    if args.command == "probe-script":
+        from harness.inspection import runner
+
+        sys.stdout.write(runner.probe_source())
+        return 0
     if args.command == "render":
         return cmd_render(args)
     if args.command == "schema":

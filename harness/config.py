@@ -13,6 +13,7 @@ from typing import Any
 
 from harness import defaults
 from harness.errors import ConfigError
+from harness.measure.bazel_workspace import BCR_URL
 from harness.measure.builders import block_schema, build_schema, get_builder, registry
 from harness.measure.timer_registry import TIMERS
 from harness.model import GatePolicy
@@ -44,7 +45,7 @@ SCHEMA: dict[str, Any] = {
                     "source": {
                         "type": "object", "additionalProperties": False,
                         "minProperties": 1, "maxProperties": 1,
-                        "description": "Exactly one of requirement, git, path, python.",
+                        "description": "Exactly one of requirement, git, path, python, bcr.",
                         "properties": {
                             "requirement": {"oneOf": [{"type": "string", "minLength": 1},
                                                       {**_STRINGS, "minItems": 1}]},
@@ -59,6 +60,19 @@ SCHEMA: dict[str, Any] = {
                             },
                             "path": {"type": "string", "minLength": 1},
                             "python": {"type": "string", "minLength": 1},
+                            "bcr": {
+                                "type": "object", "additionalProperties": False,
+                                "required": ["module", "version"],
+                                "description": "A ruleset's release from a Bazel registry "
+                                               "(bazel builder; default registry: the BCR).",
+                                "properties": {
+                                    "module": {"type": "string", "minLength": 1},
+                                    "version": {"type": "string", "minLength": 1},
+                                    "registry": {"oneOf": [
+                                        {"type": "string", "minLength": 1},
+                                        {**_STRINGS, "minItems": 1}]},
+                                },
+                            },
                         },
                     },
                     "build": build_schema(),
@@ -144,12 +158,15 @@ PLACEHOLDERS = ("python", "bin", "prefix", "source", "workdir")
 class Source:
     """Where a variant comes from; exactly one kind."""
 
-    kind: str  # "requirement" | "git" | "path" | "python"
+    kind: str  # "requirement" | "git" | "path" | "python" | "bcr"
     requirements: tuple[str, ...] = ()
     repo: str | None = None  # git: repository path (absolute)
     ref: str | None = None
     subdir: str = ""
     path: str | None = None  # path / python: absolute
+    module: str | None = None  # bcr: the module's name
+    version: str | None = None  # bcr: the release
+    registries: tuple[str, ...] = ()  # bcr: registry URLs
 
 
 @dataclass(frozen=True)
@@ -261,7 +278,7 @@ def _schema_error(path: Path, data: Any, schema: dict[str, Any] = SCHEMA,
                           f"known: {', '.join(sorted(err.validator_value))}")
     if err.validator in ("minProperties", "maxProperties") and where.endswith("source"):
         raise ConfigError(f"{path}: {where}: give exactly one source",
-                          "one of requirement, git, path, python")
+                          "one of requirement, git, path, python, bcr")
     if err.validator == "anyOf" and where == "timing.runs":
         raise ConfigError(f"{path}: {where}: {err.instance!r} is not a number of runs or 'auto'",
                           "give a number (at least 6) or auto")
@@ -295,7 +312,7 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
                                   f"variant {roles[role]!r}", "each role names one variant")
             roles[role] = name
         source = _source(raw["source"], base)
-        build = _build(path, i, raw.get("build", {}), source)
+        build = _build(path, i, raw.get("build", {}), source, base)
         variants.append(VariantConfig(name, raw.get("label", name), role, source, build))
 
     known = _placeholders(variants)
@@ -380,20 +397,36 @@ def _source(raw: dict[str, Any], base: Path) -> Source:
         return Source("git", repo=repo, ref=git["ref"], subdir=git.get("subdir", ""))
     if "path" in raw:
         return Source("path", path=str((base / raw["path"]).resolve()))
+    if "bcr" in raw:
+        bcr = raw["bcr"]
+        registry = bcr.get("registry", [BCR_URL])
+        return Source("bcr", module=bcr["module"], version=bcr["version"],
+                      registries=tuple([registry] if isinstance(registry, str) else registry))
     return Source("python", path=raw["python"])
 
 
-def _build(path: Path, i: int, raw: dict[str, Any], source: Source) -> BuildSpec:
+#: The builder of a source kind when ``build.builder`` is not given.
+DEFAULT_BUILDER = {"python": "existing", "bcr": "bazel"}
+
+
+def _build(path: Path, i: int, raw: dict[str, Any], source: Source, base: Path) -> BuildSpec:
     """The build spec of ``variants[i]``: its builder (default by source kind) and the
     builder's own options, checked against that builder's schema block."""
-    name = raw.get("builder", "existing" if source.kind == "python" else "uv")
+    name = raw.get("builder", DEFAULT_BUILDER.get(source.kind, "uv"))
     try:
         builder = get_builder(name)
     except ConfigError as exc:
         raise ConfigError(f"{path}: variants[{i}].build.builder: {exc.message}",
                           exc.hint) from exc
     _schema_error(path, raw, block_schema(builder), ("variants", i, "build"))
-    return BuildSpec(builder=name, options=builder.options(raw, source),
+    if source.kind == "bcr" and name != "bazel":
+        raise ConfigError(f"{path}: variants[{i}].source.bcr: a registry release is built by "
+                          "Bazel", "set build.builder: bazel (or leave it out)")
+    try:
+        options = builder.options(raw, source, base)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: variants[{i}].{exc.message}", exc.hint) from exc
+    return BuildSpec(builder=name, options=options,
                      timeout_s=float(raw.get("timeout_s", defaults.BUILD_TIMEOUT_S)))
 
 

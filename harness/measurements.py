@@ -200,7 +200,12 @@ SCHEMA: dict[str, Any] = {
                                            "before": _SNAPSHOT, "after": _SNAPSHOT}},
                 "timing": {"type": "object", "required": ["timer", "warmup", "runs", "order"]},
                 "builds": {"type": "array", "items": {
-                    "type": "object", "required": ["variant", "builder", "ok", "seconds"]}},
+                    "type": "object", "required": ["variant", "builder", "ok", "seconds"],
+                    "properties": {
+                        "phases": {"type": "object",
+                                   "additionalProperties": {"type": "number"}},
+                        "details": {"type": "object",
+                                    "additionalProperties": {"type": "string"}}}}},
                 "samples": {"type": "array", "items": {
                     "type": "object",
                     "required": ["variant", "workload", "metric", "values", "rounds", "job"],

@@ -41,6 +41,11 @@ class BuildResult:
     error: str | None = None
     log_tail: str = ""
     installed: tuple[str, ...] = ()  # "name==version" of every distribution in the environment
+    #: seconds per phase when the builder times them (bazel: server_start, fetch, build,
+    #: shutdown); ``seconds`` stays the whole build
+    phases: dict[str, float] = field(default_factory=dict)
+    #: what the build tool reported: tool_version, resolved (what the ruleset resolved to), ...
+    details: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness import __version__, proc
 from harness import progress as bar
 from harness.config import Config, VariantConfig, WorkloadConfig
 from harness.errors import HarnessError, ProcessError
+from harness.files import remove_tree
 from harness.inspection.health import ProbeReport
 from harness.measure import bytecode, machine, sources, timing
 from harness.measure.builders import BuiltEnv, get_builder
@@ -49,6 +50,9 @@ from harness.model import (
     VariantInfo,
 )
 from harness.serial import to_data
+
+if TYPE_CHECKING:
+    from harness.inspection.launcher import Start
 
 Progress = Callable[[str], None]
 
@@ -95,7 +99,7 @@ def workspace(work_dir: str | None, keep: bool = False) -> Iterator[Path]:
         yield path
     finally:
         if not keep:
-            shutil.rmtree(path, ignore_errors=True)
+            remove_tree(path)  # also Bazel's output bases, whose files are read-only
 
 
 def replace_dir(new: Path, dest: Path) -> None:
@@ -263,6 +267,8 @@ def short_locations(config: Config, ws: Path, prepared: Sequence[Prepared]) -> d
     for item in prepared:
         if str(item.env.prefix).startswith(str(ws)):
             add(item.env.prefix, "<venv>")
+        if item.env.details.get("execution_root"):
+            add(item.env.details["execution_root"], "<execroot>")
         if item.variant.source.kind == "git":
             add(item.source_dir, "<repo>")
             add(item.variant.source.repo, "<repo>")
@@ -294,15 +300,17 @@ def build_all(config: Config, shas: Mapping[str, str | None], ws: Path,
             built = builder.build(variant, source.directory, base, env)
         except HarnessError as exc:
             tail = getattr(exc, "output_tail", "")
+            error = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
             builds.append(BuildResult(variant.name, builder.name, False, None,
-                                      error=exc.message, log_tail=tail))
-            bar.important(progress, f"build of {variant.label} FAILED: {exc.message}")
+                                      error=error, log_tail=tail))
+            bar.important(progress, f"build of {variant.label} FAILED: {error}")
             continue
         seconds = time.perf_counter() - start
         bar.important(progress, f"built {variant.label} in {seconds:.1f}s")
         builds.append(BuildResult(variant.name, builder.name, True, seconds,
                                   python=built.python, prefix=built.prefix,
-                                  installed=built.installed))
+                                  installed=built.installed, phases=dict(built.phases),
+                                  details=dict(built.details)))
         prepared.append(Prepared(variant, built, source.directory))
     bar.advance(progress, len(config.variants))
     return builds, prepared
@@ -315,6 +323,23 @@ def workload_argv(workload: WorkloadConfig, ready: Prepared, cwd: Path) -> tuple
     return tuple(arg.format_map(values) for arg in workload.argv)
 
 
+def run_env(env: Mapping[str, str], ready: Prepared,
+            workload: WorkloadConfig | None = None) -> dict[str, str]:
+    """The controlled environment plus what the variant's builder says its programs need
+    (a Bazel program's ``RUNFILES_DIR``) and the workload's own ``env`` (which wins)."""
+    return {**env, **ready.env.run_env, **(workload.env if workload else {})}
+
+
+def python_start(argv: Sequence[str], item: Prepared, cwd: Path,
+                 env: Mapping[str, str]) -> Start:
+    """How ``argv`` starts Python: itself, or (a shell launcher such as a Bazel binary's) the
+    interpreter command line, environment and directory the launcher would exec."""
+    from harness.inspection import launcher
+
+    del item  # its variables are in ``env`` (run_env)
+    return launcher.capture(argv, env=env, cwd=str(cwd))
+
+
 def smoke_test(config: Config, prepared: Sequence[Prepared], cwd: Path,
                env: Mapping[str, str], progress: Progress) -> tuple[list[Prepared], list[str]]:
     """Run each workload once per variant; a variant whose workload fails is not timed."""
@@ -325,7 +350,7 @@ def smoke_test(config: Config, prepared: Sequence[Prepared], cwd: Path,
         for workload in config.workloads:
             argv = workload_argv(workload, item, cwd)
             try:
-                proc.run(argv, env={**env, **workload.env}, cwd=cwd,
+                proc.run(argv, env=run_env(env, item, workload), cwd=cwd,
                          timeout=config.timing.timeout_s,
                          check=not workload.allow_failure,
                          what=f"workload {workload.name!r} of variant {item.variant.name!r}",
@@ -358,7 +383,7 @@ def timed_commands(config: Config, ready: Sequence[Prepared],
             commands.append(timing.TimedCommand(item.variant.name, workload.name, argv,
                                                 prepare=prepare,
                                                 allow_failure=workload.allow_failure,
-                                                env=workload.env))
+                                                env={**item.env.run_env, **workload.env}))
             if workload.scenarios:
                 commands += [dataclasses.replace(c, env=workload.env)
                              for c in bytecode.scenario_commands(
@@ -464,13 +489,20 @@ def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mappi
         try:
             for workload in config.workloads:
                 if workload.importtime:
-                    trees[workload.name] = runner.run_importtime(
-                        workload_argv(workload, item, cwd), env={**env, **workload.env},
-                        cwd=str(cwd))
+                    start = python_start(workload_argv(workload, item, cwd), item, cwd,
+                                         run_env(env, item, workload))
+                    trees[workload.name] = runner.run_importtime(start.argv, env=start.env,
+                                                                 cwd=start.cwd)
             modules = sorted({m for tree in trees.values() for m in runner.module_names(tree)})
-            probes[item.variant.name] = runner.probe_for_workload(
-                workload_argv(first, item, cwd), env={**env, **first.env}, cwd=str(cwd),
-                modules=modules)
+            if item.env.inspect_command:  # the seed's way: a built program prints the probe
+                probes[item.variant.name] = runner.run_inspect_command(
+                    item.env.inspect_command, env={**env, **item.env.inspect_env, **first.env},
+                    cwd=str(cwd))
+            else:
+                start = python_start(workload_argv(first, item, cwd), item, cwd,
+                                     run_env(env, item, first))
+                probes[item.variant.name] = runner.probe_for_workload(
+                    start.argv, env=start.env, cwd=start.cwd, modules=modules)
         except HarnessError as exc:
             warnings.append(f"inspection of {item.variant.name!r} incomplete: {exc.message}")
             bar.important(progress, warnings[-1])

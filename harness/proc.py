@@ -68,16 +68,22 @@ def describe(argv: Sequence[str]) -> str:
 
 def run(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | os.PathLike[str] | None = None,
         timeout: float | None = 3600, check: bool = True, what: str = "command",
-        hint: str = "") -> Completed:
+        hint: str = "", interrupt: tuple[int, float] | None = None) -> Completed:
     """Run ``argv`` (no shell) and return its result; raise :class:`ProcessError` on failure
-    when ``check`` is true. ``what`` names the step in error messages."""
+    when ``check`` is true. ``what`` names the step in error messages. ``interrupt``: when the
+    harness is interrupted (Ctrl-C, SIGTERM) while the child runs, send it this signal and
+    give it that many seconds to wind down (a Bazel client cancels the build on its server on
+    SIGINT) before it is killed; without it the child is killed at once."""
     argv = tuple(str(a) for a in argv)
     start = time.perf_counter()
     try:
-        proc = subprocess.run(  # noqa: S603 - argv list, never a shell
-            argv, env=dict(env), cwd=cwd, timeout=timeout, capture_output=True, text=True,
-            errors="replace", stdin=subprocess.DEVNULL, check=False,
-        )
+        if interrupt is None:
+            proc = subprocess.run(  # noqa: S603 - argv list, never a shell
+                argv, env=dict(env), cwd=cwd, timeout=timeout, capture_output=True, text=True,
+                errors="replace", stdin=subprocess.DEVNULL, check=False,
+            )
+        else:
+            proc = _run_interruptible(argv, env, cwd, timeout, interrupt)
     except FileNotFoundError as exc:
         raise ProcessError(f"{what}: cannot execute {argv[0]!r}",
                            hint or "is it installed and on PATH?") from exc
@@ -153,6 +159,31 @@ def stream(argv: Sequence[str], *, env: Mapping[str, str], on_line: Callable[[st
                            + (f": {last}" if last else ""), hint,
                            returncode=child.returncode, output_tail=tail)
     return done
+
+
+def _run_interruptible(argv: Sequence[str], env: Mapping[str, str],
+                       cwd: str | os.PathLike[str] | None, timeout: float | None,
+                       interrupt: tuple[int, float]) -> subprocess.CompletedProcess[str]:
+    """subprocess.run, except that an interruption is passed on to the child first."""
+    signum, grace = interrupt
+    with subprocess.Popen(  # noqa: S603 - argv list, never a shell
+            argv, env=dict(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL, text=True, errors="replace") as child:
+        try:
+            stdout, stderr = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            raise
+        except BaseException:
+            try:
+                child.send_signal(signum)
+                child.communicate(timeout=grace)
+            finally:
+                if child.poll() is None:
+                    child.kill()
+            raise
+    return subprocess.CompletedProcess(argv, child.returncode, stdout, stderr)
 
 
 def tail_lines(text: str, lines: int = 20) -> str:

@@ -31,7 +31,7 @@ def load_text(tmp_path: Path, text: str):
 
 def test_every_registered_module_names_one_builder() -> None:
     found = registry()
-    assert list(found) == ["uv", "existing"]
+    assert list(found) == ["uv", "existing", "bazel"]
     assert len(found) == len(builders.MODULES)
     for name, builder in found.items():
         assert builder.name == name
@@ -40,7 +40,7 @@ def test_every_registered_module_names_one_builder() -> None:
 
 def test_schema_is_assembled_from_the_registry() -> None:
     build = SCHEMA["properties"]["variants"]["items"]["properties"]["build"]
-    assert build["properties"]["builder"]["enum"] == ["uv", "existing"]
+    assert build["properties"]["builder"]["enum"] == ["uv", "existing", "bazel"]
     assert {"python", "install", "timeout_s"} <= set(build["properties"])
     then = {b["if"]["properties"]["builder"]["const"]: b["then"] for b in build["allOf"]}
     assert set(then["existing"]["properties"]) == {"builder", "timeout_s"}

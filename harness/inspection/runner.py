@@ -256,6 +256,16 @@ def probe_for_workload(argv: Sequence[str], *, env: Mapping[str, str], cwd: str 
                      path0=launch.path0, cwd=cwd, env=env, modules=modules)
 
 
+def run_inspect_command(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None = None,
+                        timeout: float = 300) -> ProbeReport:
+    """Run a built program whose output is the probe's (the seed's inspection target, its
+    ``main`` printed by ``startup-harness probe-script``) and read its report."""
+    what = f"inspection program {argv[0]}"
+    done = proc.run(argv, env=env, cwd=cwd, timeout=timeout, what=what,
+                    hint="its main must be the output of `startup-harness probe-script`")
+    return parse_probe_output(done.stdout, what)
+
+
 def importtime_argv(argv: Sequence[str], cwd: str | None = None) -> tuple[str, ...]:
     """``argv`` with ``-X importtime`` added to the interpreter's options (pure apart from
     reading a console script's shebang)."""

@@ -30,6 +30,8 @@ def describe(source: Source) -> str:
         return " ".join(source.requirements)
     if source.kind == "git":
         return f"git {source.ref} in {source.repo}"
+    if source.kind == "bcr":
+        return f"bcr {source.module}@{source.version} ({', '.join(source.registries)})"
     return f"{source.kind} {source.path}"
 
 
@@ -85,6 +87,11 @@ def check(variant: VariantConfig, env: Mapping[str, str]) -> str | None:
         if not Path(source.path).is_dir():
             raise SourceError(f"variant {variant.name!r}: source.path {source.path!r} is not a "
                               "directory", "point it at a project directory")
+    if source.kind == "bcr":
+        for url in source.registries:
+            if not url.startswith(("https://", "http://", "file://")):
+                raise SourceError(f"variant {variant.name!r}: registry {url!r} is not a URL",
+                                  "give https://... or file:///... (a local registry folder)")
     if source.kind == "python":
         assert source.path is not None
         if not (os.path.isfile(source.path) and os.access(source.path, os.X_OK)):

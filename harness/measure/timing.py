@@ -72,8 +72,16 @@ def hyperfine_argv(hyperfine: str, commands: Sequence[TimedCommand], *, runs: in
             argv += ["--prepare", shlex.join(command.prepare) if command.prepare else "true"]
     for command in commands:
         argv += ["--command-name", command.key]
-    argv += [shlex.join(command.argv) for command in commands]
+    argv += [shlex.join(command_with_env(command)) for command in commands]
     return argv
+
+
+def command_with_env(command: TimedCommand) -> tuple[str, ...]:
+    """hyperfine gives every command of a call the same environment: a command with its own
+    variables (a Bazel variant's ``RUNFILES_DIR``) runs through ``env NAME=VALUE``."""
+    if not command.env:
+        return command.argv
+    return ("env", *[f"{k}={v}" for k, v in sorted(command.env.items())], *command.argv)
 
 
 def parse_export(data: Mapping[str, Any]) -> list[Measurement]:

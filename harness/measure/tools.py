@@ -13,7 +13,8 @@ INSTALL_HINTS: dict[str, str] = {
     "uv": "pip install uv (it is a dependency of the harness)",
     "hyperfine": "pip install astral-dev-toolchain-hyperfine, or put hyperfine on PATH",
     "valgrind": "apt-get install valgrind, or drop `instructions` from metrics",
-    "bazel": "install bazelisk as `bazel` on PATH (https://github.com/bazelbuild/bazelisk)",
+    "bazel": "apt-get install -y bazel-bootstrap (Debian: Bazel 4.2.3, offline), or bazelisk as "
+             "`bazel` on PATH, or name the command in build.command",
     "perf": "apt-get install linux-tools-generic (perf), or count with valgrind",
 }
 

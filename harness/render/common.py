@@ -28,6 +28,7 @@ class StartupRow:
     build_ok: bool
     instructions: Summary | None = None
     cpu: Summary | None = None  # user + system CPU time of the timed runs (spawn timer)
+    fetch_seconds: float | None = None  # builders that time fetch and build apart (bazel)
 
 
 def md_table(headers: list[str], rows: list[list[str]]) -> str:
@@ -63,12 +64,20 @@ def startup_rows(report: Report, workload: str) -> list[StartupRow]:
                          if baseline and baseline.name != info.name else None),
             vs_main=(find_comparison(report, info.name, main.name, workload)
                      if main and main.name != info.name else None),
-            build_seconds=build.seconds if build else None,
+            build_seconds=build.phases.get("build", build.seconds) if build else None,
             build_ok=bool(build and build.ok),
             instructions=per_variant.get(workload_key(workload, "instructions")),
             cpu=per_variant.get(workload_key(workload, "cpu")),
+            fetch_seconds=build.phases.get("fetch") if build else None,
         ))
     return rows
+
+
+def fmt_seconds(value: float | None, ok: bool = True, failed: str = "failed") -> str:
+    """A build column's cell: seconds, ``failed``, or a dash when not measured."""
+    if not ok:
+        return failed
+    return "—" if value is None else f"{value:.2f}"
 
 
 def fmt_ms(seconds: float | None) -> str:

@@ -13,6 +13,7 @@ from harness.render.common import (
     fmt_delta,
     fmt_ms,
     fmt_package,
+    fmt_seconds,
     headline,
     installed_packages,
     locations,
@@ -48,12 +49,12 @@ def startup_table(report: Report, workload: str) -> str:
         headers.append(change_header(report, workload, "baseline"))
     if with_main:
         headers.append(change_header(report, workload, "main"))
-    headers.append("Build (s)")
+    with_fetch = any(r.fetch_seconds is not None for r in rows_data)
+    headers += ["Fetch (s)", "Build (s)"] if with_fetch else ["Build (s)"]
     rows = []
     for r in rows_data:
         s = r.summary
-        build = f"{r.build_seconds:.2f}" if r.build_ok and r.build_seconds is not None else (
-            "failed" if not r.build_ok else "—")
+        build = fmt_seconds(r.build_seconds, r.build_ok)
         if s is None:
             cells = [md_cell(r.label), "—", "—", "—"]
         else:
@@ -67,6 +68,8 @@ def startup_table(report: Report, workload: str) -> str:
             cells.append(fmt_delta(r.vs_baseline))
         if with_main:
             cells.append(fmt_delta(r.vs_main))
+        if with_fetch:
+            cells.append(fmt_seconds(r.fetch_seconds) if r.build_ok else "—")
         cells.append(build)
         rows.append(cells)
     return md_table(headers, rows)
@@ -251,8 +254,37 @@ def _label(report: Report, name: str) -> str:
         return name
 
 
+#: Phase columns of the build details, in the order they run.
+BUILD_PHASES = (("server_start", "Server start (s)"), ("fetch", "Fetch (s)"),
+                ("build", "Build (s)"), ("shutdown", "Shutdown (s)"))
+
+
+def build_details(report: Report) -> str:
+    """A <details> block for builders that report their tool and phases (bazel): each
+    variant's tool version, what the ruleset resolved to, and the time of every phase."""
+    if not any(b.details or b.phases for b in report.builds):
+        return ""
+    rows = []
+    for info in report.variants:
+        build = report.build(info.name)
+        if build is None:
+            continue
+        details, phases = build.details, build.phases
+        rows.append([md_cell(info.label), md_cell(details.get("tool_version", "—")),
+                     md_cell(details.get("resolved", "—" if build.ok else "build failed")),
+                     *[fmt_seconds(phases.get(key)) for key, _title in BUILD_PHASES]])
+    table = md_table(["Version", "Tool", "Resolved", *[t for _k, t in BUILD_PHASES]], rows)
+    return "\n".join(["<details><summary>Builds</summary>", "", table, "",
+                      "Each variant cold in its own output base (own server, execroot and "
+                      "repository cache; `--disk_cache=`), its server shut down afterwards.",
+                      "", "</details>"])
+
+
 def _build_line(report: Report) -> str:
     builders = sorted({v.builder for v in report.variants})
+    if any("fetch" in b.phases for b in report.builds):
+        return (f"Build time: cold `bazel fetch` and `bazel build` ({md_text(', '.join(builders))}"
+                "), each variant in its own output base, no disk cache.")
     return (f"Build time: cold build with {md_text(', '.join(builders))}, isolated output base "
             "and package cache per variant, no shared disk cache.")
 
@@ -317,7 +349,7 @@ def render(report: Report, extra_sections: list[str] | None = None, trend: str =
               "interpreter, started the way the workload starts. Duplicate realpaths indicate "
               "symlink redundancy; many distinct site-packages roots suggest an inefficient venv "
               "layout.", ""]
-    sections = [*health_sections(report), environments_details(report),
+    sections = [*health_sections(report), build_details(report), environments_details(report),
                 *(extra_sections or [])]
     places = locations(report)
     head = relative_paths("\n".join(parts), places)

@@ -27,7 +27,7 @@ from harness.render.common import (
 TAGS = {"regression": "[REGRESSION]", "inconclusive": "[INCONCLUSIVE]", "error": "[ERROR]",
         "pass": "[PASS]", "off": "[MEASURED]"}
 #: Columns of the start-up table, left out in this order when the table is too wide.
-DROP_ORDER = ("CPU (ms)", "Mean (ms)", "Build (s)", "± stddev")
+DROP_ORDER = ("CPU (ms)", "Mean (ms)", "Fetch (s)", "Build (s)", "± stddev")
 METRIC = {"wall": "wall time", "instructions": "instructions", "cpu": "CPU time"}
 
 
@@ -79,18 +79,21 @@ def _wrap(text: str, width: int, *, initial_indent: str = "",
 
 def startup_table(report: Report, workload: str, width: int) -> str:
     rows_data = startup_rows(report, workload)
+    with_fetch = any(r.fetch_seconds is not None for r in rows_data)
     headers = ["Version", "Median (ms)", "± stddev", "Mean (ms)", "CPU (ms)", "Instr.",
-               "vs baseline", "vs main", "Build (s)"]
+               "vs baseline", "vs main", *(["Fetch (s)"] if with_fetch else []), "Build (s)"]
     rows = []
     for r in rows_data:
         s = r.summary
         build = (f"{r.build_seconds:.2f}" if r.build_ok and r.build_seconds is not None
                  else ("FAILED" if not r.build_ok else ""))
+        fetch = ([f"{r.fetch_seconds:.2f}" if r.build_ok and r.fetch_seconds is not None
+                  else ""] if with_fetch else [])
         rows.append([_one_line(r.label), fmt_ms(s.median) if s else "—",
                      f"±{s.stddev * 1000:.3f}" if s else "", fmt_ms(s.mean) if s else "",
                      fmt_ms(r.cpu.median) if r.cpu else "",
                      fmt_count(r.instructions.median) if r.instructions else "",
-                     fmt_delta(r.vs_baseline), fmt_delta(r.vs_main), build])
+                     fmt_delta(r.vs_baseline), fmt_delta(r.vs_main), *fetch, build])
     return fit_table(headers, rows, width)
 
 

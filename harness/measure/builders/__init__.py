@@ -6,7 +6,8 @@ A builder is one module in this package exposing ``BUILDER``, an object with:
 * ``options_schema`` – the JSON Schema ``properties`` of its own ``build:`` keys (``builder``
   and ``timeout_s`` are common to all builders and need not be declared);
 * ``placeholders`` – names of the extra workload placeholders its :class:`BuiltEnv` fills;
-* ``options(raw, source)`` – the validated ``build:`` mapping made into its own frozen record;
+* ``options(raw, source, base)`` – the validated ``build:`` mapping made into its own frozen
+  record (``base``: the config file's directory, for relative paths);
 * ``build(variant, source_dir, out_base, env)`` – make the environment, return a
   :class:`BuiltEnv`.
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from harness.config import Source, VariantConfig
 
 #: Every builder module in this package, by module name; adding a builder = one line here.
-MODULES: tuple[str, ...] = ("uv", "existing")
+MODULES: tuple[str, ...] = ("uv", "existing", "bazel")
 
 #: ``build:`` keys every builder understands.
 COMMON_OPTIONS: dict[str, Any] = {
@@ -52,6 +53,17 @@ class BuiltEnv:
     site_roots: tuple[str, ...] = ()  # its own site-packages dirs (bytecode scenarios, probe)
     placeholders: Mapping[str, str] = field(default_factory=dict)  # builder's extra {names}
     installed: tuple[str, ...] = ()  # "name==version" of every distribution, when known
+    #: variables every run of this variant's workloads gets (e.g. ``RUNFILES_DIR``)
+    run_env: Mapping[str, str] = field(default_factory=dict)
+    #: seconds per phase of the build (bazel: ``server_start``, ``fetch``, ``build``,
+    #: ``shutdown``)
+    phases: Mapping[str, float] = field(default_factory=dict)
+    #: what the build tool reported (``tool_version``, ``resolved``, ``mode``, ...)
+    details: Mapping[str, str] = field(default_factory=dict)
+    #: a built program whose stdout is the probe's report (the seed's inspection target), and
+    #: the variables it runs with
+    inspect_command: tuple[str, ...] = ()
+    inspect_env: Mapping[str, str] = field(default_factory=dict)
 
 
 class Builder(Protocol):
@@ -66,8 +78,9 @@ class Builder(Protocol):
     @property
     def placeholders(self) -> tuple[str, ...]: ...
 
-    def options(self, raw: Mapping[str, Any], source: Source) -> object:
-        """The builder's own frozen options from the validated ``build:`` mapping."""
+    def options(self, raw: Mapping[str, Any], source: Source, base: Path) -> object:
+        """The builder's own frozen options from the validated ``build:`` mapping (relative
+        paths are relative to ``base``, the config file's directory)."""
         ...
 
     def build(self, variant: VariantConfig, source_dir: str | None, out_base: Path,

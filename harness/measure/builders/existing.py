@@ -20,7 +20,7 @@ class ExistingBuilder:
     options_schema: Mapping[str, Any] = {}
     placeholders: tuple[str, ...] = ()
 
-    def options(self, raw: Mapping[str, Any], source: Source) -> None:
+    def options(self, raw: Mapping[str, Any], source: Source, base: Path) -> None:
         return None
 
     def build(self, variant: VariantConfig, source_dir: str | None, out_base: Path,

@@ -42,7 +42,7 @@ class UvBuilder:
     }
     placeholders: tuple[str, ...] = ()
 
-    def options(self, raw: Mapping[str, Any], source: Source) -> UvOptions:
+    def options(self, raw: Mapping[str, Any], source: Source, base: Path) -> UvOptions:
         if source.kind == "requirement":
             default_install: tuple[str, ...] = source.requirements
         elif source.kind == "python":

@@ -1,0 +1,257 @@
+"""Pure helpers of the Bazel builder: its config block, command lines, MODULE.bazel rewriting
+and reading Bazel's output. No processes, no files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: The default registry of ``bcr:`` sources.
+BCR_URL = "https://bcr.bazel.build"
+#: An unshut server exits by itself after this many idle seconds (Bazel's default: 3 h).
+MAX_IDLE_SECS = 60
+MODES = ("auto", "bzlmod", "workspace")
+REPOSITORY_CACHES = ("isolated", "shared")
+
+_LABEL = "^(@[A-Za-z0-9_.~+-]*)?//"
+
+#: The bazel builder's own ``build:`` keys (JSON Schema properties).
+OPTIONS_SCHEMA: dict[str, Any] = {
+    "workspace": {"type": "string", "minLength": 1,
+                  "description": "The benchmark workspace, relative to the config file."},
+    "target": {"type": "string", "pattern": _LABEL,
+               "description": "The executable target to time, e.g. //:bench."},
+    "inspect_target": {"type": "string", "pattern": _LABEL,
+                       "description": "Optional target whose output is the probe's report "
+                                      "(its main: `startup-harness probe-script`)."},
+    "module": {"type": "string", "pattern": "^[A-Za-z0-9_.~+-]+$",
+               "description": "The ruleset's module (bzlmod) or repository (WORKSPACE) name."},
+    "mode": {"enum": list(MODES), "description": "bzlmod, workspace, or auto (bzlmod when "
+                                                 "the workspace has a MODULE.bazel)."},
+    "command": {"oneOf": [{"type": "string", "minLength": 1},
+                          {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+                "description": "The Bazel command (default bazel), e.g. a wrapper script."},
+    "flags": {"type": "array", "items": {"type": "string", "minLength": 1},
+              "description": "Extra flags for every Bazel command, after the harness's."},
+    "startup_flags": {"type": "array", "items": {"type": "string", "minLength": 1},
+                      "description": "Extra startup options (before the command)."},
+    "repository_cache": {"enum": list(REPOSITORY_CACHES),
+                         "description": "isolated (default): one per variant, cold; shared: "
+                                        "Bazel's default cache of the user (the seed's way)."},
+    "max_idle_secs": {"type": "integer", "minimum": 5,
+                      "description": "An unshut server exits after this many idle seconds."},
+}
+REQUIRED = ("workspace", "target", "module")
+
+
+@dataclass(frozen=True)
+class BazelSpec:
+    """The bazel builder's options, typed; ``workspace`` absolute."""
+
+    workspace: str
+    target: str
+    module: str
+    inspect_target: str | None = None
+    mode: str = "auto"
+    command: tuple[str, ...] = ("bazel",)
+    flags: tuple[str, ...] = ()
+    startup_flags: tuple[str, ...] = ()
+    repository_cache: str = "isolated"
+    max_idle_secs: int = MAX_IDLE_SECS
+
+
+def parse_spec(raw: Mapping[str, Any], base_dir: str) -> BazelSpec:
+    """The typed options (already schema-checked); ``workspace`` is resolved against
+    ``base_dir`` (the config file's directory). Raises ValueError naming a missing key."""
+    import os
+
+    missing = [key for key in REQUIRED if key not in raw]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    command = raw.get("command", "bazel")
+    return BazelSpec(
+        workspace=os.path.normpath(os.path.join(base_dir, raw["workspace"])),
+        target=raw["target"], module=raw["module"], inspect_target=raw.get("inspect_target"),
+        mode=raw.get("mode", "auto"),
+        command=tuple([command] if isinstance(command, str) else command),
+        flags=tuple(raw.get("flags", ())), startup_flags=tuple(raw.get("startup_flags", ())),
+        repository_cache=raw.get("repository_cache", "isolated"),
+        max_idle_secs=int(raw.get("max_idle_secs", MAX_IDLE_SECS)))
+
+
+def startup_options(spec: BazelSpec, output_base: str) -> list[str]:
+    """Startup options: the variant's own output base (own server, execroot, caches) and an
+    idle limit, so a server that escaped ``shutdown`` still goes away."""
+    return [f"--output_base={output_base}", f"--max_idle_secs={spec.max_idle_secs}",
+            *spec.startup_flags]
+
+
+#: Commands that take only the repository flags (no --disk_cache, no --symlink_prefix).
+REPOSITORY_COMMANDS = ("fetch", "mod", "sync", "query")
+
+
+def command_flags(spec: BazelSpec, command: str, *, bzlmod: bool, override: str | None,
+                  repository_cache: str | None, registries: Sequence[str] = ()) -> list[str]:
+    """Flags ``command`` gets for one variant; every command sees the same repository flags,
+    so info, fetch, build, cquery and mod resolve the same repositories. ``override``: the
+    ruleset's checkout replacing the declared release; ``repository_cache``: its directory
+    (None: Bazel's default, shared by every output base of the user)."""
+    flags = [] if command in REPOSITORY_COMMANDS else ["--disk_cache=", "--symlink_prefix=/"]
+    if repository_cache is not None:
+        flags.append(f"--repository_cache={repository_cache}")
+    if bzlmod:
+        flags += ["--enable_bzlmod", "--lockfile_mode=off"]
+        flags += [f"--registry={url}" for url in registries]
+        if override:
+            flags.append(f"--override_module={spec.module}={override}")
+    elif override:
+        flags.append(f"--override_repository={spec.module}={override}")
+    return [*flags, *spec.flags]
+
+
+def use_bzlmod(mode: str, has_module_file: bool) -> bool:
+    """``auto``: bzlmod when the workspace has a MODULE.bazel."""
+    if mode == "auto":
+        return has_module_file
+    return mode == "bzlmod"
+
+
+_DEP = re.compile(r"bazel_dep\s*\((?P<args>[^()]*)\)", re.S)
+_OVERRIDES = ("local_path_override", "archive_override", "git_override",
+              "single_version_override", "multiple_version_override")
+
+
+def _kwarg(args: str, key: str) -> str | None:
+    found = re.search(rf"\b{key}\s*=\s*\"([^\"]*)\"", args)
+    return found.group(1) if found else None
+
+
+def _calls(text: str, names: Sequence[str]) -> list[tuple[int, int, str, str]]:
+    """(start, end, name, argument text) of top-level calls of ``names`` (parentheses balanced,
+    strings respected)."""
+    out = []
+    for match in re.finditer(rf"\b({'|'.join(map(re.escape, names))})\s*\(", text):
+        depth, i, quote = 1, match.end(), ""
+        while i < len(text) and depth:
+            ch = text[i]
+            if quote:
+                if ch == "\\":
+                    i += 1
+                elif ch == quote:
+                    quote = ""
+            elif ch in "\"'":
+                quote = ch
+            elif ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            i += 1
+        out.append((match.start(), i, match.group(1), text[match.end():i - 1]))
+    return out
+
+
+def rewrite_module_file(text: str, module: str, *, version: str | None = None,
+                        path: str | None = None) -> str:
+    """MODULE.bazel the seed's way: ``bazel_dep(name = module)`` pinned to ``version`` (a
+    release from the registry), or kept and overridden with ``local_path_override`` to
+    ``path`` (a checkout). Existing overrides of ``module`` are dropped; a missing
+    ``bazel_dep`` is added. Raises ValueError for neither or both of version and path."""
+    if (version is None) == (path is None):
+        raise ValueError("give exactly one of version and path")
+    pieces, last = [], 0
+    found = False
+    for start, end, name, args in _calls(text, ("bazel_dep", *_OVERRIDES)):
+        if name == "bazel_dep":
+            if _kwarg(args, "name") != module:
+                continue
+            found = True
+            new_args = args
+            if version is not None:
+                if _kwarg(args, "version") is not None:
+                    new_args = re.sub(r"(\bversion\s*=\s*)\"[^\"]*\"",
+                                      lambda m: f'{m.group(1)}"{version}"', args, count=1)
+                else:
+                    new_args = args.rstrip().rstrip(",") + f', version = "{version}"'
+            pieces += [text[last:start], f"bazel_dep({new_args})"]
+            last = end
+        elif _kwarg(args, "module_name") == module:
+            pieces.append(text[last:start].rstrip(" \t"))
+            last = end
+            if text[last:last + 1] == "\n":
+                last += 1
+    pieces.append(text[last:])
+    out = "".join(pieces)
+    if not found:
+        dep = f'bazel_dep(name = "{module}"' + (f', version = "{version}")' if version
+                                                 else ")")
+        out = out.rstrip("\n") + ("\n" if out.strip() else "") + dep + "\n"
+    if path is not None:
+        out = (out.rstrip("\n") + f'\n\nlocal_path_override(\n    module_name = "{module}",\n'
+               f'    path = "{path}",\n)\n')
+    return out
+
+
+def declared_version(text: str, module: str) -> str | None:
+    """The version MODULE.bazel's ``bazel_dep`` asks for, if any."""
+    for _start, _end, _name, args in _calls(text, ("bazel_dep",)):
+        if _kwarg(args, "name") == module:
+            return _kwarg(args, "version")
+    return None
+
+
+def resolved_version(mod_output: str, module: str) -> str | None:
+    """What ``bazel mod deps|graph`` says ``module`` resolved to: ``1.11.7``, or ``_`` for
+    an override."""
+    found = re.search(rf"(?<![\w.-]){re.escape(module)}@([^\s,)]+)", mod_output)
+    return found.group(1) if found else None
+
+
+def declaration_summary(query_build_output: str) -> str:
+    """A short form of a WORKSPACE repository rule (``query //external:NAME --output=build``):
+    its kind and where it comes from (path, urls, commit, sha256)."""
+    kind = re.search(r"^\s*([A-Za-z_]+)\(", query_build_output, re.M)
+    parts = [kind.group(1) if kind else "repository"]
+    for key in ("path", "url", "urls", "remote", "commit", "tag", "sha256", "strip_prefix"):
+        found = re.search(rf"^\s*{key}\s*=\s*(.+?),?\s*$", query_build_output, re.M)
+        if found:
+            parts.append(f"{key}={found.group(1).strip()}")
+    return " ".join(parts)
+
+
+def executable_path(execution_root: str, cquery_output: str) -> str:
+    """The executable's absolute path from ``info execution_root`` and the cquery's
+    ``target.files_to_run.executable.path`` (relative to the execution root)."""
+    import posixpath
+
+    lines = [line.strip() for line in cquery_output.splitlines() if line.strip()]
+    if not lines or lines[-1] == "None":
+        raise ValueError("the target has no executable")
+    rel = lines[-1]
+    return rel if rel.startswith("/") else posixpath.join(execution_root.strip(), rel)
+
+
+_RELEVANT = re.compile(r"^(ERROR|FATAL|Error|error:|Exception|Caused by)|"
+                       r"(Unknown host|not found|No such|does not exist|no such|"
+                       r"Failed to|failed to|connect timed out|Connection refused|"
+                       r"is not a (module|registry)|couldn't|could not)")
+#: Lines that only say that something failed, not what: kept only when nothing else says it.
+_GENERIC = re.compile(r"build aborted|Build did NOT complete|^FAILED:|"
+                      r"^ERROR: Analysis of target .* failed$|command failed$")
+
+
+def relevant_lines(output: str, limit: int = 3) -> list[str]:
+    """The lines of Bazel's output that say what went wrong, in order, at most ``limit``
+    (generic "build aborted" lines only when nothing more specific is there; the last lines
+    when nothing matches)."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    picked = [line for line in lines if _RELEVANT.search(line)
+              and not line.startswith(("INFO:", "Loading:", "Analyzing:", "WARNING:"))]
+    specific = [line for line in picked if not _GENERIC.search(line)]
+    chosen = specific or picked or lines[-limit:]
+    seen: list[str] = []
+    for line in chosen:
+        if line not in seen:
+            seen.append(line)
+    return [line if len(line) <= 400 else line[:397] + "..." for line in seen[:limit]]
