@@ -237,3 +237,52 @@ def test_sigterm_during_build_leaves_no_server_and_no_output_base(
     assert not any(alive(pid) for pid in pids)
     assert servers(fixture) == []
     assert bazel_processes("build_venv.sh") == []
+
+
+@pytest.mark.skipif(not os.environ.get("STARTUP_HARNESS_BAZEL7"),
+                    reason="opt-in: STARTUP_HARNESS_BAZEL7 names a Bazel 7 command")
+def test_bzlmod_end_to_end_with_bazel7(fixture: dict[str, Path], tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """bzlmod: the release from a file:// registry (bazel_dep pinned in a copy of the
+    workspace), main and PR through local_path_override. STARTUP_HARNESS_BAZEL7 is the
+    command (e.g. a wrapper entering a Debian sid root); STARTUP_HARNESS_BAZEL7_FLAGS adds
+    flags, e.g. --registry=file://... of stand-in modules Debian's build needs."""
+    import shlex
+
+    command = shlex.split(os.environ["STARTUP_HARNESS_BAZEL7"])
+    extra = shlex.split(os.environ.get("STARTUP_HARNESS_BAZEL7_FLAGS", ""))
+    registry = tmp_path / "registry"
+    module_dir = registry / "modules" / "rules_tiny"
+    (module_dir / "1.0").mkdir(parents=True)
+    (registry / "bazel_registry.json").write_text("{}\n")
+    (module_dir / "metadata.json").write_text(json.dumps({"versions": ["1.0"]}))
+    (module_dir / "1.0" / "MODULE.bazel").write_text(
+        (fixture["release"] / "MODULE.bazel").read_text())
+    (module_dir / "1.0" / "source.json").write_text(
+        json.dumps({"type": "local_path", "path": str(fixture["release"])}))
+    workspace = tmp_path / f"bench{os.getpid()}"
+    shutil.copytree(fixture["workspace"], workspace)
+    (workspace / "WORKSPACE").unlink()
+    (workspace / "MODULE.bazel").write_text(
+        'module(name = "bench")\n\nbazel_dep(name = "rules_tiny", version = "0.1")\n')
+    flags = [f"--registry=file://{registry}", "--noenable_workspace", *extra]
+    block = json.dumps({"builder": "bazel", "workspace": str(workspace), "target": "//:bench",
+                        "module": "rules_tiny", "mode": "bzlmod", "command": command,
+                        "flags": flags, "max_idle_secs": 30})
+    repo, checkout = fixture["repo"], fixture["checkout"]
+    config = write(tmp_path / "c.yaml", fixture, [
+        variant("release", f'{{bcr: {{module: rules_tiny, version: "1.0", '
+                f'registry: "file://{registry}"}}}}', role="baseline", build=block),
+        variant("main", f'{{git: {{repo: "{repo}", ref: v2}}}}', role="main", build=block),
+        variant("pr", f'{{path: "{checkout}"}}', role="pr", build=block),
+    ])
+    out = tmp_path / "out"
+    code = main(["run", "--config", str(config), "--out", str(out), "--quiet"])
+    assert code == 1, capsys.readouterr().err
+    data = json.loads((out / "report.json").read_text())
+    builds = {b["variant"]: b for b in data["builds"]}
+    assert builds["release"]["details"]["resolved"] == "rules_tiny@1.0"
+    assert builds["main"]["details"]["resolved"].startswith("rules_tiny@_")
+    assert all(b["details"]["mode"] == "bzlmod" for b in builds.values())
+    assert "MODULE.bazel.lock" not in os.listdir(workspace)
+    assert not any(name.startswith("bazel-") for name in os.listdir(workspace))
