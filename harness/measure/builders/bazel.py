@@ -18,7 +18,7 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,9 @@ from harness.measure.tools import INSTALL_HINTS
 if TYPE_CHECKING:
     from harness import proc
     from harness.config import Source, VariantConfig
+
+#: Runs one Bazel command of a variant: (step name, command, *arguments) -> its result.
+BazelRun = Callable[..., "proc.Completed"]
 
 
 #: On Ctrl-C or SIGTERM, the Bazel client gets SIGINT: it cancels the build on the server
@@ -209,7 +212,7 @@ class BazelBuilder:
                         inspect_env=inspect_env)
 
     @staticmethod
-    def _executable(bazel, execution_root: str, target: str, who: str) -> str:  # type: ignore[no-untyped-def]
+    def _executable(bazel: BazelRun, execution_root: str, target: str, who: str) -> str:
         done = bazel(f"cquery {target}", "cquery", target, "--output=starlark",
                      "--starlark:expr=target.files_to_run.executable.path")
         try:
@@ -219,7 +222,7 @@ class BazelBuilder:
                               "build.bazel.target must be a *_binary") from exc
 
     @staticmethod
-    def _resolved(bazel, spec: bw.BazelSpec, source: Source, bzlmod: bool,  # type: ignore[no-untyped-def]
+    def _resolved(bazel: BazelRun, spec: bw.BazelSpec, source: Source, bzlmod: bool,
                   override: str | None) -> str:
         """What the ruleset resolved to, as Bazel says it (bzlmod: ``bazel mod deps``)."""
         if bzlmod:
