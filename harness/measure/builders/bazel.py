@@ -108,6 +108,9 @@ class BazelBuilder:
     name = "bazel"
     options_schema: Mapping[str, Any] = bw.OPTIONS_SCHEMA
     placeholders: tuple[str, ...] = ("exe", "runfiles")
+    #: none for the preflight: the Bazel command is per variant (build.command) and a missing
+    #: one fails that variant only, the others are still measured
+    tools: tuple[str, ...] = ()
 
     def options(self, raw: Mapping[str, Any], source: Source, base: Path) -> bw.BazelSpec:
         if source.kind not in ("bcr", "git", "path"):
