@@ -197,7 +197,7 @@ def test_remove_tree_removes_read_only_trees(tmp_path: Path) -> None:
 
 
 def test_commands_with_their_own_environment() -> None:
-    command = TimedCommand("pr", "start", ("/x/bench",), env=(("RUNFILES_DIR", "/x/r"),))
+    command = TimedCommand("pr", "start", ("/x/bench",), env={"RUNFILES_DIR": "/x/r"})
     argv = hyperfine_argv("hyperfine", [command], runs=2, warmup=0,
                           export_json=Path("/tmp/e.json"))
     assert argv[-1] == "env RUNFILES_DIR=/x/r /x/bench"
@@ -214,8 +214,8 @@ def test_spawn_timer_gives_each_command_its_environment(tmp_path: Path) -> None:
     from harness.measure import timers
 
     check = ("/bin/sh", "-c", 'test "$RUNFILES_DIR" = "$0"')
-    commands = [TimedCommand("a", "w", (*check, "/a"), env=(("RUNFILES_DIR", "/a"),)),
-                TimedCommand("b", "w", (*check, "/b"), env=(("RUNFILES_DIR", "/b"),)),
+    commands = [TimedCommand("a", "w", (*check, "/a"), env={"RUNFILES_DIR": "/a"}),
+                TimedCommand("b", "w", (*check, "/b"), env={"RUNFILES_DIR": "/b"}),
                 TimedCommand("c", "w", (*check, ""))]
     rows = timers.run_schedule(commands, warmup=0, runs=2, order="interleaved",
                                env={"PATH": os.environ["PATH"]}, raw_dir=tmp_path)
