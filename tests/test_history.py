@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,19 +116,19 @@ def test_a_bad_line_is_reported_with_its_number_and_the_rest_loads(
     assert "import.jsonl:3:" in err and "import.jsonl:5:" in err
 
 
-def _add_one(args: tuple[str, str, str]) -> int:
-    return main(["history", "add", args[0], "--store", args[1], "--commit", args[2]])
-
-
 def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
-    paths = []
+    """Eight `history add` processes at once on one store."""
+    commands = []
     for i in range(8):
         report = synthetic_report({"main": 0.05}, seed=i,
                                   created=f"2026-01-01T00:00:{i:02d}+00:00")
-        paths.append((str(write_report(tmp_path / f"{i}.json", report)),
-                      str(tmp_path / "store"), commit_of(i)))
-    with multiprocessing.get_context("fork").Pool(4) as pool:
-        assert pool.map(_add_one, paths) == [0] * 8
+        path = write_report(tmp_path / f"{i}.json", report)
+        commands.append([sys.executable, "-m", "harness", "history", "add", str(path),
+                         "--store", str(tmp_path / "store"), "--commit", commit_of(i)])
+    running = [subprocess.Popen(c, stderr=subprocess.PIPE, text=True) for c in commands]
+    for proc in running:
+        _out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
     history = store.load(tmp_path / "store")
     assert sorted(r.commit for r in history.runs) == sorted(commit_of(i) for i in range(8))
     assert len(history.points) == 8 and history.problems == ()

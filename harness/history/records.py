@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
-from harness.model import Report, Samples
+from harness.model import Report, Samples, Summary
 
 LINE_VERSION = 1
 UNITS = {"wall": "s", "cpu": "s", "instructions": "count"}
@@ -63,18 +64,42 @@ class Point:
     max: float
 
 
+def _binomial_quantile(q: float, n: int) -> int:
+    """The smallest k with P(Binomial(n, 1/2) <= k) >= q (exact below 2,000 trials, normal
+    approximation above)."""
+    if n > 2000:
+        from statistics import NormalDist
+
+        return max(0, math.floor(n / 2 + NormalDist().inv_cdf(q) * math.sqrt(n) / 2 + 0.5))
+    total = 2 ** n
+    cumulative = 0
+    for k in range(n + 1):
+        cumulative += math.comb(n, k)
+        if cumulative / total >= q:
+            return k
+    return n
+
+
 def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
     """Distribution-free interval of the median from order statistics (binomial): for 50
-    values at 95 %, the 18th to 33rd smallest."""
+    values at 95 %, the 18th to 33rd smallest. Standard library only, so adding a run to the
+    history needs neither numpy nor scipy."""
     ordered = sorted(values)
     n = len(ordered)
     if n < 6:
         return ordered[0], ordered[-1]
-    from scipy.stats import binom
-
-    j = int(binom.ppf((1.0 - confidence) / 2.0, n, 0.5))
-    j = max(j, 1)
+    j = max(_binomial_quantile((1.0 - confidence) / 2.0, n), 1)
     return ordered[j - 1], ordered[n - j]
+
+
+def summarize(values: Sequence[float]) -> Summary:
+    """Like :func:`harness.analyse.stats.summarize`, with the standard library."""
+    import statistics
+
+    return Summary(n=len(values), mean=statistics.fmean(values),
+                   median=statistics.median(values),
+                   stddev=statistics.stdev(values) if len(values) > 1 else 0.0,
+                   min=min(values), max=max(values))
 
 
 def run_digest(report: Report) -> str:
@@ -120,8 +145,6 @@ def points_of(report: Report, run_id: str, commit: str, date: str) -> list[Point
     out = []
     for (variant, workload, metric, scenario), values in pooled_values(report.samples).items():
         low, high = median_interval(values)
-        from harness.analyse.stats import summarize
-
         summary = summarize(values)
         out.append(Point(run_id, commit, date, variant, roles.get(variant, ""), workload,
                          metric, scenario, UNITS.get(metric, ""), summary.n,
