@@ -138,3 +138,16 @@ def test_missing_store_is_one_line_error(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["history", "show", "--store", str(tmp_path / "nope")]) == 2
     assert "no history store there" in capsys.readouterr().err
+
+
+def test_history_and_compare_help_stay_light() -> None:
+    """--help of the new commands imports neither pandas, numpy, scipy nor ruptures."""
+    for args in (["history", "--help"], ["history", "show", "--help"], ["compare", "--help"],
+                 ["plot", "--help"]):
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "harness", *args],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0
+        loaded = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+        heavy = {m for m in loaded if m.split(".")[0] in ("numpy", "scipy", "pandas",
+                                                          "ruptures", "matplotlib")}
+        assert heavy == set(), (args, sorted(heavy)[:5])
