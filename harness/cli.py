@@ -187,6 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: interrupted; temporary worktrees and environments were removed",
               file=sys.stderr)
         return 130
+    except (UnicodeError, RecursionError) as exc:  # input the specific checks missed
+        print(f"error: unreadable input: {type(exc).__name__}: {_first_line(exc)} (hint: "
+              "check the file's encoding (UTF-8) and nesting)", file=sys.stderr)
+        return 2
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc} (hint: check the path, its permissions "
@@ -288,15 +292,16 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Load the config, measure, write measurements.json, analyse, write report.json and
-    comment.md, print the terminal table."""
+    """Load the config, check and lock --out, measure, write measurements.json, analyse, write
+    report.json and comment.md (and raw/) into a staging directory swapped in as a whole
+    (:mod:`harness.outputs`), then print the terminal table."""
     import dataclasses
 
-    from harness import measurements, pipeline, report
-    from harness.config import check_runs, load_config
+    from harness import measurements, outputs, pipeline, report
+    from harness.config import check_override, check_runs, load_config
 
     config = load_config(args.config or demo_config_path())
-    outputs = _outputs(args)
+    extra = _outputs(args)
     overrides: dict[str, Any] = {
         k: v for k, v in (("runs", args.runs), ("warmup", args.warmup)) if v is not None}
     if overrides.get("runs") == "auto":
@@ -304,8 +309,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     elif "runs" in overrides:
         overrides["auto"] = False
     if overrides:
-        if int(overrides.get("runs", 2)) < 2 or int(overrides.get("warmup", 0)) < 0:
-            raise HarnessError("--runs must be at least 2 and --warmup at least 0", "")
+        for key in ("runs", "warmup"):
+            if key in overrides:
+                check_override(key, int(overrides[key]))
         config = dataclasses.replace(config, timing=dataclasses.replace(config.timing,
                                                                         **overrides))
         check_runs(config.timing, config.gate, "--runs")
@@ -313,17 +319,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness import progress as bar
 
     progress = bar.choose(quiet=args.quiet, verbose=args.verbose)
-    try:
-        record = pipeline.measure(config, out / "raw", work_dir=args.work_dir,
-                                  keep_work=args.keep_work, progress=progress,
-                                  job_id=args.job_id)
-    finally:
-        progress.close()
-    report.write_atomic(out / measurements.FILE_NAME, measurements.dumps(record))
-    from harness.analyse.analysis import analyse  # numpy: only once there is something to judge
+    with outputs.claim(out, say=progress) as staging:
+        try:
+            record = pipeline.measure(config, staging / "raw", work_dir=args.work_dir,
+                                      keep_work=args.keep_work, progress=progress,
+                                      job_id=args.job_id)
+        finally:
+            progress.close()
+        report.write_atomic(staging / measurements.FILE_NAME, measurements.dumps(record))
+        from harness.analyse.analysis import analyse  # numpy: only once there is something
 
-    return publish(analyse(record), out, quiet=args.quiet,
-                   chatty=isinstance(progress, (bar.Live, bar.Lines)), **outputs)
+        result = analyse(record)
+        write_outputs(result, staging, **extra)
+    return announce(result, out, quiet=args.quiet,
+                    chatty=isinstance(progress, (bar.Live, bar.Lines)))
 
 
 def _outputs(args: argparse.Namespace) -> dict[str, Any]:
@@ -343,13 +352,12 @@ def history_trend(store_dir: str, result: Report) -> str:
     return commands.trend_section(store_dir, result)
 
 
-def publish(result: Report, out: Path, *, quiet: bool, history: str | None = None,
-            plots: bool = False, exports: Sequence[str] = (), chatty: bool = False) -> int:
+def write_outputs(result: Report, out: Path, *, history: str | None = None,
+                  plots: bool = False, exports: Sequence[str] = ()) -> None:
     """Write report.json and comment.md into ``out`` (with main's trend when a history store is
-    given), exports and plots; print the table (its verdict last); the gate's exit code.
-    ``chatty``: say where the files went (on stderr)."""
+    given), exports and plots."""
     from harness import report
-    from harness.render import markdown, terminal
+    from harness.render import markdown
 
     report.write_atomic(out / "report.json", report.dumps(result))
     trend = history_trend(history, result) if history else ""
@@ -358,6 +366,13 @@ def publish(result: Report, out: Path, *, quiet: bool, history: str | None = Non
         from harness.history import commands
 
         commands.after_run(result, out, exports=exports, plots=plots, history=history)
+
+
+def announce(result: Report, out: Path, *, quiet: bool, chatty: bool = False) -> int:
+    """Print the table (its verdict last) and the gate's errors, once the output is in place;
+    the gate's exit code. ``chatty``: say where the files went (on stderr)."""
+    from harness.render import terminal
+
     if chatty:
         print(f"wrote {out / 'comment.md'} and {out / 'report.json'}", file=sys.stderr)
     if not quiet:
@@ -368,11 +383,22 @@ def publish(result: Report, out: Path, *, quiet: bool, history: str | None = Non
     return result.gate.exit_code
 
 
+def publish(result: Report, out: Path, *, quiet: bool, history: str | None = None,
+            plots: bool = False, exports: Sequence[str] = (), chatty: bool = False) -> int:
+    """Write the outputs into ``out`` as a whole (staged and swapped in, :mod:`harness.outputs`)
+    and print them; the gate's exit code."""
+    from harness import outputs
+
+    with outputs.claim(out) as staging:
+        write_outputs(result, staging, history=history, plots=plots, exports=exports)
+    return announce(result, out, quiet=quiet, chatty=chatty)
+
+
 def cmd_analyse(args: argparse.Namespace) -> int:
     """Judge a saved measurement record (no process, no timing) and write the report."""
     import dataclasses
 
-    from harness import measurements, report
+    from harness import measurements, outputs, report
     from harness.analyse.analysis import analyse
 
     source = Path(args.measurements)
@@ -386,9 +412,16 @@ def cmd_analyse(args: argparse.Namespace) -> int:
         threshold_pct=(gate.threshold_pct if args.threshold_pct is None
                        else float(args.threshold_pct)))
     out = Path(args.out) if args.out else source.parent
-    if out.resolve() != source.parent.resolve():
-        report.write_atomic(out / measurements.FILE_NAME, source.read_text(encoding="utf-8"))
-    return publish(analyse(record, policy), out, quiet=args.quiet, **_outputs(args))
+    extra = _outputs(args)
+    same = out.resolve() == source.parent.resolve()
+    result = analyse(record, policy)
+    # the record's own directory keeps its raw/ and measurements.json; elsewhere, a copy
+    with outputs.claim(out, carry=("raw", measurements.FILE_NAME) if same else ()) as staging:
+        if not same:
+            report.write_atomic(staging / measurements.FILE_NAME,
+                                source.read_text(encoding="utf-8"))
+        write_outputs(result, staging, **extra)
+    return announce(result, out, quiet=args.quiet)
 
 
 def time_config_data(pythons: Sequence[str], labels: Sequence[str], args: Sequence[str], *,

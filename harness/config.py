@@ -19,6 +19,7 @@ from harness.measure.timer_registry import TIMERS
 from harness.model import GatePolicy
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+ENV_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
 
 _STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _COMMAND = {"oneOf": [{"type": "string", "minLength": 1},
@@ -123,9 +124,9 @@ SCHEMA: dict[str, Any] = {
                     "type": "object", "additionalProperties": False,
                     "properties": {
                         "pass": {"type": "array", "items": {"type": "string",
-                                                            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}},
+                                                            "pattern": ENV_NAME_PATTERN}},
                         "set": {"type": "object", "propertyNames": {
-                            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                            "pattern": ENV_NAME_PATTERN},
                             "additionalProperties": {"type": "string"}},
                     },
                 },
@@ -229,24 +230,54 @@ class Config:
         return next(v for v in self.variants if v.name == name)
 
 
+def check_override(key: str, value: int) -> None:
+    """A command-line override of ``timing.KEY`` gets the schema's bounds (``--runs``)."""
+    bounds = SCHEMA["properties"]["timing"]["properties"][key]
+    low, high = bounds.get("minimum"), bounds.get("maximum")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(f"--{key} {value}: must be between {low} and {high}",
+                          f"the bounds of timing.{key} in `startup-harness schema`")
+
+
 def load_config(path: str | Path) -> Config:
     """Read, validate and type the YAML config at ``path``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}",
                           "pass an existing file with --config") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 (byte {raw[exc.start]:#04x} at offset "
+                          f"{exc.start})", "save the config as UTF-8") from exc
+    return parse_config(parse_yaml(text, path), path)
+
+
+def parse_yaml(text: str, path: Path) -> Any:
+    """Parse YAML with the safe loader, refusing aliases (``*name``): a config has no use for
+    them, and a few hundred bytes of nested aliases expand to gigabytes (an alias bomb)."""
     import yaml
 
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise ConfigError(f"{path}:{mark.line + 1}: YAML aliases (*name) are not "
+                                  "allowed", "write the value out in full")
+            return super().compose_node(parent, index)
+
     try:
-        data = yaml.safe_load(text)
+        return yaml.load(text, Loader=NoAliasLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f":{where.line + 1}" if where is not None else ""
         raise ConfigError(f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}",
                           "check indentation and quoting") from exc
-    return parse_config(data, path)
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: nested too deeply", "flatten the config") from exc
 
 
 def _field_path(parts: Any) -> str:
@@ -287,6 +318,23 @@ def _schema_error(path: Path, data: Any, schema: dict[str, Any] = SCHEMA,
     raise ConfigError(f"{path}: {where}: {err.message}", "see README: Configuration")
 
 
+def _check_names(path: Path, data: dict[str, Any]) -> None:
+    """Names match their pattern in full: JSON Schema's ``$`` also matches before a final
+    newline, so ``"main\\n"`` would pass the schema alone."""
+    import re
+
+    checks = [(f"{key}[{i}].name", item["name"], NAME_PATTERN)
+              for key in ("variants", "workloads") for i, item in enumerate(data[key])]
+    env = data.get("timing", {}).get("env", {})
+    checks += [(f"timing.env.pass[{i}]", name, ENV_NAME_PATTERN)
+               for i, name in enumerate(env.get("pass", []))]
+    checks += [("timing.env.set", name, ENV_NAME_PATTERN) for name in env.get("set", {})]
+    for where, value, pattern in checks:
+        if not re.fullmatch(pattern.strip("^$"), value):
+            raise ConfigError(f"{path}: {where}: {value!r} does not match {pattern}",
+                              "names are letters, digits, '_', '.' and '-'")
+
+
 def parse_config(data: Any, path: str | Path = "<config>") -> Config:
     """Validate ``data`` (parsed YAML) against the schema and the cross-field rules."""
     path = Path(path)
@@ -294,6 +342,7 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
         raise ConfigError(f"{path}: the config must be a mapping with variants and workloads",
                           "see harness/demo.yaml")
     _schema_error(path, data)
+    _check_names(path, data)
     base = path.parent.resolve() if path.name != "<config>" else Path.cwd()
 
     variants: list[VariantConfig] = []

@@ -39,11 +39,14 @@ def loads(text: str, where: str = "<report>") -> Report:
     except json.JSONDecodeError as exc:
         raise HarnessError(f"{where}: not valid JSON: {exc.msg} (line {exc.lineno})",
                            "pass a report.json written by startup-harness run") from exc
+    except RecursionError as exc:
+        raise HarnessError(f"{where}: JSON nested too deeply",
+                           "pass a report.json written by startup-harness run") from exc
     if not isinstance(data, dict):
         raise HarnessError(f"{where}: not a report", "pass a report.json")
     try:
         return from_data(Report, upgrade(data))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise HarnessError(f"{where}: malformed report: {exc}", "was it written by "
                            "startup-harness run?") from exc
 
@@ -55,6 +58,9 @@ def load(path: str | Path) -> Report:
     except OSError as exc:
         raise HarnessError(f"{path}: cannot read report: {exc.strerror}",
                            "pass the path of a report.json") from exc
+    except UnicodeDecodeError as exc:
+        raise HarnessError(f"{path}: not UTF-8 (offset {exc.start})",
+                           "pass a report.json written by startup-harness run") from exc
     return loads(text, str(path))
 
 

@@ -98,3 +98,173 @@ def test_case4_hanging_run_is_that_variants_error(tmp_path: Path,
     data = json.loads((out / "report.json").read_text())
     assert any("timed out" in e and "'pr'" in e for e in data["errors"]), data["errors"]
     assert "w/wall" in data["summaries"]["main"]
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    return err[0]
+
+
+def quick_config(tmp_path: Path, command: str = "pass") -> Path:
+    return python_config(tmp_path / "c.yaml", ["{python}", "-S", "-c", command], runs=6,
+                         warmup=0)
+
+
+# -- case 2: crashes never exit 1; --out checked up front; nothing half-written -------------
+
+def test_case2_out_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    out.write_text("not a directory")
+    assert run(quick_config(tmp_path), out) == 2
+    assert "exists and is not a directory" in one_error_line(capsys)
+    assert out.read_text() == "not a directory"
+
+
+def test_case2_out_with_foreign_files_is_refused(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert run(quick_config(tmp_path), out) == 2
+    assert "did not write (notes.txt)" in one_error_line(capsys)
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_case2_unwritable_out_is_refused_before_building(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes anywhere; the read-only mount test covers it")
+    parent = tmp_path / "ro"
+    parent.mkdir()
+    parent.chmod(0o555)
+    try:
+        assert run(quick_config(tmp_path), parent / "out") == 2
+        assert "not writable" in one_error_line(capsys)
+    finally:
+        parent.chmod(0o755)
+
+
+def test_case2_failure_while_writing_keeps_the_previous_output(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that fails while writing (here: rendering raises ENOSPC) leaves the previous
+    run's output exactly as it was, and no staging directory."""
+    import errno
+
+    from harness.render import markdown
+
+    config = quick_config(tmp_path)
+    out = tmp_path / "out"
+    assert run(config, out) in (0, 1)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def full(*_a: object, **_k: object) -> str:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(markdown, "render", full)
+    assert run(config, out) == 2
+    assert "No space left on device" in one_error_line(capsys)
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == \
+        [".out.lock"]
+
+
+def test_case6_second_run_on_the_same_out_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness import outputs
+
+    out = tmp_path / "out"
+    with outputs.claim(out) as staging:
+        (staging / "report.json").write_text("{}")
+        assert run(quick_config(tmp_path), out) == 2
+        assert "another run" in one_error_line(capsys)
+    assert (out / "report.json").read_text() == "{}"
+
+
+def test_case6_swap_replaces_the_whole_output(tmp_path: Path) -> None:
+    from harness import outputs
+
+    out = tmp_path / "out"
+    with outputs.claim(out) as staging:
+        (staging / "raw").mkdir()
+        (staging / "raw" / "old.json").write_text("1")
+        (staging / "report.json").write_text("old")
+    with outputs.claim(out) as staging:
+        (staging / "report.json").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == ["report.json"]
+    assert (out / "report.json").read_text() == "new"
+
+
+def test_case6_killed_runs_staging_is_pruned(tmp_path: Path) -> None:
+    from harness import outputs
+
+    out = tmp_path / "out"
+    stale = tmp_path / ".out.staging-999999"
+    stale.mkdir()
+    said: list[str] = []
+    with outputs.claim(out, say=said.append):
+        pass
+    assert not stale.exists() and said and "killed" in said[0]
+
+
+# -- crash paths: every one exits 2 with one line, never 1 -----------------------------------
+
+@pytest.mark.parametrize(("command", "setup", "message"), [
+    ("run", lambda p: p.write_bytes(b"variants: [\xff\xfe]\n"), "not UTF-8"),
+    ("render", lambda p: p.write_bytes(b'{"schema_version": 1, "t": "\xff"}'), "not UTF-8"),
+    ("render", lambda p: p.write_text("[" * 100_000 + "]" * 100_000), "nested too deeply"),
+    ("render", lambda p: p.write_text('{"schema_version": 1}'), "malformed report"),
+    ("render", lambda p: p.mkdir(), "cannot read"),
+    ("run", lambda p: p.write_text("a: &a [1]\nb: *a\n"), "aliases"),
+    ("run", lambda p: p.write_text("[" * 10_000 + "]" * 10_000), ""),
+])
+def test_crash_paths_exit_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          command: str, setup: object, message: str) -> None:
+    path = tmp_path / "input"
+    setup(path)  # type: ignore[operator]
+    argv = (["run", "--config", str(path), "--out", str(tmp_path / "o")] if command == "run"
+            else ["render", str(path)])
+    assert main(argv) == 2
+    assert message in one_error_line(capsys)
+
+
+# -- case 8 and 12: bounded input ------------------------------------------------------------
+
+def test_case8_alias_bomb_is_refused_quickly(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i, name in enumerate("bcdefghi"):
+        prev = "abcdefghi"[i]
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    config = tmp_path / "bomb.yaml"
+    config.write_text("\n".join(lines) + "\n")
+    start = time.perf_counter()
+    assert main(["run", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
+    assert time.perf_counter() - start < 5  # the bomb took 79 s (a wide margin: shared runner)
+    assert "aliases" in one_error_line(capsys)
+
+
+def test_case12_name_with_a_final_newline_is_refused(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        'variants:\n  - {name: "main\\n", role: main, source: {python: python3}}\n'
+        "  - {name: pr, role: pr, source: {python: python3}}\n"
+        "workloads: [{name: w, command: ['{python}', '-c', 'pass']}]\n")
+    assert main(["run", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
+    assert "variants[0].name" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize("flag", [["--runs", "999999999"], ["--warmup", "5000"],
+                                  ["--runs", "1"]])
+def test_case12_cli_overrides_get_the_schema_bounds(tmp_path: Path, flag: list[str],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--config", str(quick_config(tmp_path)), "--out",
+                 str(tmp_path / "o"), *flag]) == 2
+    assert flag[0] in one_error_line(capsys)
