@@ -233,6 +233,8 @@ class Config:
 def check_override(key: str, value: int) -> None:
     """A command-line override of ``timing.KEY`` gets the schema's bounds (``--runs``)."""
     bounds = SCHEMA["properties"]["timing"]["properties"][key]
+    bounds = next((b for b in bounds.get("anyOf", bounds.get("oneOf", []))
+                   if b.get("type") == "integer"), bounds)
     low, high = bounds.get("minimum"), bounds.get("maximum")
     if (low is not None and value < low) or (high is not None and value > high):
         raise ConfigError(f"--{key} {value}: must be between {low} and {high}",

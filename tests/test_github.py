@@ -138,6 +138,8 @@ class FakeGitHub:
     next_id: int = 1000
     redirect_to: str | None = None
     base: str = ""
+    #: failures served before routing, in order: (status, headers, message)
+    inject: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
 
     def add_pull(self, number: int, *, sha: str = SHA, head_repo: str = REPO,
                  branch: str = "feature", state: str = "open", base_repo: str = REPO) -> None:
@@ -181,6 +183,9 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             state.requests.append((method, self.path))
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 return self._send(401, {"message": "Bad credentials"})
+            if state.inject:
+                status, headers, message = state.inject.pop(0)
+                return self._send(status, {"message": message}, headers)
             if state.redirect_to:
                 self.send_response(307)
                 self.send_header("Location", state.redirect_to + self.path)
@@ -525,3 +530,118 @@ def test_cli_wiring_stays_light(tmp_path: Path) -> None:
                           env={"PATH": "/usr/bin:/bin"}, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(MARKER)
+
+
+# --------------------------------------------------------------------------- faults (issue 13)
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Back-off waits recorded instead of slept."""
+    from harness.github import api
+
+    waits: list[float] = []
+    monkeypatch.setattr(api, "BACKOFF_S", 0.001)
+    monkeypatch.setattr(api, "MAX_WAIT_S", 0.01)
+    real = api.GitHubClient.__init__
+
+    def init(self: api.GitHubClient, *a: Any, **k: Any) -> None:
+        real(self, *a, **k)
+        self._sleep = waits.append  # type: ignore[method-assign]
+
+    monkeypatch.setattr(api.GitHubClient, "__init__", init)
+    return waits
+
+
+@pytest.mark.parametrize("failure", [
+    (500, {}, "Server Error"), (502, {}, "Bad Gateway"),
+    (429, {"Retry-After": "1"}, "slow down"),
+    (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "99999999999"},
+     "API rate limit exceeded"),
+    (403, {"Retry-After": "2"}, "You have exceeded a secondary rate limit"),
+])
+def test_retries_5xx_429_and_rate_limited_403(fake: FakeGitHub, tmp_path: Path,
+                                              quick_retries: list[float],
+                                              failure: tuple[int, dict[str, str], str]) -> None:
+    fake.add_pull(7)
+    fake.inject = [failure, failure]
+    env = _env(fake, tmp_path, _event(pulls=[7]))
+    assert bot.comment_command(_args("--body-file", _body_file(tmp_path)), env) == 0
+    assert [m for m, _ in fake.writes()] == ["POST"]
+    assert len(quick_retries) == 2 and all(w <= 0.01 for w in quick_retries)  # capped
+
+
+def test_retries_are_bounded_and_the_hint_names_the_rate_limit(
+        fake: FakeGitHub, tmp_path: Path, quick_retries: list[float]) -> None:
+    fake.add_pull(7)
+    fake.inject = [(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"},
+                    "API rate limit exceeded")] * 10
+    env = _env(fake, tmp_path, _event(pulls=[7]))
+    with pytest.raises(HarnessError) as info:
+        bot.comment_command(_args("--body-file", _body_file(tmp_path)), env)
+    assert "rate limit" in info.value.hint and "pull-requests" not in info.value.hint
+    assert len(quick_retries) == 4 and fake.writes() == []
+
+
+def test_plain_403_is_not_retried_and_blames_permissions(
+        fake: FakeGitHub, tmp_path: Path, quick_retries: list[float]) -> None:
+    fake.add_pull(7)
+    fake.inject = [(403, {}, "Resource not accessible by integration")]
+    env = _env(fake, tmp_path, _event(pulls=[7]))
+    with pytest.raises(HarnessError) as info:
+        bot.comment_command(_args("--body-file", _body_file(tmp_path)), env)
+    assert "pull-requests: write" in info.value.hint and quick_retries == []
+
+
+def test_retry_wait_honours_headers_and_caps() -> None:
+    from harness.github.api import retry_wait
+
+    assert retry_wait(404, {}, 0, 2, 60) is None
+    assert retry_wait(403, {}, 0, 2, 60) is None
+    assert retry_wait(500, {}, 2, 2, 60) == 8
+    assert retry_wait(429, {"retry-after": "7"}, 0, 2, 60) == 7
+    assert retry_wait(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "130"}, 0, 2,
+                      60, now=lambda: 100) == 31
+    assert retry_wait(503, {"retry-after": "3600"}, 0, 2, 60) == 60
+
+
+def test_token_is_redacted_from_every_message(fake: FakeGitHub, tmp_path: Path,
+                                              quick_retries: list[float]) -> None:
+    fake.add_pull(7)
+    fake.inject = [(422, {}, f"Validation failed: token {TOKEN} is not allowed here")]
+    env = _env(fake, tmp_path, _event(pulls=[7]))
+    with pytest.raises(HarnessError) as info:
+        bot.comment_command(_args("--body-file", _body_file(tmp_path)), env)
+    assert TOKEN not in info.value.one_line() and "***" in info.value.one_line()
+
+
+def test_fifo_body_file_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "comment.md"
+    os.mkfifo(fifo)
+    done: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            bot.read_body(fifo)
+        except HarnessError as exc:
+            done.append(exc)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    thread.join(5)
+    assert done and "not a regular file" in str(done[0])
+
+
+def test_sanitize_neutralizes_gh_refs_issue_urls_and_entities() -> None:
+    body = bot.sanitize_body(
+        f"{MARKER}\nsee GH-7 and gh-8, https://github.com/octo/other/issues/9 and "
+        "https://github.com/octo/other/pull/10; &#64;alice &#x40;bob &commat;carol &#35;11 "
+        "&#x23;12 &num;13\n")
+    for raw in ("GH-7", "gh-8", "https://github.com/octo", "&#64;", "&#x40;", "&commat;",
+                "&#35;", "&#x23;", "&num;", "@alice", "@bob", "@carol", "#11", "#12", "#13"):
+        assert raw not in body, raw
+    assert "GH-\u200b7" in body and "@\u200balice" in body and "#\u200b11" in body
+    assert "github\u200b.com/octo/other/issues/9" in body
+    assert bot.sanitize_body(body) == body

@@ -45,6 +45,14 @@ POSTED_CONCLUSIONS = ("success", "failure", "timed_out")
 ZWSP = "\u200b"
 _MENTION = re.compile(r"(?<![A-Za-z0-9])@(?=[A-Za-z0-9])")
 _REFERENCE = re.compile(r"(?<!&)#(?=[0-9])")  # not the &#8203; kind of entity
+#: ``GH-123``: GitHub links it to issue 123 (and records a cross-reference).
+_GH_REFERENCE = re.compile(r"(?<![A-Za-z0-9])(GH-)(?=[0-9])", re.IGNORECASE)
+#: A link to an issue, pull request or discussion on github.com cross-references it.
+_ISSUE_URL = re.compile(r"(https?://)(github)(\.com/[^/\s]+/[^/\s]+/(?:issues|pull|pulls|"
+                        r"discussions)/[0-9])", re.IGNORECASE)
+#: Entities markdown turns into ``@`` or ``#`` after the mention filter would have run.
+_AT_ENTITY = re.compile(r"&(?:#0*64|#[xX]0*40|commat);")
+_HASH_ENTITY = re.compile(r"&(?:#0*35|#[xX]0*23|num);")
 _MARKER_LIKE = re.compile(r"<!--\s*startup-harness\b.*?-->", re.DOTALL | re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -85,7 +93,13 @@ class Outcome:
 def neutralize_mentions(text: str) -> str:
     """Stop ``@user``, ``@org/team`` and ``#123`` / ``owner/repo#123`` from pinging anyone or
     cross-referencing issues, by putting a zero-width space after the sigil. The text reads
-    the same; GitHub no longer links it. E-mail addresses (``a@b``) are left alone."""
+    the same; GitHub no longer links it. E-mail addresses (``a@b``) are left alone. Also
+    ``GH-123``, links to github.com issues and pull requests (which cross-reference them), and
+    the entities ``&#64;`` / ``&#35;`` (and their hex and named forms) that render as ``@`` and
+    ``#``."""
+    text = _HASH_ENTITY.sub("#", _AT_ENTITY.sub("@", text))
+    text = _GH_REFERENCE.sub(lambda m: m.group(1) + ZWSP, text)
+    text = _ISSUE_URL.sub(lambda m: m.group(1) + m.group(2) + ZWSP + m.group(3), text)
     return _REFERENCE.sub("#" + ZWSP, _MENTION.sub("@" + ZWSP, text))
 
 
@@ -253,8 +267,11 @@ def read_body(path: str | os.PathLike[str], limit: int = MAX_BODY_CHARS) -> str:
     """Read at most enough bytes of ``path`` to know whether it is over ``limit``. The file
     must be a regular file, not a symlink: an artifact pointing ``comment.md`` at, say,
     ``/proc/self/environ`` would otherwise publish the token."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):  # a FIFO would block the open forever
+            raise HarnessError(f"comment body {str(path)!r} is not a regular file",
+                               "it must be a regular file, not a symlink, FIFO or device")
         fd = os.open(path, flags)
     except OSError as exc:
         raise HarnessError(f"cannot read comment body {str(path)!r}: {exc.strerror}",
@@ -283,8 +300,26 @@ def read_event(path: str | os.PathLike[str]) -> Mapping[str, Any]:
 
 
 def comment_command(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
-    """Run ``startup-harness comment``: 0 when posted, unchanged or deliberately skipped."""
+    """Run ``startup-harness comment``: 0 when posted, unchanged or deliberately skipped. No
+    message, whatever failed, contains the token."""
     env = os.environ if environ is None else environ
+    token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or ""
+
+    def redact(text: str) -> str:
+        return text.replace(token, "***") if token else text
+
+    try:
+        return _comment(args, env)
+    except HarnessError as exc:
+        if token and (token in exc.message or token in exc.hint):
+            raise HarnessError(redact(exc.message), redact(exc.hint)) from None
+        raise
+    except Exception as exc:  # an unexpected error's message may quote a response
+        raise HarnessError(f"comment: {type(exc).__name__}: {redact(str(exc))[:300]}",
+                           "") from None
+
+
+def _comment(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     repo = args.repo or env.get("GITHUB_REPOSITORY", "")
     if not _REPO.match(repo):
         raise HarnessError(f"repository {repo!r} is not OWNER/NAME",
