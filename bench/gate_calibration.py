@@ -860,6 +860,9 @@ def one_trial(design: Design, subject: Path, reference: Path, *, args: argparse.
         subj, ref, secs, cpu = run_trial(design, subject, reference, warmup=args.warmup,
                                          runs=args.runs, env=env, raw_dir=raw_dir,
                                          hyperfine=hyperfine, seed=seed)
+    begin = time.perf_counter()  # the verdict's analysis counts in the time to a verdict
+    stats.compare(subj, ref, threshold_pct=args.threshold_pct, confidence=args.confidence)
+    secs += time.perf_counter() - begin
     rec: dict[str, Any] = {
         "seconds": secs, "runs": args.runs, "subject": list(subj.values),
         "rounds_s": list(subj.rounds), "reference": list(ref.values),
