@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -58,3 +59,19 @@ def test_summary_says_why_it_stopped():
     assert sequential.summary(record("budget reached: max_seconds")) == \
         "budget reached after 120 runs (max_seconds): inconclusive"
     assert record("interval decisive").confidence == pytest.approx(0.9975)
+
+
+def test_a_look_with_few_blocks_gets_a_wider_interval():
+    from harness.model import Comparison
+
+    c = Comparison("pr", "main", "w", "wall", "paired", 1.04, 1.01, 1.07, 0.9975, 5.0,
+                   "inconclusive", method="m", n_pairs=15)
+    w = sequential.widened(c)
+    assert w.ci_low < c.ci_low and w.ci_high > c.ci_high and w.ratio == c.ratio
+    assert math.log(w.ci_high / w.ratio) == pytest.approx(1.52 * math.log(1.07 / 1.04),
+                                                           rel=0.01)
+    assert "widened x1.52" in w.method
+    many = sequential.widened(dataclasses.replace(c, n_pairs=300))
+    assert many.ci_high == pytest.approx(1.04 * (1.07 / 1.04) ** 1.017, rel=1e-3)
+    exact = dataclasses.replace(c, ci_low=1.04, ci_high=1.04)
+    assert sequential.widened(exact) == exact

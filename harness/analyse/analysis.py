@@ -222,9 +222,9 @@ def gated_comparisons(policy: GatePolicy, workloads: Sequence[WorkloadInfo] | Se
         a = by_key.get((policy.compare, workload.name, policy.metric))
         b = by_key.get((policy.against, workload.name, policy.metric))
         if policy.workload in (None, workload.name) and a is not None and b is not None:
-            out.append(stats.compare(a, b, statistic=policy.statistic,
-                                     threshold_pct=policy.threshold_pct, confidence=confidence,
-                                     n_resamples=n_resamples))
+            out.append(sequential.widened(stats.compare(
+                a, b, statistic=policy.statistic, threshold_pct=policy.threshold_pct,
+                confidence=confidence, n_resamples=n_resamples)))
     return out
 
 
@@ -253,11 +253,13 @@ def compare_all(variants: Sequence[VariantInfo], workloads: Sequence[WorkloadInf
                 if a is None or b is None:
                     continue
                 confidence, n_resamples = policy.confidence, sequential.MIN_RESAMPLES
-                if ((subject, reference, metric) == (policy.compare, policy.against,
-                                                     policy.metric)
-                        and policy.workload in (None, workload.name)):
+                gated = ((subject, reference, metric) == (policy.compare, policy.against,
+                                                          policy.metric)
+                         and policy.workload in (None, workload.name))
+                if gated:
                     confidence, n_resamples = gated_confidence(policy, records)
-                out.append(stats.compare(a, b, statistic=policy.statistic,
-                                         threshold_pct=policy.threshold_pct,
-                                         confidence=confidence, n_resamples=n_resamples))
+                comparison = stats.compare(a, b, statistic=policy.statistic,
+                                           threshold_pct=policy.threshold_pct,
+                                           confidence=confidence, n_resamples=n_resamples)
+                out.append(sequential.widened(comparison) if gated and records else comparison)
     return out
