@@ -330,7 +330,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from harness.analyse.analysis import analyse  # numpy: only once there is something
 
         result = analyse(record)
-        write_outputs(result, staging, **extra)
+        write_outputs(result, staging, **staged(extra, out, staging))
     return announce(result, out, quiet=args.quiet,
                     chatty=isinstance(progress, (bar.Live, bar.Lines)))
 
@@ -343,6 +343,17 @@ def _outputs(args: argparse.Namespace) -> dict[str, Any]:
         for spec in args.export:
             parse_spec(spec)  # a bad --export is an error before any work
     return {"history": args.history, "plots": args.plots, "exports": args.export}
+
+
+def staged(extra: dict[str, Any], out: Path, staging: Path) -> dict[str, Any]:
+    """``extra`` with exports aimed inside ``out`` written into ``staging`` instead."""
+    from harness import outputs
+
+    specs = []
+    for spec in extra.get("exports") or ():
+        fmt, sep, path = spec.partition("=")
+        specs.append(f"{fmt}={outputs.redirect(path, out, staging)}" if sep else spec)
+    return {**extra, "exports": specs}
 
 
 def history_trend(store_dir: str, result: Report) -> str:
@@ -420,7 +431,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
         if not same:
             report.write_atomic(staging / measurements.FILE_NAME,
                                 source.read_text(encoding="utf-8"))
-        write_outputs(result, staging, **extra)
+        write_outputs(result, staging, **staged(extra, out, staging))
     return announce(result, out, quiet=args.quiet)
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
@@ -35,7 +36,32 @@ from harness.errors import HarnessError
 KNOWN_NAMES = frozenset({"raw", "measurements.json", "report.json", "comment.md",
                          "terminal.txt", "error.log", "plots"})
 
+#: The list of what the harness wrote into OUT (names beyond KNOWN_NAMES: exports).
+MANIFEST = ".startup-harness"
+
 _HINT = "give a new or empty directory with --out"
+
+
+def written_before(out: Path) -> set[str]:
+    """Top-level names in ``out`` that a previous run wrote (KNOWN_NAMES and its manifest)."""
+    names = set(KNOWN_NAMES) | {MANIFEST}
+    try:
+        listed = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        names |= {str(n) for n in listed if isinstance(n, str) and "/" not in n}
+    except (OSError, ValueError, TypeError):
+        pass
+    return names
+
+
+def redirect(path: str, out: Path, staging: Path) -> str:
+    """``path`` moved into ``staging`` when it lies inside ``out`` (an export written into the
+    output directory must be staged too, or the swap would drop it)."""
+    target = Path(path).absolute()
+    try:
+        rest = target.relative_to(out.absolute())
+    except ValueError:
+        return path
+    return str(staging / rest)
 
 
 def check(out: Path) -> None:
@@ -43,7 +69,8 @@ def check(out: Path) -> None:
     if out.exists() or out.is_symlink():
         if not out.is_dir():
             raise HarnessError(f"--out {out}: exists and is not a directory", _HINT)
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in KNOWN_NAMES)
+        known = written_before(out)
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in known)
         if foreign:
             shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
             raise HarnessError(f"--out {out}: holds files startup-harness did not write "
@@ -90,6 +117,8 @@ def claim(out: str | Path, *, carry: Iterable[str] = (),
             for name in carry:
                 _copy(out / name, staging / name)
             yield staging
+            names = sorted(p.name for p in staging.iterdir() if p.name != MANIFEST)
+            (staging / MANIFEST).write_text(json.dumps(names) + "\n", encoding="utf-8")
             _swap(staging, out)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

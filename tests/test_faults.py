@@ -195,7 +195,7 @@ def test_case6_swap_replaces_the_whole_output(tmp_path: Path) -> None:
         (staging / "report.json").write_text("old")
     with outputs.claim(out) as staging:
         (staging / "report.json").write_text("new")
-    assert sorted(p.name for p in out.iterdir()) == ["report.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".startup-harness", "report.json"]
     assert (out / "report.json").read_text() == "new"
 
 
@@ -268,3 +268,16 @@ def test_case12_cli_overrides_get_the_schema_bounds(tmp_path: Path, flag: list[s
     assert main(["run", "--config", str(quick_config(tmp_path)), "--out",
                  str(tmp_path / "o"), *flag]) == 2
     assert flag[0] in one_error_line(capsys)
+
+
+def test_case6_exports_into_out_are_staged_and_not_foreign_next_time(tmp_path: Path) -> None:
+    from harness import outputs
+
+    out = tmp_path / "out"
+    with outputs.claim(out) as staging:
+        target = outputs.redirect(str(out / "gab.json"), out, staging)
+        assert target == str(staging / "gab.json")
+        Path(target).write_text("[]")
+    assert (out / "gab.json").read_text() == "[]"
+    outputs.check(out)  # the harness wrote gab.json: not foreign
+    assert outputs.redirect("/elsewhere/x.json", out, staging) == "/elsewhere/x.json"
