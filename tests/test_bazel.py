@@ -135,7 +135,7 @@ def test_release_ref_and_path_each_cold_regression_exits_1(
         assert b["details"]["tool_version"].startswith("bazel")
     assert "local_repository" in builds["release"]["details"]["resolved"]
     assert str(fixture["release"]) in builds["release"]["details"]["resolved"]
-    assert "overridden by" in builds["main"]["details"]["resolved"]
+    assert "overridden by git v2" in builds["main"]["details"]["resolved"]
     assert str(checkout) in builds["pr"]["details"]["resolved"]
     assert data["gate"]["status"] == "regression"
     # the launcher's own interpreter was inspected: the seed's duplicate dist-info question

@@ -238,7 +238,8 @@ class BazelBuilder:
                 return f"{spec.module}@_ (local_path_override)"
             return f"{spec.module}@{found}" if found else "unknown"
         if override:
-            return f"{spec.module} overridden by {override}"
+            where = f"git {source.ref}" if source.kind == "git" else override
+            return f"{spec.module} overridden by {where} (--override_repository)"
         try:
             done = bazel(f"query //external:{spec.module}", "query",
                          f"//external:{spec.module}", "--output=build")
