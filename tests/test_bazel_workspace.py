@@ -220,3 +220,27 @@ def test_spawn_timer_gives_each_command_its_environment(tmp_path: Path) -> None:
     rows = timers.run_schedule(commands, warmup=0, runs=2, order="interleaved",
                                env={"PATH": os.environ["PATH"]}, raw_dir=tmp_path)
     assert {int(row[3]) for row in rows} == {0}
+
+
+def test_bzlmod_variant_workspace_is_a_rewritten_copy(tmp_path: Path) -> None:
+    from harness.config import Source
+    from harness.measure.builders.bazel import BazelBuilder
+
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "MODULE.bazel").write_text(SEED_MODULE)
+    (workspace / "MODULE.bazel.lock").write_text("{}")
+    (workspace / "BUILD.bazel").write_text("")
+    os.symlink("/nonexistent", workspace / "bazel-out")
+    spec = bw.BazelSpec(workspace=str(workspace), target="//:bench", module="aspect_rules_py")
+    release = Source("bcr", module="aspect_rules_py", version="1.12.0",
+                     registries=(bw.BCR_URL,))
+    copy = BazelBuilder._variant_workspace(spec, release, None, tmp_path / "release")
+    assert sorted(os.listdir(copy)) == ["BUILD.bazel", "MODULE.bazel"]
+    assert bw.declared_version((copy / "MODULE.bazel").read_text(), "aspect_rules_py") \
+        == "1.12.0"
+    checkout = BazelBuilder._variant_workspace(spec, Source("path", path="/src"), "/src",
+                                               tmp_path / "pr")
+    text = (checkout / "MODULE.bazel").read_text()
+    assert 'path = "/src"' in text and "../old" not in text
+    assert (workspace / "MODULE.bazel").read_text() == SEED_MODULE  # the user's is untouched
