@@ -49,10 +49,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--warmup", type=int, help="override timing.warmup")
     run.add_argument("--job-id", help="name of this job in measurements.json (default: "
                      "runner or host name and the UTC time)")
+    run.add_argument("--cell", action="append", default=[], metavar="AXIS=VALUE",
+                     help="matrix: measure only this cell (repeatable; a CI job names its own "
+                     "value of every axis but python, e.g. --cell os=ubuntu-latest)")
     run.add_argument("--quiet", action="store_true", help="no progress or table on stderr/stdout")
     _add_outputs(run)
     run.add_argument("--verbose", action="store_true",
                      help="every step as a line (also when stdout is not a terminal)")
+
+    merge = sub.add_parser("merge", help="merge the measurements.json of a CI matrix's jobs "
+                           "into one record, report and comment")
+    merge.add_argument("parts", nargs="+", help="measurements.json files or directories "
+                       "holding them (downloaded artifacts)")
+    merge.add_argument("--out", default="reports/merged",
+                       help="output directory (default: reports/merged)")
+    merge.add_argument("--quiet", action="store_true", help="no table on stdout")
+    _add_outputs(merge)
 
     analyse = sub.add_parser("analyse", aliases=["analyze"],
                              help="re-judge a saved measurements.json without timing anything")
@@ -258,6 +270,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_run(args)
     if args.command in ("analyse", "analyze"):
         return cmd_analyse(args)
+    if args.command == "merge":
+        return cmd_merge(args)
     if args.command == "probe":
         return cmd_probe(args)
     if args.command == "time":
@@ -298,6 +312,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from harness import measurements, outputs, pipeline, report
+    from harness.cells import parse_selection
     from harness.config import check_override, check_runs, load_config
 
     config = load_config(args.config or demo_config_path())
@@ -321,9 +336,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = bar.choose(quiet=args.quiet, verbose=args.verbose)
     with outputs.claim(out, say=progress) as staging:
         try:
-            record = pipeline.measure(config, staging / "raw", work_dir=args.work_dir,
-                                      keep_work=args.keep_work, progress=progress,
-                                      job_id=args.job_id)
+            record = pipeline.measure_cells(config, staging / "raw", parse_selection(args.cell),
+                                            work_dir=args.work_dir, keep_work=args.keep_work,
+                                            progress=progress, job_id=args.job_id)
         finally:
             progress.close()
         report.write_atomic(staging / measurements.FILE_NAME, measurements.dumps(record))
@@ -333,6 +348,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_outputs(result, staging, **staged(extra, out, staging))
     return announce(result, out, quiet=args.quiet,
                     chatty=isinstance(progress, (bar.Live, bar.Lines)))
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    """Merge the jobs' records, then analyse and write the outputs like ``run``."""
+    from harness import measurements, outputs, report
+    from harness.analyse.analysis import analyse
+    from harness.merge import find_records, merge
+
+    extra = _outputs(args)
+    paths = find_records(args.parts)
+    record = merge([measurements.load(p) for p in paths], [str(p) for p in paths])
+    out = Path(args.out)
+    result = analyse(record)
+    with outputs.claim(out) as staging:
+        report.write_atomic(staging / measurements.FILE_NAME, measurements.dumps(record))
+        write_outputs(result, staging, **extra)
+    return announce(result, out, quiet=args.quiet)
 
 
 def _outputs(args: argparse.Namespace) -> dict[str, Any]:

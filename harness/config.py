@@ -20,6 +20,7 @@ from harness.model import GatePolicy
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 ENV_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
+SWEEP_QUANTITIES = ("sys_path_entries", "site_roots", "distributions", "pth_files")
 
 _STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _COMMAND = {"oneOf": [{"type": "string", "minLength": 1},
@@ -148,8 +149,44 @@ SCHEMA: dict[str, Any] = {
                 "carryover": {"enum": ["report", "adjust"]},
             },
         }]},
+        "matrix": {
+            "type": "object", "minProperties": 1,
+            "description": "Axes of a matrix: `python` (interpreters, by version found on "
+                           "PATH or in pyenv, or by path) expands every variant per "
+                           "interpreter; any other axis (e.g. `os`) labels the CI job that "
+                           "runs a cell (`run --cell os=...`).",
+            "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_-]{0,31}$"},
+            "additionalProperties": {
+                "type": "array", "minItems": 1, "maxItems": 32, "uniqueItems": True,
+                "items": {"type": "string", "minLength": 1, "maxLength": 200,
+                          "pattern": "^[^,=\\n]+$"}},
+        },
+        "sweep": {
+            "type": "array", "minItems": 1,
+            "description": "Time start-up while one quantity grows, on top of a variant.",
+            "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["quantity", "levels"],
+                "properties": {
+                    "quantity": {"enum": list(SWEEP_QUANTITIES)},
+                    "levels": {"type": "array", "minItems": 3, "maxItems": 20,
+                               "uniqueItems": True,
+                               "items": {"type": "integer", "minimum": 0, "maximum": 5000}},
+                    "variant": {"type": "string", "description": "default: gate.against"},
+                    "workload": {"type": "string", "description": "default: the first"},
+                    "position": {"enum": ["end", "front"],
+                                 "description": "sys_path_entries / site_roots: after "
+                                                "site-packages (a .pth) or before the "
+                                                "standard library (PYTHONPATH)"},
+                    "import_lines": {"type": "boolean",
+                                     "description": "pth_files: each also imports a module"},
+                    "runs": {"type": "integer", "minimum": 3, "maximum": 10000},
+                },
+            },
+        },
     },
 }
+
 
 #: Placeholders every builder fills; a builder may add its own (``Builder.placeholders``).
 PLACEHOLDERS = ("python", "bin", "prefix", "source", "workdir")
@@ -217,6 +254,19 @@ class TimingConfig:
 
 
 @dataclass(frozen=True)
+class SweepConfig:
+    """One sweep: time ``workload`` of ``variant`` with ``levels`` units of ``quantity`` added."""
+
+    quantity: str
+    levels: tuple[int, ...]
+    variant: str
+    workload: str
+    position: str = "end"
+    import_lines: bool = False
+    runs: int = 20
+
+
+@dataclass(frozen=True)
 class Config:
     path: str
     title: str
@@ -225,6 +275,9 @@ class Config:
     timing: TimingConfig
     gate: GatePolicy
     raw: dict[str, Any] = field(default_factory=dict)
+    #: matrix axes in config order: (("python", ("3.11", "3.12")), ("os", ("linux",)))
+    matrix: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    sweeps: tuple[SweepConfig, ...] = ()
 
     def variant(self, name: str) -> VariantConfig:
         return next(v for v in self.variants if v.name == name)
@@ -414,8 +467,53 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
     else:
         gate = _gate(path, gate_raw, variants, workloads)
         check_runs(timing, gate, f"{path}: timing.runs")
+    matrix = _matrix(path, data.get("matrix", {}), variants)
+    sweeps = tuple(_sweep(path, i, raw, gate, variants, workloads)
+                   for i, raw in enumerate(data.get("sweep", [])))
     return Config(str(path), data.get("title", "Python start-up benchmark"), tuple(variants),
-                  tuple(workloads), timing, gate, data)
+                  tuple(workloads), timing, gate, data, matrix, sweeps)
+
+
+def _matrix(path: Path, raw: dict[str, list[str]],
+            variants: list[VariantConfig]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The matrix axes; ``python`` needs builders that take a ``python`` option."""
+    if "python" in raw:
+        from harness.measure.builders import get_builder
+
+        for i, variant in enumerate(variants):
+            builder = get_builder(variant.build.builder)
+            if "python" not in builder.options_schema:
+                raise ConfigError(
+                    f"{path}: matrix.python: variant {variant.name!r} (variants[{i}]) uses the "
+                    f"{builder.name!r} builder, which does not take an interpreter",
+                    "matrix.python expands variants built with uv")
+            if getattr(variant.build.options, "python", None):
+                raise ConfigError(
+                    f"{path}: variants[{i}].build.python: set both here and by matrix.python",
+                    "drop one of them")
+    return tuple((axis, tuple(values)) for axis, values in raw.items())
+
+
+def _sweep(path: Path, i: int, raw: dict[str, Any], gate: GatePolicy,
+           variants: list[VariantConfig], workloads: list[WorkloadConfig]) -> SweepConfig:
+    where = f"{path}: sweep[{i}]"
+    variant = raw.get("variant", gate.against or variants[0].name)
+    if variant not in {v.name for v in variants}:
+        raise ConfigError(f"{where}.variant: no variant named {variant!r}",
+                          f"one of: {', '.join(v.name for v in variants)}")
+    workload = raw.get("workload", workloads[0].name)
+    if workload not in {w.name for w in workloads}:
+        raise ConfigError(f"{where}.workload: no workload named {workload!r}",
+                          f"one of: {', '.join(w.name for w in workloads)}")
+    quantity = raw["quantity"]
+    if "position" in raw and quantity not in ("sys_path_entries", "site_roots"):
+        raise ConfigError(f"{where}.position: only for sys_path_entries and site_roots", "")
+    if "import_lines" in raw and quantity != "pth_files":
+        raise ConfigError(f"{where}.import_lines: only for pth_files", "")
+    return SweepConfig(quantity=quantity, levels=tuple(sorted(raw["levels"])), variant=variant,
+                       workload=workload, position=raw.get("position", "end"),
+                       import_lines=bool(raw.get("import_lines", False)),
+                       runs=int(raw.get("runs", 20)))
 
 
 def check_runs(timing: TimingConfig, gate: GatePolicy, where: str) -> None:
@@ -453,7 +551,17 @@ def _source(raw: dict[str, Any], base: Path) -> Source:
         registry = bcr.get("registry", [BCR_URL])
         return Source("bcr", module=bcr["module"], version=bcr["version"],
                       registries=tuple([registry] if isinstance(registry, str) else registry))
-    return Source("python", path=raw["python"])
+    return Source("python", path=_interpreter_path(raw["python"], base))
+
+
+def _interpreter_path(value: str, base: Path) -> str:
+    """``python3.12`` is looked up on PATH (a pyenv shim is resolved to the real interpreter
+    by the existing builder); a relative path is relative to the config file."""
+    import shutil
+
+    if "/" not in value and "\\" not in value:
+        return shutil.which(value) or value
+    return str((base / value).resolve()) if not Path(value).is_absolute() else value
 
 
 #: The builder of a source kind when ``build.builder`` is not given.

@@ -87,6 +87,21 @@ class WorkloadInfo:
 
 
 @dataclass(frozen=True)
+class SweepSamples:
+    """A sweep's raw samples: start-up seconds of ``workload`` at each level of ``quantity``
+    added on top of ``variant``'s environment, the levels timed interleaved."""
+
+    variant: str
+    workload: str
+    quantity: str
+    position: str
+    import_lines: bool
+    levels: tuple[int, ...]
+    values: tuple[tuple[float, ...], ...]  # values[i]: the runs at levels[i]
+    failure: str = ""
+
+
+@dataclass(frozen=True)
 class Job:
     """One run of the whole schedule on one machine. Its samples pair only with each other."""
 
@@ -102,6 +117,11 @@ class Job:
     errors: tuple[str, ...] = ()  # failed builds and smoke tests
     warnings: tuple[str, ...] = ()  # incomplete inspections
     phases_s: dict[str, float] = field(default_factory=dict)
+    #: the matrix cell this job measured ("python=3.12"); "" without a matrix. Jobs of one
+    #: cell are pooled (never paired across jobs); different cells are judged apart
+    cell: str = ""
+    #: sweeps (config ``sweep:``): start-up at each level of a quantity
+    sweeps: tuple[SweepSamples, ...] = ()
     #: absolute path of this job's run -> "<venv>", "<repo>", "<work>" (what a comment shows)
     locations: dict[str, str] = field(default_factory=dict)
 
@@ -122,6 +142,9 @@ class Measurements:
     workloads: tuple[WorkloadInfo, ...]
     gate: GatePolicy  # the config's gate; `analyse` may judge with another
     jobs: tuple[Job, ...]
+    #: the matrix cells this record should hold (a run: the cells it measured; a merge: every
+    #: cell of the config's matrix); a cell without a job is reported as an error
+    expected_cells: tuple[str, ...] = ()
 
 
 def canonical_json(data: Any) -> str:
@@ -221,7 +244,14 @@ SCHEMA: dict[str, Any] = {
                 "errors": _STRINGS,
                 "warnings": _STRINGS,
                 "phases_s": {"type": "object", "additionalProperties": {"type": "number"}},
+                "cell": {"type": "string"},
+                "sweeps": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["variant", "workload", "quantity", "levels", "values"],
+                    "properties": {"levels": _INTS,
+                                   "values": {"type": "array", "items": _NUMBERS}}}},
             }}},
+        "expected_cells": _STRINGS,
     },
 }
 

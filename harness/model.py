@@ -253,6 +253,55 @@ class TimingSettings:
 
 
 @dataclass(frozen=True)
+class GrowthFit:
+    """Start-up time against a swept quantity (a sweep): slope per unit with its interval."""
+
+    variant: str
+    workload: str
+    quantity: str  # sys_path_entries | site_roots | distributions | pth_files
+    detail: str  # "end" / "front" position, "with import lines", ...
+    levels: tuple[int, ...]  # the swept values, ascending
+    medians_s: tuple[float, ...]  # median start-up at each level
+    slope_s: float  # seconds per unit (Theil–Sen over every sample)
+    slope_low_s: float
+    slope_high_s: float
+    intercept_s: float
+    confidence: float
+    lower_slope_s: float  # Theil–Sen slope over the lower half of the levels
+    upper_slope_s: float  # ... and over the upper half
+    curved: bool  # growth clearly faster than linear
+    n_samples: int
+
+    @property
+    def unit(self) -> str:
+        return SWEEP_UNITS.get(self.quantity, self.quantity)
+
+    def cost_s(self, count: float) -> float:
+        """Estimated start-up cost of ``count`` units (linear; see :attr:`curved`)."""
+        return self.slope_s * count
+
+    def sentence(self) -> str:
+        """``each sys.path entry costs 0.29 ms [0.27, 0.31]`` (plus the curvature warning)."""
+        text = (f"each {self.unit} costs {self.slope_s * 1e3:.2g} ms "
+                f"[{self.slope_low_s * 1e3:.2g}, {self.slope_high_s * 1e3:.2g}]")
+        if self.curved:
+            text += "; growth is faster than linear"
+            if self.lower_slope_s > 0:
+                text += (f" (the slope over the upper half of the levels is "
+                         f"{self.upper_slope_s / self.lower_slope_s:.1f}× the lower half's)")
+        return text
+
+
+#: What one unit of each swept quantity is called in a sentence.
+SWEEP_UNITS = {
+    "sys_path_entries": "sys.path entry",
+    "site_roots": "site-packages root",
+    "distributions": "installed distribution",
+    "pth_files": ".pth file",
+}
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything one run produced; renderers and the gate read only this."""
 
@@ -278,6 +327,13 @@ class Report:
     #: absolute path -> what the comment shows instead ("<venv>", "<repo>", "<work>"): the run's
     #: scratch paths mean nothing to a reader; the JSON keeps the full ones everywhere else
     locations: dict[str, str] = field(default_factory=dict)
+    #: a matrix cell's label ("python=3.12"); "" for a run without a matrix
+    cell: str = ""
+    #: a matrix run: one report per cell, each judged on its own (this report's gate is the
+    #: worst cell's; its own tables are empty)
+    cells: tuple[Report, ...] = ()
+    #: how start-up grows with what is installed (config ``sweep:``)
+    sweeps: tuple[GrowthFit, ...] = ()
 
     def variant(self, name: str) -> VariantInfo:
         for info in self.variants:

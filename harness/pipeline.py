@@ -35,6 +35,7 @@ from harness.measurements import (
     FORMAT,
     Job,
     Measurements,
+    SweepSamples,
     WorkloadInfo,
     canonical_json,
     sha256_of,
@@ -118,7 +119,7 @@ def replace_dir(new: Path, dest: Path) -> None:
 
 def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
             keep_work: bool = False, progress: Progress = _quiet,
-            job_id: str | None = None) -> Measurements:
+            job_id: str | None = None, cell: str = "") -> Measurements:
     """Build, smoke-test, time, count and inspect everything ``config`` describes; raw exports
     go to ``raw_dir``. Returns the measurement record (no statistics: see
     :func:`harness.analyse.analysis.analyse`)."""
@@ -167,6 +168,9 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         phases.lap("instructions")
         probes, importtimes, warnings = inspect_all(config, ready, cwd, timed_env, progress)
         phases.lap("inspect")
+        sweeps = sweep_all(config, ready, ws, cwd, build_env, timed_env, progress)
+        if sweeps:
+            phases.lap("sweep")
         replace_dir(ws / "raw", raw_dir)
         places = short_locations(config, ws, prepared)
     phases.lap("cleanup")
@@ -181,7 +185,7 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         id=job, machine=machine.describe(before, after), timing=settings, builds=tuple(builds),
         samples=tuple(dataclasses.replace(s, job=job) for s in samples), probes=probes,
         importtime=importtimes, errors=tuple(errors), warnings=tuple(warnings),
-        phases_s=phases.laps, locations=places)
+        phases_s=phases.laps, locations=places, cell=cell, sweeps=sweeps)
     raw_config = json.loads(canonical_json(config.raw))  # plain JSON types only
     return Measurements(
         schema_version=MEASUREMENTS_SCHEMA_VERSION, format=FORMAT, tool_version=__version__,
@@ -244,6 +248,54 @@ def preflight(config: Config, env: Mapping[str, str]) -> Tools:
                           for tool in dict.fromkeys(t for t, _ in missing))
         raise HarnessError(f"not found, needed by this config: {tools}", hints)
     return Tools(hyperfine=hyperfine, counter=counter)
+def measure_cells(config: Config, raw_dir: Path, selection: Mapping[str, str], *,
+                  work_dir: str | None = None, keep_work: bool = False,
+                  progress: Progress = _quiet, job_id: str | None = None) -> Measurements:
+    """A matrix run: every selected cell measured as its own job (timed interleaved within
+    itself, one cell after another), in one record. Without a matrix: :func:`measure`."""
+    from harness import cells
+    from harness.measure.interpreters import find_interpreter
+
+    if not config.matrix:
+        if selection:
+            raise HarnessError("--cell: the config has no matrix", "drop --cell")
+        return measure(config, raw_dir, work_dir=work_dir, keep_work=keep_work,
+                       progress=progress, job_id=job_id)
+    chosen = cells.selected(config, selection)
+    env = proc.scrubbed_env()
+    pythons = {c[cells.LOCAL_AXIS]: find_interpreter(c[cells.LOCAL_AXIS], env)
+               for c in chosen if cells.LOCAL_AXIS in c}  # every interpreter before any build
+    records = []
+    for i, cell in enumerate(chosen):
+        name = cells.label(cell)
+        progress(f"cell {i + 1}/{len(chosen)}: {name}")
+        slug = "-".join(f"{k}{v}" for k, v in cell.items()).replace("/", "_")
+        cell_work = str(Path(work_dir) / slug) if work_dir else None
+        records.append(measure(
+            cells.cell_config(config, cell, pythons.get(cell.get(cells.LOCAL_AXIS, ""))),
+            raw_dir / slug, work_dir=cell_work, keep_work=keep_work, progress=progress,
+            job_id=f"{job_id}-{slug}" if job_id else None, cell=name))
+    first = records[0]
+    return dataclasses.replace(first, jobs=tuple(job for r in records for job in r.jobs),
+                               expected_cells=tuple(cells.label(c) for c in chosen))
+
+
+def sweep_all(config: Config, ready: Sequence[Prepared], ws: Path, cwd: Path,
+              build_env: Mapping[str, str], timed_env: Mapping[str, str],
+              progress: Progress) -> tuple[SweepSamples, ...]:
+    """The config's sweeps on top of the built variants (see :mod:`harness.measure.sweep`)."""
+    if not config.sweeps:
+        return ()
+    from harness.measure.sweep import measure_sweeps
+
+    envs = {item.variant.name: (item.env.python, item.env.site_roots) for item in ready}
+    argvs = {(item.variant.name, w.name): workload_argv(w, item, cwd)
+             for item in ready for w in config.workloads}
+    return measure_sweeps(config.sweeps, envs, argvs,
+                          {item.variant.name: item.env.python for item in ready},
+                          ws / "sweeps", build_env=build_env, timed_env=timed_env,
+                          warmup=config.timing.warmup, seed=config.timing.seed,
+                          timeout_s=config.timing.timeout_s, cwd=cwd, progress=progress)
 
 
 def default_job_id(created: str) -> str:

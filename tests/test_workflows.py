@@ -21,7 +21,8 @@ BENCH_WF = GITHUB / "workflows" / "startup-benchmark.yml"
 COMMENT_WF = GITHUB / "workflows" / "startup-benchmark-comment.yml"
 BENCH_ACTION = GITHUB / "actions" / "startup-benchmark" / "action.yml"
 COMMENT_ACTION = GITHUB / "actions" / "startup-benchmark-comment" / "action.yml"
-ALL_FILES = (BENCH_WF, COMMENT_WF, BENCH_ACTION, COMMENT_ACTION)
+MATRIX_WF = GITHUB / "workflows" / "startup-matrix.yml"
+ALL_FILES = (BENCH_WF, COMMENT_WF, BENCH_ACTION, COMMENT_ACTION, MATRIX_WF)
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 
 
@@ -212,3 +213,56 @@ def test_linters_report_nothing() -> None:
                           capture_output=True, text=True, timeout=120, check=False,
                           env={**os.environ, "PATH": LINT_PATH})
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _run_step(tmp_path: Path, env: dict[str, str], exit_code: int) -> tuple[str, str]:
+    """Run the action's run step as GitHub does (``bash --noprofile --norc -eo pipefail``)
+    with a stand-in ``startup-harness`` that records its argv and exits ``exit_code``."""
+    run = next(s for s in steps(load(BENCH_ACTION)) if s.get("id") == "run")
+    bindir = tmp_path / "bin"
+    bindir.mkdir(exist_ok=True)
+    fake = bindir / "startup-harness"
+    fake.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path}/argv\nexit {exit_code}\n")
+    fake.chmod(0o755)
+    output = tmp_path / "output"
+    output.write_text("")
+    script = tmp_path / "step.sh"
+    script.write_text(run["run"])
+    full = {"PATH": f"{bindir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(output),
+            "CONFIG": "", "OUT": "o", "CELL": "", "JOB_ID": "", "MERGE_FROM": "",
+            "HISTORY": "", "PLOTS": "false", **env}
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+                          env=full, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return output.read_text(), (tmp_path / "argv").read_text()
+
+
+@pytest.mark.parametrize("code", [0, 1, 2])
+def test_action_run_step_records_every_exit_code_under_pipefail(tmp_path: Path,
+                                                                code: int) -> None:
+    out, argv = _run_step(tmp_path, {"CONFIG": "c.yaml", "CELL": "python=3.12,os=x",
+                                     "JOB_ID": "x-3.12"}, code)
+    assert f"exit-code={code}" in out
+    assert argv.split() == ["run", "--config", "c.yaml", "--out", "o", "--cell",
+                            "python=3.12,os=x", "--job-id", "x-3.12"]
+    out, argv = _run_step(tmp_path, {"MERGE_FROM": "parts"}, code)
+    assert f"exit-code={code}" in out and argv.split() == ["merge", "parts", "--out", "o"]
+
+
+def test_matrix_workflow_fans_out_and_merges_read_only() -> None:
+    data = load(MATRIX_WF)
+    assert data["permissions"] == {"contents": "read"}
+    assert "workflow_call" in data["on"]
+    cell, merge = data["jobs"]["cell"], data["jobs"]["merge"]
+    assert cell["strategy"]["fail-fast"] is False
+    measure = next(s for s in cell["steps"] if "startup-benchmark" in s.get("uses", ""))
+    assert measure["with"]["cell"] == "python=${{ matrix.python }},os=${{ matrix.os }}"
+    assert measure["with"]["artifact-name"].startswith("startup-part-")
+    assert merge["needs"] == "cell" and merge["if"] == "${{ !cancelled() }}"
+    assert not any("checkout" in s.get("uses", "") for s in merge["steps"])
+    download = next(s for s in merge["steps"] if "download-artifact" in s.get("uses", ""))
+    assert download["with"]["pattern"] == "startup-part-*"
+    merged = next(s for s in merge["steps"] if "startup-benchmark" in s.get("uses", ""))
+    # the comment workflow posts the merged artifact unchanged
+    assert merged["with"]["artifact-name"] == load(COMMENT_ACTION)["inputs"]["artifact-name"][
+        "default"]

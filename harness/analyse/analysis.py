@@ -21,10 +21,12 @@ from harness.model import (
     BuildResult,
     Comparison,
     GatePolicy,
+    GrowthFit,
     Report,
     Samples,
     SequentialRecord,
     Summary,
+    TimingSettings,
     VariantInfo,
 )
 from harness.serial import to_data
@@ -33,10 +35,79 @@ T = TypeVar("T")
 
 
 def analyse(measurements: Measurements, policy: GatePolicy | None = None) -> Report:
-    """The report of ``measurements`` judged by ``policy`` (default: the config's gate)."""
-    m = measurements
-    policy = policy or m.gate
-    jobs = m.jobs
+    """The report of ``measurements`` judged by ``policy`` (default: the config's gate).
+
+    A matrix record (jobs labelled with cells) gives one report per cell, each judged on its
+    own (jobs of one cell pooled, never paired across jobs), inside a report whose gate is the
+    worst cell's; a cell the record should hold but has no job for is an error cell."""
+    policy = policy or measurements.gate
+    names = list(dict.fromkeys([*measurements.expected_cells,
+                                *(job.cell for job in measurements.jobs)]))
+    if names in ([], [""]):
+        return analyse_jobs(measurements, measurements.jobs, policy)
+    per_cell = tuple(analyse_cell(measurements, name, policy) for name in names)
+    return matrix_report(measurements, per_cell, policy)
+
+
+def analyse_cell(m: Measurements, cell: str, policy: GatePolicy) -> Report:
+    """One matrix cell's report (an error report when no job measured it)."""
+    jobs = tuple(job for job in m.jobs if job.cell == cell)
+    if jobs:
+        return dataclasses.replace(analyse_jobs(m, jobs, policy), cell=cell)
+    error = (f"cell {cell}: no measurements (its job is missing, or failed before it "
+             "uploaded its record)")
+    return Report(
+        schema_version=REPORT_SCHEMA_VERSION, tool_version=__version__, created=m.created,
+        title=m.title, variants=m.variants, workloads=tuple(w.name for w in m.workloads),
+        builds=(), timing=TimingSettings("", 0, 0, ""), samples=(), summaries={},
+        comparisons=(), probes={}, gate=decide(policy, [], [error]),
+        gate_config=to_data(policy), errors=(error,), cell=cell,
+        measurements={"file": FILE_NAME, "digest": digest(m)})
+
+
+#: How bad a cell's gate is, for picking the matrix's: error, then regression, then the rest.
+_SEVERITY = {2: 2, 1: 1, 0: 0}
+
+
+def matrix_report(m: Measurements, per_cell: Sequence[Report], policy: GatePolicy) -> Report:
+    """The matrix's own report: its gate is the worst cell's (error > regression > pass), its
+    errors every cell's (named), and ``cells`` holds each cell's full report."""
+    worst = max(per_cell, key=lambda r: (_SEVERITY.get(r.gate.exit_code, 2),
+                                         -per_cell.index(r)))
+    errors = tuple(f"[{r.cell}] {e}" for r in per_cell for e in r.errors)
+    warnings = tuple(f"[{r.cell}] {w}" for r in per_cell for w in r.gate.warnings)
+    failing = [r.cell for r in per_cell if r.gate.exit_code == worst.gate.exit_code]
+    headline = worst.gate.headline
+    if worst.gate.exit_code:
+        headline = f"{headline} (in {', '.join(failing)})"
+    gate = dataclasses.replace(worst.gate, headline=headline, warnings=warnings,
+                               errors=errors if worst.gate.exit_code == 2 else ())
+    return Report(
+        schema_version=REPORT_SCHEMA_VERSION, tool_version=__version__, created=m.created,
+        title=m.title, variants=m.variants, workloads=tuple(w.name for w in m.workloads),
+        builds=(), timing=per_cell[0].timing, samples=(), summaries={}, comparisons=(),
+        probes={}, gate=gate, gate_config=to_data(policy), errors=errors,
+        measurements={"file": FILE_NAME, "digest": digest(m)}, cells=tuple(per_cell))
+
+
+def fit_sweeps(jobs: Sequence[Job]) -> tuple[GrowthFit, ...]:
+    """A growth fit per sweep that measured every level (the first job's sweeps)."""
+    from harness.analyse.sweep import fit_growth
+
+    out = []
+    for sweep in (jobs[0].sweeps if jobs else ()):
+        if sweep.failure or not all(sweep.values):
+            continue
+        detail = (f"position {sweep.position}" if sweep.quantity in ("sys_path_entries",
+                                                                        "site_roots")
+                  else "with import lines" if sweep.import_lines else "")
+        out.append(fit_growth(sweep.quantity, sweep.levels, sweep.values,
+                              variant=sweep.variant, workload=sweep.workload, detail=detail))
+    return tuple(out)
+
+
+def analyse_jobs(m: Measurements, jobs: Sequence[Job], policy: GatePolicy) -> Report:
+    """The report of ``jobs`` (all of one cell) judged by ``policy``."""
     allowed = {w.name for w in m.workloads if w.allow_failure}
     judged = [failed_runs(job.samples, allowed) for job in jobs]
     usable = tuple(dataclasses.replace(job, samples=kept)
@@ -89,7 +160,8 @@ def analyse(measurements: Measurements, policy: GatePolicy | None = None) -> Rep
         comparisons=tuple(comparisons), probes=first_per_variant(job.probes for job in jobs),
         gate=gate, gate_config=to_data(policy), extras=extras, errors=tuple(errors),
         noise=noise, measurements={"file": FILE_NAME, "digest": digest(m)},
-        locations={path: name for job in jobs for path, name in job.locations.items()})
+        locations={path: name for job in jobs for path, name in job.locations.items()},
+        sweeps=fit_sweeps(jobs))
 
 
 def failed_runs(samples: Sequence[Samples], allowed: Collection[str] = ()

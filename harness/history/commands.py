@@ -188,6 +188,7 @@ def _plots(report: object, out: Path, history_dir: str | None) -> None:
     from harness.history import plots
 
     written = plots.distributions(report, out)  # type: ignore[arg-type]
+    written += plots.sweep_curves(report, out)  # type: ignore[arg-type]
     if history_dir:
         from harness.history import trend
 

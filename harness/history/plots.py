@@ -104,3 +104,41 @@ def trend_with_pr(trend: Trend, report: Report, out: Path) -> list[str]:
     written = _save(fig, out, f"trend-{_safe(trend.workload)}")
     plt.close(fig)
     return written
+
+
+def sweep_curves(report: Report, out: Path) -> list[str]:
+    """Per sweep: the median start-up at each level, the Theil–Sen line and its slope band
+    (each cell of a matrix run gets its own file)."""
+    fits = [(report.cell, fit) for fit in report.sweeps]
+    fits += [(cell.cell, fit) for cell in report.cells for fit in cell.sweeps]
+    if not fits:
+        return []
+    plt = _pyplot()
+    import numpy as np
+
+    written: list[str] = []
+    for i, (cell, fit) in enumerate(fits):
+        fig, ax = plt.subplots(figsize=(6.5, 3.6))
+        x = np.asarray(fit.levels, dtype=float)
+        ax.plot(x, np.asarray(fit.medians_s) * 1000, "o", color="#0969da", label="median")
+        line = fit.intercept_s + fit.slope_s * x
+        centre = float(np.median(x))
+        y_centre = fit.intercept_s + fit.slope_s * centre
+        low = y_centre + fit.slope_low_s * (x - centre)
+        high = y_centre + fit.slope_high_s * (x - centre)
+        ax.plot(x, np.asarray(fit.medians_s) * 1000, ":", color="#0969da", alpha=0.6)
+        ax.plot(x, line * 1000, "-", color="#1f2328",
+                label=f"Theil–Sen: {fit.slope_s * 1000:.2g} ms per {fit.unit}")
+        ax.fill_between(x, np.minimum(low, high) * 1000, np.maximum(low, high) * 1000,
+                        color="#0969da", alpha=0.15, label="slope interval")
+        ax.set_xlabel(f"{fit.quantity}" + (f" ({fit.detail})" if fit.detail else ""))
+        ax.set_ylabel("start-up (ms)")
+        where = f" [{cell}]" if cell else ""
+        ax.set_title(f"{fit.workload} on {fit.variant}{where}: "
+                     + ("faster than linear" if fit.curved else "linear fit"))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+        suffix = f"-{_safe(cell)}" if cell else ""
+        written += _save(fig, out, f"sweep-{i}-{_safe(fit.quantity)}{suffix}")
+        plt.close(fig)
+    return written

@@ -3,9 +3,10 @@
 
 It reads a JSON plan ``{"commands": [[argv...], ...], "prepare": [[argv...] | null, ...],
 "schedule": [[round, index], ...], "cwd": str|null, "timeout_s": float|null,
-"keep_going": [bool, ...], "parent_pid": int|null}``, runs every scheduled command with
-``posix_spawnp`` (no shell; stdin and stdout on /dev/null, stderr into a scratch file kept only
-when the run fails) in the environment it was itself given, and waits for it (``wait4``); the
+"keep_going": [bool, ...], "parent_pid": int|null}`` (and more keys, below),
+runs every scheduled command with ``posix_spawnp`` (no shell; stdin and stdout on /dev/null,
+stderr into a scratch file kept only when the run fails) in the environment it was itself given
+(plus the command's own ``env`` entry), and waits for it (``wait4``); the
 wall time is ``perf_counter_ns`` around spawn and wait. A command's ``prepare`` argv runs
 (untimed) before each of its runs. Round ``-1`` entries are warmups (not reported).
 

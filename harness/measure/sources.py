@@ -96,7 +96,8 @@ def check(variant: VariantConfig, env: Mapping[str, str]) -> str | None:
         assert source.path is not None
         if not (os.path.isfile(source.path) and os.access(source.path, os.X_OK)):
             raise SourceError(f"variant {variant.name!r}: source.python {source.path!r} is not "
-                              "an executable file", "give the interpreter's full path")
+                              "an executable file",
+                              "give a command on PATH or the interpreter's path")
     return None
 
 

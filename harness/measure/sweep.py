@@ -24,12 +24,19 @@ The variant's own environment is never touched.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness import proc
+from harness.measure.timing import TimedCommand
+from harness.measurements import SweepSamples
+
+if TYPE_CHECKING:
+    from harness.config import SweepConfig
 
 QUANTITIES = ("sys_path_entries", "site_roots", "distributions", "pth_files")
 
@@ -133,3 +140,52 @@ def _mkdir(path: Path) -> Path:
 
 def _write_pth(path: Path, dirs: Sequence[Path]) -> None:
     path.write_text("".join(f"{d}\n" for d in dirs), encoding="utf-8")
+
+
+def measure_sweeps(sweeps: Sequence[SweepConfig], envs: Mapping[str, tuple[str, Sequence[str]]],
+                   argvs: Mapping[tuple[str, str], Sequence[str]], python_of: Mapping[str, str],
+                   dest: Path, *, build_env: Mapping[str, str], timed_env: Mapping[str, str],
+                   warmup: int, seed: int, timeout_s: float, cwd: Path,
+                   progress: Callable[[str], None]) -> tuple[SweepSamples, ...]:
+    """Build every sweep's levels and time them, the levels of one sweep interleaved.
+
+    ``envs``: variant -> (its interpreter, its site roots); ``argvs``: (variant, workload) ->
+    the workload's argv for that variant, whose interpreter (``python_of[variant]``) is swapped
+    for each level's. Always the spawn timer (it sets PYTHONPATH per command for
+    ``position: front``). A sweep whose variant was not built is skipped with its reason."""
+    from harness.measure.timers import SpawnTimer
+
+    out: list[SweepSamples] = []
+    for i, sweep in enumerate(sweeps):
+        base = envs.get(sweep.variant)
+        argv = argvs.get((sweep.variant, sweep.workload))
+        record = SweepSamples(sweep.variant, sweep.workload, sweep.quantity, sweep.position,
+                              sweep.import_lines, sweep.levels, ())
+        if base is None or argv is None:
+            out.append(dataclasses.replace(
+                record, failure=f"variant {sweep.variant!r} was not measured"))
+            continue
+        progress(f"sweep {i}: {sweep.quantity} at {', '.join(map(str, sweep.levels))} on "
+                 f"{sweep.variant}")
+        commands = []
+        python = python_of[sweep.variant]
+        for level in sweep.levels:
+            point = make_point(base[0], base[1], sweep.quantity, level, dest / f"sweep{i}",
+                               build_env, import_lines=sweep.import_lines,
+                               position=sweep.position)
+            level_argv = tuple(point.python if arg == python else arg for arg in argv)
+            commands.append(TimedCommand(f"sweep{i}", str(level), level_argv,
+                                         env=dict(point.env)))
+        samples = SpawnTimer().measure(
+            commands, warmup=min(warmup, 2), runs=sweep.runs, order="interleaved",
+            env=timed_env, raw_dir=dest / f"sweep{i}" / "raw", seed=seed, timeout_s=timeout_s,
+            cwd=cwd)
+        by_level = {s.workload: s for s in samples if s.metric == "wall"}
+        failure = next((s.failure for s in samples if s.failure), "")
+        if not failure and any(c != 0 for s in samples for c in s.exit_codes):
+            failure = "a run exited non-zero"
+        out.append(dataclasses.replace(
+            record, failure=failure,
+            values=tuple(tuple(by_level[str(level)].values) if str(level) in by_level else ()
+                         for level in sweep.levels)))
+    return tuple(out)

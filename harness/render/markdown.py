@@ -26,6 +26,7 @@ from harness.render.common import (
 )
 from harness.render.escape import md_cell, md_code, md_inline, md_text
 from harness.render.health import health_sections, sys_path_table, variant_health
+from harness.render.sweep import sweep_section
 
 GITHUB_LIMIT = 65_536
 #: What the comment may use; the rest of GitHub's limit is headroom for the bot's own edits.
@@ -314,7 +315,12 @@ def headline_line(report: Report) -> str:
 def render(report: Report, extra_sections: list[str] | None = None, trend: str = "") -> str:
     """The whole comment, kept under GitHub's limit: the verdict first, then the tables (and
     main's ``trend`` from the history under them, :mod:`harness.render.trend`); no path of the
-    run's scratch directory (see :func:`~harness.render.common.locations`)."""
+    run's scratch directory (see :func:`~harness.render.common.locations`). A matrix run starts
+    with the matrix and folds each cell's report below it."""
+    if report.cells:
+        from harness.render.matrix import render_markdown
+
+        return render_markdown(report, render)
     parts = [MARKER, headline_line(report), "", f"### {md_text(report.title)}", ""]
     multiple = len(report.workloads) > 1
     for workload in report.workloads:
@@ -349,8 +355,8 @@ def render(report: Report, extra_sections: list[str] | None = None, trend: str =
               "interpreter, started the way the workload starts. Duplicate realpaths indicate "
               "symlink redundancy; many distinct site-packages roots suggest an inefficient venv "
               "layout.", ""]
-    sections = [*health_sections(report), build_details(report), environments_details(report),
-                *(extra_sections or [])]
+    sections = [sweep_section(report), *health_sections(report), build_details(report),
+                environments_details(report), *(extra_sections or [])]
     places = locations(report)
     head = relative_paths("\n".join(parts), places)
     final = relative_paths(final_line(report), places) + "\n"

@@ -22,6 +22,7 @@ from harness.render.common import (
     startup_rows,
     workload_key,
 )
+from harness.render.sweep import sweep_lines
 
 #: Verdict tags for a terminal (emoji widths vary between terminals).
 TAGS = {"regression": "[REGRESSION]", "inconclusive": "[INCONCLUSIVE]", "error": "[ERROR]",
@@ -138,6 +139,10 @@ def render(report: Report, width: int = 80) -> str:
     """Start-up tables, scenarios, sys.path quality, notes, and the verdict on the last line,
     every line at most ``width`` characters (tables drop columns to fit)."""
     width = max(width, 40)
+    if report.cells:
+        from harness.render.matrix import render_terminal
+
+        return render_terminal(report, width, fit_table)
     title = _one_line(report.title)
     out = [title, "=" * min(len(title), width), ""]
     for workload in report.workloads:
@@ -158,6 +163,10 @@ def render(report: Report, width: int = 80) -> str:
         out += ["sys.path quality",
                 fit_table(["Version", "entries", "site-packages roots", "dup. realpaths"],
                           rows, width, ()), ""]
+    for line in sweep_lines(report):
+        out += textwrap.wrap(line, width, subsequent_indent="  ")
+    if report.sweeps:
+        out.append("")
     notes = [f"build of {b.variant} failed: {b.error}" for b in report.builds if not b.ok]
     notes += [*report.gate.warnings, *report.extras.get("warnings", ())]
     notes += [f"{subject(report, n)}: {n.message} ({n.advice})" for n in report.noise

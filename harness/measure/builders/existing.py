@@ -27,10 +27,14 @@ class ExistingBuilder:
               env: Mapping[str, str]) -> BuiltEnv:
         from harness import proc  # here: `startup-harness schema` imports this module
 
-        python = variant.source.path or ""
-        done = proc.run([python, "-c", "import json,sys; print(json.dumps(sys.prefix))"],
+        given = variant.source.path or ""
+        done = proc.run([given, "-c", "import json,sys; print(json.dumps([sys.prefix, "
+                         "sys.executable]))"],
                         env=env, what=f"variant {variant.name!r}: interpreter check", timeout=60)
-        prefix = json.loads(done.stdout)
+        prefix, executable = json.loads(done.stdout)
+        # what the interpreter says it is: a pyenv shim or a wrapper on PATH execs the real one,
+        # and timing the shim would time pyenv (a venv's python keeps its own path)
+        python = executable or given
         return BuiltEnv(python=python, prefix=prefix, bin_dir=str(Path(python).parent),
                         site_roots=site_roots(prefix))
 

@@ -1,0 +1,80 @@
+"""``startup-harness merge``: the measurement records of a CI matrix's jobs as one record.
+
+Every part must have run the same config (same digest) on the same commits; jobs are kept as
+they are (a round pairs samples only within its job), so merging the parts of a matrix gives
+the record one local matrix run would have written. The merged record expects every cell of
+the config's matrix: a cell whose job is missing (it failed before uploading, or was
+cancelled) becomes an error row, never a silent gap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness import measurements
+from harness.errors import HarnessError
+from harness.measurements import Measurements
+
+
+def find_records(paths: Sequence[str]) -> list[Path]:
+    """Each path is a measurements.json or a directory searched for them (artifacts)."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found += sorted(path.rglob(measurements.FILE_NAME))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise HarnessError(f"{raw}: no such file or directory",
+                               "pass the downloaded artifacts' directories")
+    if not found:
+        raise HarnessError(f"no {measurements.FILE_NAME} under {', '.join(paths)}",
+                           "download every job's artifact into one directory first")
+    return found
+
+
+def matrix_cells(config: dict[str, object]) -> tuple[str, ...]:
+    """Every cell label of a raw config's ``matrix`` (empty without one)."""
+    from harness.cells import label
+
+    matrix = config.get("matrix") or {}
+    if not isinstance(matrix, dict):
+        return ()
+    axes = list(matrix)
+    return tuple(label(dict(zip(axes, combo, strict=True)))
+                 for combo in itertools.product(*(matrix[a] for a in axes)))
+
+
+def merge(parts: Sequence[Measurements], names: Sequence[str]) -> Measurements:
+    """One record from ``parts`` (``names`` say where each came from, for errors)."""
+    first, first_name = parts[0], names[0]
+    for part, name in zip(parts[1:], names[1:], strict=True):
+        if part.config_digest != first.config_digest:
+            raise HarnessError(
+                f"{name}: ran another config than {first_name} ({part.config_digest[:19]}… vs "
+                f"{first.config_digest[:19]}…)", "merge only the jobs of one matrix run")
+        revisions = {v.name: v.revision for v in part.variants}
+        for v in first.variants:
+            if revisions.get(v.name) != v.revision:
+                raise HarnessError(
+                    f"{name}: variant {v.name!r} measured commit {revisions.get(v.name)} but "
+                    f"{first_name} measured {v.revision}", "merge the jobs of one workflow run")
+    jobs = []
+    seen: dict[str, str] = {}
+    for part, name in zip(parts, names, strict=True):
+        for job in part.jobs:
+            if job.id in seen:
+                raise HarnessError(f"{name}: job {job.id!r} is also in {seen[job.id]}",
+                                   "give each job its own --job-id, or pass each record once")
+            seen[job.id] = name
+            jobs.append(job)
+    expected = matrix_cells(first.config) or tuple(
+        dict.fromkeys(c for part in parts for c in part.expected_cells))
+    order = {cell: i for i, cell in enumerate(expected)}
+    jobs.sort(key=lambda job: order.get(job.cell, len(order)))
+    return dataclasses.replace(first, created=min(p.created for p in parts), jobs=tuple(jobs),
+                               expected_cells=expected)
