@@ -32,7 +32,12 @@ def test_regression_is_caught(tiny_repo: Path, tmp_path: Path,
     assert code == 1
     comment = (out / "comment.md").read_text()
     assert "❌" in comment.splitlines()[-1] and "Regression" in comment
+    assert comment.splitlines()[1].startswith("**❌ `import` is +")  # the verdict first
+    # no path of the run's scratch dir; git installs read `name @ ref (sha)`
+    assert str(tmp_path / "work") not in comment and str(tmp_path) not in comment
+    assert "~ tinypkg @ v2 (" in comment and ") → @ v3 (" in comment
     data = json.loads((out / "report.json").read_text())
+    assert str(tmp_path / "work") in json.dumps(data)  # the JSON keeps the full paths
     assert data["gate"]["status"] == "regression"
     assert data["schema_version"] == 1
     by_variant = {s["variant"]: s for s in data["samples"] if s["metric"] == "wall"}

@@ -235,11 +235,11 @@ def test_single_variant_and_gate_off_are_valid(
                    "timing: {warmup: 1, runs: 4}\n")
     assert main(["run", "--config", str(cfg), "--out", str(tmp_path / "o1"), "--quiet"]) == 0
     comment = (tmp_path / "o1" / "comment.md").read_text()
-    assert comment.splitlines()[1].startswith("ℹ️ only `start` median ")
+    assert comment.splitlines()[1].startswith("**ℹ️ only `start` median ")
     assert "nothing to compare" in comment.splitlines()[1]
     cfg2 = config(tmp_path, "pass", "import time; time.sleep(0.05)", gate="gate: off\n")
     assert main(["run", "--config", str(cfg2), "--out", str(tmp_path / "o2"), "--quiet"]) == 0
     data = json.loads((tmp_path / "o2" / "report.json").read_text())
     assert data["gate"]["status"] == "off" and data["gate"]["exit_code"] == 0
     first = (tmp_path / "o2" / "comment.md").read_text().splitlines()[1]
-    assert first.startswith("ℹ️ `start`: pr is +") and first.endswith("vs main (no gate)")
+    assert first.startswith("**ℹ️ `start`: pr is +") and first.endswith("vs main** (no gate)")

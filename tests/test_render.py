@@ -114,10 +114,10 @@ def _with_paths() -> report.Report:
 def test_headline_is_the_first_line_after_the_marker() -> None:
     lines = markdown.render(sample_report(status="regression")).splitlines()
     assert lines[0] == markdown.MARKER
-    assert lines[1] == ("❌ `import` is +25.0 % [+23.8, +26.3] slower than HEAD main "
+    assert lines[1] == ("**❌ `import` is +25.0 % [+23.8, +26.3] slower than HEAD main** "
                         "(threshold 10 %)")
     passing = markdown.render(sample_report()).splitlines()[1]
-    assert passing.startswith("✅ `import` is -1.8 % [-3.0, -0.5] vs HEAD main")
+    assert passing.startswith("**✅ `import` is -1.8 % [-3.0, -0.5] vs HEAD main**: within")
 
 
 def test_comment_has_no_scratch_paths_and_readable_package_diff() -> None:

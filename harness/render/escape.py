@@ -53,3 +53,16 @@ def md_inline(text: object) -> str:
             trail = " " if part[-1:].isspace() and part.strip() else ""
             out.append(lead + md_text(part) + trail)
     return "".join(out)
+
+
+def html_text(text: object) -> str:
+    """Text inside an HTML element (``<summary>``): markdown is not processed there, so only
+    HTML is escaped (a backslash would show), mentions neutralised."""
+    s = " ".join(str(text).split())
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MENTION.sub("@" + _ZWJ, s)
+
+
+def html_code(text: object) -> str:
+    """``<code>`` inside an HTML element."""
+    return f"<code>{html_text(text)}</code>"

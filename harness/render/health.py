@@ -24,7 +24,7 @@ from harness.inspection.health import PYC_BAD, ProbeReport
 from harness.inspection.importtime import ImportTimeDiff, ImportTimeTree, ModuleTime
 from harness.model import Report
 from harness.render.common import md_table
-from harness.render.escape import md_cell, md_code, md_code_cell, md_text
+from harness.render.escape import html_code, html_text, md_cell, md_code, md_code_cell, md_text
 
 T = TypeVar("T")
 WARN = "⚠️"
@@ -237,7 +237,7 @@ def details_block(row: VariantHealth, limit: int = DETAIL_LEVELS[0]) -> str:
     if row.probe is None:
         return ""
     n = row.probe.finding_count()
-    summary = f"Environment health: {md_text(clip(row.label, 80))} — " + (
+    summary = f"Environment health: {html_text(clip(row.label, 80))} — " + (
         f"{n} finding{'s' if n != 1 else ''}" if n else "no findings")
     body = "\n".join(findings(row.probe, limit)).strip()
     return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
@@ -301,7 +301,8 @@ def importtime_block(diff: ImportTimeDiff | None, *, pr_label: str, main_label: 
     """``<details>`` with the PR-vs-main import-time diff (new, removed, slower and faster
     modules ranked by the time each adds or saves, and how much of the change they explain)
     and each side's top modules. ⚠️ only when the PR imports slower overall."""
-    what = f" ({md_code(clip(workload, 60))})" if workload else ""
+    what = f" ({html_code(clip(workload, 60))})" if workload else ""
+    pr_h, main_h = html_text(clip(pr_label, 60)), html_text(clip(main_label, 60))
     pr_l, main_l = md_text(clip(pr_label, 60)), md_text(clip(main_label, 60))
     parts: list[str] = []
     if diff is None:
@@ -310,7 +311,7 @@ def importtime_block(diff: ImportTimeDiff | None, *, pr_label: str, main_label: 
         counts = ", ".join(f"{n} {kind}" for n, kind in (
             (len(diff.new), "new"), (len(diff.removed), "removed"),
             (len(diff.slower), "slower"), (len(diff.faster), "faster")) if n)
-        summary = (f"Import time{what}: {pr_l} {_ms(diff.pr_total_us)} ms vs {main_l} "
+        summary = (f"Import time{what}: {pr_h} {_ms(diff.pr_total_us)} ms vs {main_h} "
                    f"{_ms(diff.main_total_us)} ms ({_signed_ms(diff.delta_us)} ms)"
                    + (f" — {counts} modules" if counts else ""))
         if diff.slower_overall():

@@ -308,8 +308,13 @@ def final_line(report: Report) -> str:
 
 
 def headline_line(report: Report) -> str:
-    """The verdict, first thing under the marker."""
-    return headline(report, code=md_code, text=md_text)
+    """The verdict, first thing under the marker, in bold up to its threshold."""
+    text = headline(report, code=md_code, text=md_text)
+    for cut in (" (threshold", ": within", ": inconclusive", " (no gate)"):
+        if cut in text:
+            head, sep, tail = text.partition(cut)
+            return f"**{head}**{sep}{tail}"
+    return f"**{text}**"
 
 
 def render(report: Report, extra_sections: list[str] | None = None, trend: str = "") -> str:
