@@ -281,3 +281,52 @@ def test_case6_exports_into_out_are_staged_and_not_foreign_next_time(tmp_path: P
     assert (out / "gab.json").read_text() == "[]"
     outputs.check(out)  # the harness wrote gab.json: not foreign
     assert outputs.redirect("/elsewhere/x.json", out, staging) == "/elsewhere/x.json"
+
+
+# -- case 7 and 12: path builds are cold and never write into the user's tree ---------------
+
+SETUPTOOLS_PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "spkg"
+version = "1.0"
+
+[tool.setuptools]
+packages = ["spkg"]
+"""
+
+
+@pytest.mark.slow
+def test_case7_path_build_leaves_the_tree_and_tmpdir_clean(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A setuptools project from `path:`: no build/ or *.egg-info in the user's tree, a module
+    deleted from the tree is not importable from stale build output, and uv leaves no
+    uv-setuptools-*.lock in $TMPDIR."""
+    proj = tmp_path / "proj"
+    (proj / "spkg").mkdir(parents=True)
+    (proj / "pyproject.toml").write_text(SETUPTOOLS_PYPROJECT)
+    (proj / "spkg" / "__init__.py").write_text("")
+    (proj / "build" / "lib" / "spkg").mkdir(parents=True)  # stale output of an old build
+    (proj / "build" / "lib" / "spkg" / "__init__.py").write_text("")
+    (proj / "build" / "lib" / "spkg" / "gone.py").write_text("")
+    before = sorted(str(p.relative_to(proj)) for p in proj.rglob("*"))
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmpdir))
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "variants:\n"
+        f"  - {{name: main, role: main, source: {{path: {json.dumps(str(proj))}}}}}\n"
+        f"  - {{name: pr, role: pr, source: {{path: {json.dumps(str(proj))}}}}}\n"
+        "workloads:\n"
+        "  - {name: w, command: ['{python}', '-c', 'import spkg.gone'], importtime: false}\n"
+        "timing: {warmup: 0, runs: 6}\n")
+    assert run(config, tmp_path / "out") == 2  # spkg.gone does not exist in the sources
+    data = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert all(b["ok"] for b in data["builds"]), data["builds"]
+    assert any("No module named 'spkg.gone'" in e for e in data["errors"]), data["errors"]
+    assert sorted(str(p.relative_to(proj)) for p in proj.rglob("*")) == before
+    assert list(tmpdir.glob("uv-setuptools-*.lock")) == []

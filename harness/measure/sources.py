@@ -48,6 +48,11 @@ def resolve_ref(repo: str, ref: str, env: Mapping[str, str]) -> str:
         raise SourceError(f"git repository {repo!r} does not exist",
                           "set source.git.repo to a local clone")
     try:
+        _git(repo, "rev-parse", "--git-dir", env=env, what=f"git repository {repo!r}")
+    except ProcessError as exc:
+        raise SourceError(f"{repo} is not a git repository",
+                          "set source.git.repo to a local clone, or use source.path") from exc
+    try:
         done = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options",
                     f"{ref}^{{commit}}", env=env, what=f"git ref {ref!r}")
     except ProcessError as exc:
@@ -109,8 +114,66 @@ def materialize(variant: VariantConfig, sha: str | None, base: Path,
     if source.kind == "git":
         assert source.repo is not None and sha is not None
         with worktree(source.repo, sha, base / "src", env) as tree:
-            directory = tree / source.subdir if source.subdir else tree
+            directory = confined(tree, source.subdir, variant.name)
             yield ResolvedSource(variant.name, f"git {source.ref} ({sha[:12]})", str(directory),
                                  sha)
         return
+    if source.kind == "path":
+        assert source.path is not None
+        copy = base / "src"
+        copy_tree(source.path, copy, env)
+        yield ResolvedSource(variant.name, describe(source), str(copy))
+        return
     yield ResolvedSource(variant.name, describe(source), source.path)
+
+
+def confined(tree: Path, subdir: str, variant: str) -> Path:
+    """``tree/subdir``, refused unless it stays inside ``tree`` (no absolute path, no ``..``
+    out, no symlink out): a git variant builds only what is in its worktree."""
+    if not subdir:
+        return tree
+    target = (tree / subdir).resolve()
+    if Path(subdir).is_absolute() or not target.is_relative_to(tree.resolve()):
+        raise SourceError(f"variant {variant!r}: source.git.subdir {subdir!r} leaves the "
+                          "worktree", "give a directory inside the repository, relative to "
+                          "its root")
+    return target
+
+
+#: Never copied from a ``path:`` source that is not a git repository (build output, caches,
+#: environments): the build must start from sources only, and cold.
+NOT_COPIED = (".git", "build", "dist", "*.egg-info", "__pycache__", "*.pyc", ".venv", "venv",
+              ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "node_modules")
+
+
+def copy_tree(src: str, dest: Path, env: Mapping[str, str]) -> None:
+    """Copy a ``path:`` source into the scratch dir, so the build never writes into the user's
+    tree (``build/``, ``*.egg-info``) nor packages stale build output. In a git repository: the
+    files ``git ls-files`` lists (tracked, and untracked but not ignored) that exist; elsewhere
+    everything but :data:`NOT_COPIED` and the patterns of a top-level ``.gitignore``."""
+    import shutil
+
+    root = Path(src)
+    try:
+        listed = _git(src, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+                      env=env, what="git ls-files").stdout
+    except ProcessError:
+        listed = None
+    if listed is not None:
+        dest.mkdir(parents=True)
+        for name in dict.fromkeys(n for n in listed.split("\0") if n):
+            path = root / name
+            if not (path.is_file() or path.is_symlink()):
+                continue  # deleted in the working tree, or a submodule
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target, follow_symlinks=False)
+        return
+    patterns = list(NOT_COPIED)
+    ignore_file = root / ".gitignore"
+    if ignore_file.is_file():
+        for line in ignore_file.read_text(encoding="utf-8", errors="replace").splitlines():
+            line = line.strip().strip("/")
+            if line and not line.startswith(("#", "!")):
+                patterns.append(line)
+    shutil.copytree(root, dest, symlinks=True, ignore=shutil.ignore_patterns(*patterns))

@@ -61,8 +61,10 @@ class UvBuilder:
         uv = find_tool("uv")
         venv = out_base / "venv"
         cache = out_base / "uv-cache"
+        tmp = out_base / "tmp"  # uv's own temp files (setuptools lock files) go here
+        tmp.mkdir(parents=True, exist_ok=True)
         build_env = dict(env, UV_CACHE_DIR=str(cache), UV_PYTHON_DOWNLOADS="never",
-                         UV_NO_PROGRESS="1")
+                         UV_NO_PROGRESS="1", TMPDIR=str(tmp))
         python = opts.python or default_python()
         proc.run([uv, "venv", "--quiet", "--python", python, str(venv)], env=build_env,
                  what=f"variant {variant.name!r}: uv venv", timeout=variant.build.timeout_s)
