@@ -172,3 +172,18 @@ def test_output_files_get_the_umask(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert (tmp_path / "x.md").stat().st_mode & 0o777 == 0o644
+
+
+def test_notes_name_variants_by_label() -> None:
+    import dataclasses
+
+    from harness.model import NoiseFinding
+
+    finding = NoiseFinding("noisy", "pr", "import", "wall", "warning",
+                           "pr vs main: this run resolves ±7.6 % at 95 % confidence",
+                           "raise timing.runs", 7.6, scenario="cold")
+    text = markdown.render(dataclasses.replace(sample_report(), noise=(finding,)))
+    assert ("- This PR \\| feat/x next · `import` · cold bytecode · wall time: vs HEAD main: "
+            "this run resolves") in text
+    plain = terminal.render(dataclasses.replace(sample_report(), noise=(finding,)), width=200)
+    assert "This PR | feat/x next / import / cold bytecode / wall time: vs HEAD main:" in plain

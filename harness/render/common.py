@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
-from harness.model import Comparison, Report, SequentialRecord, Summary, VariantInfo
+from harness.model import (
+    Comparison,
+    NoiseFinding,
+    Report,
+    SequentialRecord,
+    Summary,
+    VariantInfo,
+)
 
 _MD_ESCAPE = re.compile(r"([\\`*_\[\]|~])")
 
@@ -325,3 +332,15 @@ def sequential_text(record: SequentialRecord) -> str:
     return (f"{head} (look {len(record.looks)} of {len(record.planned)} planned, every "
             f"{record.batch} runs; the interval is at {record.confidence * 100:.2f} % so that "
             f"all looks together keep the {(1 - record.alpha) * 100:g} % level)")
+
+
+def note_message(report: Report, finding: NoiseFinding) -> str:
+    """A finding's message with the variant names it starts with ("pr vs main: ...") given as
+    their labels, as everywhere else a reader looks."""
+    text = finding.message
+    head, sep, rest = text.partition(": ")
+    names = head.split(" vs ")
+    if sep and len(names) == 2 and names[0] == finding.variant:
+        labels = [_label_of(report, n) for n in names]
+        return f"vs {labels[1]}: {rest}" if labels[0] else text
+    return text

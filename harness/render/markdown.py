@@ -18,6 +18,7 @@ from harness.render.common import (
     installed_packages,
     locations,
     md_table,
+    note_message,
     package_changes,
     relative_paths,
     sequential_text,
@@ -187,7 +188,8 @@ def noise_lines(report: Report) -> list[str]:
         if finding.severity != "warning" or key in seen:
             continue
         seen.add(key)
-        out.append(f"⚠️ {subject_of(report, finding)}: {md_inline(_clip(finding.message))} — "
+        out.append(f"⚠️ {subject_of(report, finding)}: "
+                   f"{md_inline(_clip(note_message(report, finding)))} — "
                    f"{md_inline(finding.advice)}")
     if report.timing.order == "blocks" and report.samples:
         out.append("⚠️ all runs of one command ran back to back (`order: blocks`): a burst of "

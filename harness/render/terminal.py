@@ -17,6 +17,7 @@ from harness.render.common import (
     fmt_ms,
     headline,
     locations,
+    note_message,
     relative_paths,
     sequential_text,
     startup_rows,
@@ -167,9 +168,12 @@ def render(report: Report, width: int = 80) -> str:
         out += textwrap.wrap(line, width, subsequent_indent="  ")
     if report.sweeps:
         out.append("")
-    notes = [f"build of {b.variant} failed: {b.error}" for b in report.builds if not b.ok]
+    labels = {v.name: _one_line(v.label) for v in report.variants}
+    notes = [f"build of {labels.get(b.variant, b.variant)} failed: {b.error}"
+             for b in report.builds if not b.ok]
     notes += [*report.gate.warnings, *report.extras.get("warnings", ())]
-    notes += [f"{subject(report, n)}: {n.message} ({n.advice})" for n in report.noise
+    notes += [f"{subject(report, n)}: {note_message(report, n)} ({n.advice})"
+              for n in report.noise
               if n.severity == "warning"]
     if report.timing.sequential:
         notes.append(f"runs: auto — {sequential_text(report.timing.sequential)}")
