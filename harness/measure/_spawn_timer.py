@@ -132,9 +132,13 @@ def main(args: list[str]) -> int:
     os.unlink(err_name)
     report_progress = bool(plan.get("progress"))
     first_position = int(plan.get("first_position") or 0)
+    last_report = 0.0
     for position, (round_no, index) in enumerate(plan["schedule"]):
-        if report_progress:  # between runs, never inside a timed one
+        # between runs, never inside a timed one, and at most 4 times a second: each line
+        # wakes the parent, which must not compete with the runs for the CPU
+        if report_progress and time.monotonic() - last_report >= 0.25:
             os.write(1, f"{position}\n".encode())
+            last_report = time.monotonic()
         if index in stopped:
             continue
         if prepare[index]:
