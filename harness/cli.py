@@ -189,7 +189,9 @@ def _history_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the command, return its exit code (2 for any error)."""
     args = _parser().parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _sigterm)
+    interrupts = _Interrupts()
+    previous = signal.signal(signal.SIGTERM, interrupts)
+    previous_int = signal.signal(signal.SIGINT, interrupts)
     try:
         return _dispatch(args)
     except HarnessError as exc:
@@ -215,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -244,8 +247,20 @@ def _write_error_log(args: argparse.Namespace, exc: BaseException) -> str:
     return name
 
 
-def _sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+class _Interrupts:
+    """SIGINT and SIGTERM: the first interrupts the run (KeyboardInterrupt, so every clean-up
+    runs: process groups stopped, bytecode restored, worktrees and scratch removed); a second
+    one while that clean-up runs is only acknowledged, so the clean-up finishes."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+        if self.count == 1:
+            raise KeyboardInterrupt
+        os.write(2, b"startup-harness: still cleaning up after the interruption; "
+                    b"the run stops when that is done\n")
 
 
 def terminal_width() -> int:

@@ -84,6 +84,45 @@ class PhaseClock:
         self._last = now
 
 
+SCRATCH_PREFIX = "startup-harness-"
+#: In every scratch dir: the PID of the run that owns it (a dead owner's scratch is pruned).
+OWNER_FILE = ".startup-harness-run"
+
+
+def prune_stale(config: Config, env: Mapping[str, str], progress: Progress,
+                tmp: str | None = None) -> list[Path]:
+    """Remove the scratch dirs of runs that died without cleaning up (SIGKILL, power loss) and
+    the git worktree records that pointed into them; say so. Only directories this harness
+    made (prefix and owner file) whose owner process is gone are touched."""
+    removed = []
+    for owner in Path(tmp or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*/{OWNER_FILE}"):
+        try:
+            pid = int(owner.read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            continue
+        if pid == os.getpid() or _alive(pid):
+            continue
+        remove_tree(owner.parent)
+        removed.append(owner.parent)
+        progress(f"removed {owner.parent}, the scratch dir of a run that was killed (pid {pid})")
+    if removed:
+        for repo in sorted({v.source.repo for v in config.variants
+                            if v.source.kind == "git" and v.source.repo}):
+            with contextlib.suppress(HarnessError):
+                sources.prune_worktrees(repo, env)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def workspace(work_dir: str | None, keep: bool = False) -> Iterator[Path]:
     """The run's scratch directory (output bases, worktrees); removed afterwards unless kept."""
@@ -95,7 +134,8 @@ def workspace(work_dir: str | None, keep: bool = False) -> Iterator[Path]:
                                "give a new or empty directory")
         path.mkdir(parents=True, exist_ok=True)
     else:
-        path = Path(tempfile.mkdtemp(prefix="startup-harness-"))
+        path = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    (path / OWNER_FILE).write_text(f"{os.getpid()}\n", encoding="utf-8")
     try:
         yield path
     finally:
@@ -128,6 +168,7 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     timed_env = proc.controlled_env(config.timing.env_pass, config.timing.env_set)
     tools = preflight(config, timed_env)
     timer = get_timer(config.timing.timer)
+    prune_stale(config, build_env, progress)
     shas = {v.name: sources.check(v, build_env) for v in config.variants}
     infos = tuple(VariantInfo(v.name, v.label, v.role, sources.describe(v.source),
                               v.build.builder, shas[v.name], v.source.ref)

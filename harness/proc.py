@@ -7,7 +7,9 @@ an explicit environment, a timeout, captured output, and one error type on failu
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -77,13 +79,7 @@ def run(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | os.PathLike[s
     argv = tuple(str(a) for a in argv)
     start = time.perf_counter()
     try:
-        if interrupt is None:
-            proc = subprocess.run(  # noqa: S603 - argv list, never a shell
-                argv, env=dict(env), cwd=cwd, timeout=timeout, capture_output=True, text=True,
-                errors="replace", stdin=subprocess.DEVNULL, check=False,
-            )
-        else:
-            proc = _run_interruptible(argv, env, cwd, timeout, interrupt)
+        proc = _run_grouped(argv, env, cwd, timeout, interrupt)
     except FileNotFoundError as exc:
         raise ProcessError(f"{what}: cannot execute {argv[0]!r}",
                            hint or "is it installed and on PATH?") from exc
@@ -113,7 +109,8 @@ def stream(argv: Sequence[str], *, env: Mapping[str, str], on_line: Callable[[st
     try:
         child = subprocess.Popen(  # noqa: S603 - argv list, never a shell
             argv, env=dict(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL, text=True, errors="replace", bufsize=1)
+            stdin=subprocess.DEVNULL, text=True, errors="replace", bufsize=1,
+            start_new_session=True)
     except FileNotFoundError as exc:
         raise ProcessError(f"{what}: cannot execute {argv[0]!r}",
                            hint or "is it installed and on PATH?") from exc
@@ -126,7 +123,7 @@ def stream(argv: Sequence[str], *, env: Mapping[str, str], on_line: Callable[[st
 
     def kill() -> None:
         timed_out.set()
-        child.kill()
+        signal_group(child.pid, signal.SIGKILL)
 
     timer = threading.Timer(timeout, kill) if timeout else None
     if timer:
@@ -138,10 +135,14 @@ def stream(argv: Sequence[str], *, env: Mapping[str, str], on_line: Callable[[st
             on_line(line.rstrip("\n"))
         child.wait()
     except BaseException:
-        child.kill()
+        signal_group(child.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=2)
+        signal_group(child.pid, signal.SIGKILL)
         child.wait()
         raise
     finally:
+        signal_group(child.pid, signal.SIGKILL)
         if timer:
             timer.cancel()
         reader.join(timeout=10)
@@ -161,29 +162,48 @@ def stream(argv: Sequence[str], *, env: Mapping[str, str], on_line: Callable[[st
     return done
 
 
-def _run_interruptible(argv: Sequence[str], env: Mapping[str, str],
-                       cwd: str | os.PathLike[str] | None, timeout: float | None,
-                       interrupt: tuple[int, float]) -> subprocess.CompletedProcess[str]:
-    """subprocess.run, except that an interruption is passed on to the child first."""
-    signum, grace = interrupt
+def _run_grouped(argv: Sequence[str], env: Mapping[str, str],
+                 cwd: str | os.PathLike[str] | None, timeout: float | None,
+                 interrupt: tuple[int, float] | None) -> subprocess.CompletedProcess[str]:
+    """subprocess.run in a process group of its own, which the harness stops as a whole: on a
+    timeout (SIGTERM, then SIGKILL after 2 s) or an interruption of the harness (``interrupt``'s
+    signal, default SIGTERM, then SIGKILL after its grace), so no build backend or workload
+    outlives it; whatever the child left running in its group is killed when it exits."""
+    signum, grace = interrupt or (signal.SIGTERM, 2.0)
     with subprocess.Popen(  # noqa: S603 - argv list, never a shell
             argv, env=dict(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL, text=True, errors="replace") as child:
+            stdin=subprocess.DEVNULL, text=True, errors="replace",
+            start_new_session=True) as child:
         try:
             stdout, stderr = child.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            child.kill()
-            child.communicate()
+            stop_group(child, signal.SIGTERM, 2.0)
             raise
         except BaseException:
-            try:
-                child.send_signal(signum)
-                child.communicate(timeout=grace)
-            finally:
-                if child.poll() is None:
-                    child.kill()
+            stop_group(child, signum, grace)
             raise
+        signal_group(child.pid, signal.SIGKILL)  # leftovers (the leader is gone)
     return subprocess.CompletedProcess(argv, child.returncode, stdout, stderr)
+
+
+def signal_group(pgid: int, signum: int) -> None:
+    """Send ``signum`` to the process group ``pgid``; nothing if it is gone."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+def stop_group(child: subprocess.Popen[str], signum: int, grace: float) -> None:
+    """Ask ``child``'s process group to stop with ``signum``, wait ``grace`` seconds, then kill
+    the group; reap the child. Safe to call again from a second interruption."""
+    signal_group(child.pid, signum)
+    try:
+        child.communicate(timeout=grace)
+    except (subprocess.TimeoutExpired, ValueError, OSError):
+        pass
+    finally:
+        signal_group(child.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            child.wait(timeout=10)
 
 
 def tail_lines(text: str, lines: int = 20) -> str:

@@ -330,3 +330,204 @@ def test_case7_path_build_leaves_the_tree_and_tmpdir_clean(
     assert any("No module named 'spkg.gone'" in e for e in data["errors"]), data["errors"]
     assert sorted(str(p.relative_to(proj)) for p in proj.rglob("*")) == before
     assert list(tmpdir.glob("uv-setuptools-*.lock")) == []
+
+
+# -- case 3: bytecode snapshots are restored before anything is deleted, and verified --------
+
+def _pycache_tree(root: Path, n: int = 40) -> dict[str, bytes]:
+    import py_compile
+
+    for i in range(n):
+        (root / f"m{i}.py").write_text(f"X = {i}\n")
+        py_compile.compile(str(root / f"m{i}.py"), doraise=True)
+    return {str(p): p.read_bytes() for p in sorted(root.rglob("*.pyc"))}
+
+
+def test_case3_signals_during_restore_never_leave_it_half_done(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGINT, then SIGTERM while the snapshot is being restored (the run in the issue): the
+    restore finishes, every .pyc is back, the snapshot dir is gone, then the run stops."""
+    import os
+    import shutil
+    import signal
+
+    from harness.cli import _Interrupts
+    from harness.measure import bytecode
+
+    root = tmp_path / "site"
+    root.mkdir()
+    before = _pycache_tree(root)
+    real_copytree = shutil.copytree
+    calls = {"n": 0}
+
+    def copytree(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:  # in the middle of the restore
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_copytree(*args, **kwargs)  # type: ignore[arg-type]
+
+    handler = _Interrupts()
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with bytecode.preserved([str(root)]) as snapshot:
+                bytecode.strip([str(root)])
+                monkeypatch.setattr(shutil, "copytree", copytree)
+                os.kill(os.getpid(), signal.SIGINT)  # the first signal
+        assert calls["n"] >= 1
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    assert {str(p): p.read_bytes() for p in sorted(root.rglob("*.pyc"))} == before
+    assert not Path(snapshot.store).exists()
+
+
+def test_case3_a_restore_that_fails_keeps_the_snapshot_and_says_where(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.errors import HarnessError
+    from harness.measure import bytecode
+
+    root = tmp_path / "site"
+    root.mkdir()
+    _pycache_tree(root, 3)
+    monkeypatch.setattr(bytecode, "restore_snapshot", lambda snapshot: None)
+    with pytest.raises(HarnessError) as info:
+        with bytecode.preserved([str(root)]) as snapshot:
+            bytecode.strip([str(root)])
+    assert snapshot.store in info.value.message and Path(snapshot.store).is_dir()
+    assert len(list(Path(snapshot.store).rglob("*.pyc"))) == 3
+
+
+# -- case 5 and 9: children in groups the harness stops; SIGKILL, then the next run ----------
+
+def processes_with(marker: str) -> list[int]:
+    """PIDs of live processes whose command line contains ``marker`` (zombies excluded)."""
+    import os
+
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().decode(errors="replace")
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in cmdline and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def wait_until(predicate: object, seconds: float = 30) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_case5_timeout_and_interrupt_stop_the_whole_group(tmp_path: Path) -> None:
+    import signal
+
+    from harness import proc
+    from harness.errors import ProcessError
+
+    marker = f"orphan-probe-{tmp_path.name}"
+    spawn = ("import subprocess, sys, time; "
+             f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', {marker!r}]);"
+             " time.sleep(60)")
+    with pytest.raises(ProcessError, match="timed out"):
+        proc.run([sys.executable, "-c", spawn], env={"PATH": "/usr/bin:/bin"}, timeout=1)
+    assert wait_until(lambda: processes_with(marker) == [], 10), processes_with(marker)
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            proc.run([sys.executable, "-c", spawn], env={"PATH": "/usr/bin:/bin"}, timeout=30)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert wait_until(lambda: processes_with(marker) == [], 10), processes_with(marker)
+
+
+def _start_run(tmp_path: Path, marker: str) -> tuple[object, Path]:
+    import os
+    import subprocess
+
+    config = python_config(tmp_path / "c.yaml",
+                           ["{python}", "-c", "import time, sys; time.sleep(0.3)", marker],
+                           runs=200, warmup=0)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir(exist_ok=True)
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    child = subprocess.Popen([sys.executable, "-m", "harness", "run", "--config", str(config),
+                              "--out", str(tmp_path / "out"), "--quiet"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parent.parent)
+    return child, scratch
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_case5_signal_to_the_pid_during_timing_leaves_no_orphans(tmp_path: Path,
+                                                                 signum: str) -> None:
+    import signal
+    import subprocess
+
+    marker = f"timed-workload-{signum}-{tmp_path.name}"
+    child, scratch = _start_run(tmp_path, marker)
+    assert isinstance(child, subprocess.Popen)
+    try:
+        assert wait_until(lambda: processes_with(marker), 120), "timing never started"
+        child.send_signal(getattr(signal, signum))  # the PID only, not its group
+        _, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 130, err
+    assert wait_until(lambda: processes_with(marker) == [], 10), processes_with(marker)
+    assert processes_with(str(scratch)) == []
+    assert list(scratch.glob("startup-harness-*")) == []
+
+
+@pytest.mark.slow
+def test_case5_and_9_sigkill_then_the_next_run_prunes(tmp_path: Path) -> None:
+    """SIGKILL the harness while it times: the spawn timer and the workload die with it (no
+    schedule keeps running), and the next run removes the dead run's scratch dir and says so."""
+    import os
+    import signal
+    import subprocess
+
+    marker = f"killed-workload-{tmp_path.name}"
+    child, scratch = _start_run(tmp_path, marker)
+    assert isinstance(child, subprocess.Popen)
+    try:
+        assert wait_until(lambda: processes_with(marker), 120), "timing never started"
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert wait_until(lambda: processes_with(marker) == [], 10), processes_with(marker)
+    # the spawn timer (its plan lives in the scratch dir) died with its parent
+    assert wait_until(lambda: processes_with(str(scratch)) == [], 10)
+    stale = list(scratch.glob("startup-harness-*"))
+    assert stale  # what SIGKILL left behind
+    (tmp_path / "again").mkdir()
+    config = quick_config(tmp_path / "again")
+    done = subprocess.run([sys.executable, "-m", "harness", "run", "--config", str(config),
+                           "--out", str(tmp_path / "out2"), "--verbose"],
+                          env={**os.environ, "TMPDIR": str(scratch)}, capture_output=True,
+                          text=True, timeout=300, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode in (0, 1), done.stderr
+    assert "killed" in done.stderr and str(stale[0]) in done.stderr
+    assert not stale[0].exists()

@@ -229,18 +229,45 @@ def restore_snapshot(snapshot: Snapshot) -> None:
         shutil.copytree(copy, directory, symlinks=True, dirs_exist_ok=True)
 
 
+def verify_restored(snapshot: Snapshot) -> list[str]:
+    """What differs between the live ``__pycache__`` dirs and the snapshot (names, sizes and
+    modification times); empty when the restore is exact."""
+    problems = []
+    live = set(pycache_dirs(snapshot.roots))
+    problems += [f"{d} was not there before" for d in sorted(live - set(snapshot.dirs))]
+    for i, directory in enumerate(snapshot.dirs):
+        copy = os.path.join(snapshot.store, str(i))
+        if not os.path.isdir(directory):
+            problems.append(f"{directory} is missing")
+            continue
+        for name in sorted(set(os.listdir(copy)) | set(os.listdir(directory))):
+            a, b = os.path.join(copy, name), os.path.join(directory, name)
+            try:
+                sa, sb = os.lstat(a), os.lstat(b)
+            except FileNotFoundError:
+                problems.append(f"{b} differs from the snapshot")
+                continue
+            if (sa.st_size, sa.st_mtime_ns) != (sb.st_size, sb.st_mtime_ns) and \
+                    not os.path.isdir(a):
+                problems.append(f"{b} differs from the snapshot")
+    return problems
+
+
 @contextlib.contextmanager
 def _no_interrupt() -> Iterator[None]:
-    """Defer SIGINT while the environment is being restored (main thread only)."""
+    """Defer SIGINT and SIGTERM while the environment is being restored (main thread only):
+    an interruption, first or second, never leaves it half restored."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     pending: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, _frame: pending.append(signum))
+    previous = {signum: signal.signal(signum, lambda n, _frame: pending.append(n))
+                for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     if pending:
         raise KeyboardInterrupt
 
@@ -249,13 +276,33 @@ def _no_interrupt() -> Iterator[None]:
 def preserved(roots: Sequence[str]) -> Iterator[Snapshot]:
     """Snapshot every ``__pycache__`` under ``roots``; on exit (always) restore them exactly and
     remove any the block created."""
-    with tempfile.TemporaryDirectory(prefix="startup-harness-pyc-") as store:
+    store = tempfile.mkdtemp(prefix="startup-harness-pyc-")
+    try:
         snapshot = take_snapshot(roots, store)
-        try:
-            yield snapshot
-        finally:
-            with _no_interrupt():
+    except BaseException:
+        shutil.rmtree(store, ignore_errors=True)
+        raise
+    unwinding = True
+    try:
+        yield snapshot
+        unwinding = False
+    finally:
+        with _no_interrupt():
+            try:
                 restore_snapshot(snapshot)
+                problems = verify_restored(snapshot)
+            except OSError as exc:
+                problems = [f"{exc.filename or ''}: {exc.strerror or exc}"]
+            if not problems:
+                shutil.rmtree(store, ignore_errors=True)
+        if problems:
+            more = "" if len(problems) == 1 else f" and {len(problems) - 1} more"
+            message = (f"the __pycache__ of {', '.join(roots)} could not be restored "
+                       f"({problems[0]}{more}); the snapshot is kept in {store}")
+            hint = "copy it back by hand: snapshot dir N is the N-th __pycache__ in os.walk order"
+            if not unwinding:
+                raise HarnessError(message, hint)
+            print(f"error: {message} (hint: {hint})", file=sys.stderr)
 
 
 @contextlib.contextmanager

@@ -81,6 +81,11 @@ def remove_worktree(repo: str, dest: Path, env: Mapping[str, str]) -> None:
         _git(repo, "worktree", "prune", env=env, what="git worktree prune")
 
 
+def prune_worktrees(repo: str, env: Mapping[str, str]) -> None:
+    """Drop ``repo``'s records of worktrees whose directories are gone (a killed run's)."""
+    _git(repo, "worktree", "prune", env=env, what="git worktree prune")
+
+
 def check(variant: VariantConfig, env: Mapping[str, str]) -> str | None:
     """Validate a source before anything is built; returns the SHA for git sources."""
     source = variant.source
