@@ -99,7 +99,7 @@ def test_ctrl_c_leaves_no_worktree_or_temp_dir(tiny_repo: Path, tmp_path: Path) 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     child = subprocess.Popen(
         [sys.executable, "-m", "harness", "run", "--config", str(config), "--out",
-         str(tmp_path / "out"), "--work-dir", str(work)],
+         str(tmp_path / "out"), "--work-dir", str(work), "--verbose"],  # progress when piped
         env=env, stderr=subprocess.PIPE, text=True)
     assert child.stderr is not None
     deadline = time.monotonic() + 120
