@@ -238,7 +238,9 @@ class BazelBuilder:
                 return f"{spec.module}@_ (local_path_override)"
             return f"{spec.module}@{found}" if found else "unknown"
         if override:
-            where = f"git {source.ref}" if source.kind == "git" else override
+            # name what the user gave, not the scratch copy a path: source is built from
+            where = (f"git {source.ref}" if source.kind == "git" else
+                     f"path {source.path}" if source.kind == "path" and source.path else override)
             return f"{spec.module} overridden by {where} (--override_repository)"
         try:
             done = bazel(f"query //external:{spec.module}", "query",
