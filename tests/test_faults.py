@@ -531,3 +531,69 @@ def test_case5_and_9_sigkill_then_the_next_run_prunes(tmp_path: Path) -> None:
     assert done.returncode in (0, 1), done.stderr
     assert "killed" in done.stderr and str(stale[0]) in done.stderr
     assert not stale[0].exists()
+
+
+# -- case 2 on real storage: a full file system and a read-only mount (root only) -----------
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path) -> object:
+    """A 4 MB tmpfs mounted in tmp_path (root only; skipped elsewhere)."""
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.slow
+def test_case2_full_file_system_keeps_the_previous_output(
+        tmp_path: Path, small_tmpfs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = quick_config(tmp_path)
+    out = small_tmpfs / "out"
+    assert run(config, out) in (0, 1)
+    before = _tree(out)
+    with open(small_tmpfs / "filler", "wb") as filler:  # fill it up, then leave 8 KB
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        except OSError:
+            pass
+    with open(small_tmpfs / "filler", "r+b") as filler:
+        filler.truncate(max(0, (small_tmpfs / "filler").stat().st_size - 8192))
+    capsys.readouterr()
+    assert run(config, out) == 2
+    line = one_error_line(capsys)
+    assert "No space left on device" in line
+    assert _tree(out) == before
+    assert sorted(p.name for p in small_tmpfs.iterdir()) == [".out.lock", "filler", "out"]
+
+
+@pytest.mark.slow
+def test_case2_read_only_out_is_refused_up_front(
+        tmp_path: Path, small_tmpfs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+
+    config = quick_config(tmp_path)
+    out = small_tmpfs / "out"
+    assert run(config, out) in (0, 1)
+    before = _tree(out)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)], check=True)
+    capsys.readouterr()
+    assert run(config, out) == 2
+    assert "read-only file system" in one_error_line(capsys)
+    assert _tree(out) == before
