@@ -597,3 +597,15 @@ def test_case2_read_only_out_is_refused_up_front(
     assert run(config, out) == 2
     assert "read-only file system" in one_error_line(capsys)
     assert _tree(out) == before
+
+
+@pytest.mark.slow
+def test_case1_with_hyperfine_a_failing_run_is_an_error_too(tmp_path: Path) -> None:
+    counter = tmp_path / "counter"
+    config = python_config(tmp_path / "c.yaml",
+                           ["{python}", "-c", FLAKY, str(counter), "{python}"], runs=8,
+                           extra=", timer: hyperfine")
+    out = tmp_path / "out"
+    assert run(config, out) == 2
+    data = json.loads((out / "report.json").read_text())
+    assert any("exit 3" in e and "'pr'" in e for e in data["errors"]), data["errors"]

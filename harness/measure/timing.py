@@ -134,13 +134,15 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
     rounds: dict[str, list[int]] = {c.key: [] for c in commands}
     codes: dict[str, list[int]] = {c.key: [] for c in commands}
     files: dict[str, list[str]] = {c.key: [] for c in commands}
+    failures: dict[str, str] = {}
     positions: dict[str, list[int]] = {c.key: [] for c in commands}
     executed = [0]  # processes hyperfine started so far (warmups included)
 
     def call(batch: Sequence[TimedCommand], n_runs: int, n_warmup: int, export: Path,
              round_no: int | None) -> None:
         argv = hyperfine_argv(hyperfine, batch, runs=n_runs, warmup=n_warmup, export_json=export)
-        proc.run(argv, env=env, cwd=cwd, what="hyperfine", timeout=timeout_s,
+        proc.run(argv, env=env, cwd=cwd, what="hyperfine",
+                 timeout=timeout_s * len(batch) * (n_runs + n_warmup),
                  hint="run the workload by hand to see why it fails")
         measured = parse_export(json.loads(export.read_text(encoding="utf-8")))
         if len(measured) != len(batch):
@@ -180,8 +182,15 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
             warm = [commands[(first + 1 + i) % len(commands)] for i in range(len(commands))]
             argv = hyperfine_argv(hyperfine, warm, runs=1, warmup=warmup,
                                   export_json=warm_export)
-            proc.run(argv, env=env, cwd=cwd, what="hyperfine (warmup)", timeout=timeout_s)
+            proc.run(argv, env=env, cwd=cwd, what="hyperfine (warmup)",
+                     timeout=timeout_s * len(commands) * (warmup + 1))
             executed[0] += len(commands) * (warmup + 1)
+            # the run after the warmups is in the export: a failure there fails the command
+            warmed = parse_export(json.loads(warm_export.read_text(encoding="utf-8")))
+            for command, result in zip(warm, warmed, strict=False):
+                bad = [c for c in result.exit_codes if c != 0]
+                if bad:
+                    failures.setdefault(command.key, f"exit {bad[0]} in a warmup run")
         for r, indices in enumerate(plan):
             batch = [commands[i] for i in indices]
             if progress:
@@ -199,7 +208,7 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
         Samples(variant=c.variant, workload=c.workload, metric="wall",
                 values=tuple(values[c.key]), rounds=tuple(rounds[c.key]), scenario=c.scenario,
                 raw_files=tuple(files[c.key]), exit_codes=tuple(codes[c.key]),
-                positions=tuple(positions[c.key]))
+                positions=tuple(positions[c.key]), failure=failures.get(c.key, ""))
         for c in commands)
 
 
