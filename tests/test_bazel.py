@@ -239,6 +239,8 @@ def test_sigterm_during_build_leaves_no_server_and_no_output_base(
         if child.poll() is None:
             child.kill()
             child.wait()
+        if child.stderr is not None:
+            child.stderr.close()  # a failed assertion above must not leak the pipe
     assert child.returncode == 130, err
     assert not work.exists()
     assert not any(alive(pid) for pid in pids)
