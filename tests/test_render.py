@@ -187,3 +187,13 @@ def test_notes_name_variants_by_label() -> None:
             "this run resolves") in text
     plain = terminal.render(dataclasses.replace(sample_report(), noise=(finding,)), width=200)
     assert "This PR | feat/x next / import / cold bytecode / wall time: vs HEAD main:" in plain
+
+
+def test_gate_warnings_name_variants_by_label() -> None:
+    import dataclasses
+
+    base = sample_report()
+    gate = dataclasses.replace(base.gate, warnings=(
+        "inconclusive: pr vs main on import: +3.0 % [-1.0, +7.0] — rerun",))
+    text = markdown.render(dataclasses.replace(base, gate=gate))
+    assert "⚠️ inconclusive: This PR \\| feat/x next vs HEAD main on import: +3.0 %" in text

@@ -344,3 +344,16 @@ def note_message(report: Report, finding: NoiseFinding) -> str:
         labels = [_label_of(report, n) for n in names]
         return f"vs {labels[1]}: {rest}" if labels[0] else text
     return text
+
+
+def gate_warnings(report: Report) -> list[str]:
+    """The gate's warnings with "subject vs reference" given by the variants' labels."""
+    pairs = {f"{c.subject} vs {c.reference}":
+             f"{_label_of(report, c.subject)} vs {_label_of(report, c.reference)}"
+             for c in report.gate.comparisons}
+    out = []
+    for warning in report.gate.warnings:
+        for ids, labels in pairs.items():
+            warning = warning.replace(f": {ids} on ", f": {labels} on ")
+        out.append(warning)
+    return out

@@ -14,6 +14,7 @@ from harness.render.common import (
     fmt_ms,
     fmt_package,
     fmt_seconds,
+    gate_warnings,
     headline,
     installed_packages,
     locations,
@@ -350,7 +351,7 @@ def render(report: Report, extra_sections: list[str] | None = None, trend: str =
     for build in failed:
         parts += [f"⚠️ Build of {md_text(_label(report, build.variant))} failed: "
                   f"{md_inline(_clip(build.error or 'unknown error'))}", ""]
-    for warning in (*report.gate.warnings, *report.extras.get("warnings", ())):
+    for warning in (*gate_warnings(report), *report.extras.get("warnings", ())):
         parts += [f"⚠️ {md_inline(_clip(warning))}", ""]
     notes_found = noise_lines(report)
     if notes_found:

@@ -15,6 +15,7 @@ from harness.render.common import (
     fmt_count,
     fmt_delta,
     fmt_ms,
+    gate_warnings,
     headline,
     locations,
     note_message,
@@ -171,7 +172,7 @@ def render(report: Report, width: int = 80) -> str:
     labels = {v.name: _one_line(v.label) for v in report.variants}
     notes = [f"build of {labels.get(b.variant, b.variant)} failed: {b.error}"
              for b in report.builds if not b.ok]
-    notes += [*report.gate.warnings, *report.extras.get("warnings", ())]
+    notes += [*gate_warnings(report), *report.extras.get("warnings", ())]
     notes += [f"{subject(report, n)}: {note_message(report, n)} ({n.advice})"
               for n in report.noise
               if n.severity == "warning"]
