@@ -29,9 +29,10 @@ import numpy as np
 from harness.model import NoiseFinding, Samples
 
 #: A predecessor effect is worth a note when it is at least this large (% of the run time)
-#: and at least NOTE_Z standard errors from zero. Calibrated on this project's 2-core runner
-#: (bench/gate_calibration.py --designs carryover): identical twins next to each other show
-#: effects within +-0.6 %; a +100 % neighbour moves the next run by +2 to +8 %.
+#: and at least NOTE_Z standard errors from zero. bench/gate_calibration.py --carryover
+#: (bench/gate_calibration_results.md, run 3): 0 notes in 90 three-variant trials at load ~6
+#: on 2 cores, 30 of them three identical twins; on simulated runs (tests/test_carryover.py)
+#: a +5 % effect after one of three commands is reported as +3.3 % and noted every time.
 NOTE_PCT = 1.5
 NOTE_Z = 4.0
 
