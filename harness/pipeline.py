@@ -100,7 +100,7 @@ def prune_stale(config: Config, env: Mapping[str, str], progress: Progress,
             pid = int(owner.read_text(encoding="utf-8").strip())
         except (OSError, ValueError):
             continue
-        if pid == os.getpid() or _alive(pid):
+        if pid == os.getpid() or proc.alive(pid):
             continue
         remove_tree(owner.parent)
         removed.append(owner.parent)
@@ -112,15 +112,6 @@ def prune_stale(config: Config, env: Mapping[str, str], progress: Progress,
                 sources.prune_worktrees(repo, env)
     return removed
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextlib.contextmanager

@@ -210,3 +210,19 @@ def tail_lines(text: str, lines: int = 20) -> str:
     """The last ``lines`` non-empty lines of ``text``."""
     kept = [line for line in text.splitlines() if line.strip()]
     return "\n".join(kept[-lines:])
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie does not count)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie is gone for our purposes
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True

@@ -357,3 +357,27 @@ def gate_warnings(report: Report) -> list[str]:
             warning = warning.replace(f": {ids} on ", f": {labels} on ")
         out.append(warning)
     return out
+
+
+def scenario_rows(report: Report, workload: str, label: Callable[[str], str],
+                  ratio: Callable[[str, float], str]) -> tuple[list[str], list[list[str]]]:
+    """The bytecode scenarios of ``workload`` (warm / cold / stale) measured, and one row per
+    variant: its label, then each scenario's median, ``ratio(median, times warm)`` after warm."""
+    scenarios = sorted({s.scenario for s in report.samples
+                        if s.workload == workload and s.scenario != "default"},
+                       key=["warm", "cold", "stale"].index)
+    rows: list[list[str]] = []
+    for info in report.variants if scenarios else ():
+        per = report.summaries.get(info.name, {})
+        warm = per.get(workload_key(workload, scenario="warm"))
+        cells = [label(info.label)]
+        for scenario in scenarios:
+            s = per.get(workload_key(workload, scenario=scenario))
+            if s is None:
+                cells.append("—")
+            elif scenario == "warm" or warm is None:
+                cells.append(fmt_ms(s.median))
+            else:
+                cells.append(ratio(fmt_ms(s.median), s.median / warm.median))
+        rows.append(cells)
+    return scenarios, rows

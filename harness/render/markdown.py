@@ -22,9 +22,9 @@ from harness.render.common import (
     note_message,
     package_changes,
     relative_paths,
+    scenario_rows,
     sequential_text,
     startup_rows,
-    workload_key,
 )
 from harness.render.escape import md_cell, md_code, md_inline, md_text
 from harness.render.health import health_sections, sys_path_table, variant_health
@@ -85,25 +85,10 @@ def change_note(report: Report, workload: str) -> str:
 
 def scenario_table(report: Report, workload: str) -> str:
     """Bytecode scenarios (warm / cold / stale) with each one's ratio to warm."""
-    scenarios = sorted({s.scenario for s in report.samples
-                        if s.workload == workload and s.scenario != "default"},
-                       key=["warm", "cold", "stale"].index)
+    scenarios, rows = scenario_rows(report, workload, md_cell,
+                                    lambda median, times: f"{median} (×{times:.2f})")
     if not scenarios:
         return ""
-    rows = []
-    for info in report.variants:
-        per = report.summaries.get(info.name, {})
-        warm = per.get(workload_key(workload, scenario="warm"))
-        cells = [md_cell(info.label)]
-        for scenario in scenarios:
-            s = per.get(workload_key(workload, scenario=scenario))
-            if s is None:
-                cells.append("—")
-            elif scenario == "warm" or warm is None:
-                cells.append(fmt_ms(s.median))
-            else:
-                cells.append(f"{fmt_ms(s.median)} (×{s.median / warm.median:.2f})")
-        rows.append(cells)
     headers = ["Version", *[f"{name} median (ms)" for name in scenarios]]
     return md_table(headers, rows)
 

@@ -20,9 +20,9 @@ from harness.render.common import (
     locations,
     note_message,
     relative_paths,
+    scenario_rows,
     sequential_text,
     startup_rows,
-    workload_key,
 )
 from harness.render.sweep import sweep_lines
 
@@ -102,25 +102,10 @@ def startup_table(report: Report, workload: str, width: int) -> str:
 
 def scenario_table(report: Report, workload: str, width: int) -> str:
     """Bytecode scenarios (warm / cold / stale): medians and each one's ratio to warm."""
-    scenarios = sorted({s.scenario for s in report.samples
-                        if s.workload == workload and s.scenario != "default"},
-                       key=["warm", "cold", "stale"].index)
+    scenarios, rows = scenario_rows(report, workload, _one_line,
+                                    lambda median, times: f"{median} ×{times:.2f}")
     if not scenarios:
         return ""
-    rows = []
-    for info in report.variants:
-        per = report.summaries.get(info.name, {})
-        warm = per.get(workload_key(workload, scenario="warm"))
-        cells = [_one_line(info.label)]
-        for scenario in scenarios:
-            s = per.get(workload_key(workload, scenario=scenario))
-            if s is None:
-                cells.append("—")
-            elif scenario == "warm" or warm is None:
-                cells.append(fmt_ms(s.median))
-            else:
-                cells.append(f"{fmt_ms(s.median)} ×{s.median / warm.median:.2f}")
-        rows.append(cells)
     return fit_table(["Version", *[f"{name} (ms)" for name in scenarios]], rows, width, ())
 
 

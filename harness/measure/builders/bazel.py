@@ -53,20 +53,6 @@ def server_pid(output_base: Path) -> int | None:
         return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie is gone for our purposes
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
 
 def stop_server(command: Sequence[str], startup: Sequence[str], output_base: Path,
                 cwd: str, env: Mapping[str, str]) -> float:
@@ -84,12 +70,12 @@ def stop_server(command: Sequence[str], startup: Sequence[str], output_base: Pat
     pid = pid or server_pid(output_base)
     if pid is not None:
         for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-            if not _alive(pid):
+            if not proc.alive(pid):
                 break
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, sig)
             deadline = time.monotonic() + wait
-            while _alive(pid) and time.monotonic() < deadline:
+            while proc.alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.05)
     return time.perf_counter() - start
 
