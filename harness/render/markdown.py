@@ -297,7 +297,11 @@ def final_line(report: Report) -> str:
 
 def headline_line(report: Report) -> str:
     """The verdict, first thing under the marker, in bold up to its threshold."""
-    text = headline(report, code=md_code, text=md_text)
+    return bold_verdict(headline(report, code=md_code, text=md_text))
+
+
+def bold_verdict(text: str) -> str:
+    """A headline in bold up to its threshold (or its explanation)."""
     for cut in (" (threshold", ": within", ": inconclusive", " (no gate)"):
         if cut in text:
             head, sep, tail = text.partition(cut)

@@ -74,7 +74,9 @@ def _clip(text: str, limit: int) -> str:
 def render_markdown(report: Report, render_cell: Callable[[Report], str]) -> str:
     """The matrix comment: verdict, the matrix table, then each cell's report folded."""
     headers, rows = matrix_rows(report, md_cell)
-    parts = [MARKER, _headline(report, md_code, md_text), "",
+    from harness.render.markdown import bold_verdict, final_line
+
+    parts = [MARKER, bold_verdict(_headline(report, md_code, md_text)), "",
              f"### {md_text(report.title)}", "", md_table(headers, rows), "",
              f"Each cell is built, timed (interleaved within itself) and judged on its own; "
              f"rounds never pair across cells or jobs. The gate is the worst cell's "
@@ -88,6 +90,7 @@ def render_markdown(report: Report, render_cell: Callable[[Report], str]) -> str
                 "limit; see report.json._"
         parts += [f"<details><summary>{md_text(cell.cell)} — {cell_verdict(cell)}</summary>",
                   "", body, "", "</details>", ""]
+    parts.append(final_line(report))  # the seed's closing line, for the whole matrix
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
