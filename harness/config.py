@@ -311,21 +311,33 @@ def load_config(path: str | Path) -> Config:
     return parse_config(parse_yaml(text, path), path)
 
 
+#: How many nodes a config may hold once its YAML aliases are expanded: far above any real
+#: config (a shared ``build:`` block, say), far below an alias bomb's billions.
+MAX_EXPANDED_NODES = 100_000
+
+
 def parse_yaml(text: str, path: Path) -> Any:
-    """Parse YAML with the safe loader, refusing aliases (``*name``): a config has no use for
-    them, and a few hundred bytes of nested aliases expand to gigabytes (an alias bomb)."""
+    """Parse YAML with the safe loader. Aliases (``*name``, ``<<: *name``) are allowed, but
+    the document is measured with them expanded before anything is built from it: a few
+    hundred bytes of nested aliases expand to gigabytes (an alias bomb), refused in
+    milliseconds."""
     import yaml
 
-    class NoAliasLoader(yaml.SafeLoader):
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            if self.check_event(yaml.AliasEvent):
-                mark = self.peek_event().start_mark
-                raise ConfigError(f"{path}:{mark.line + 1}: YAML aliases (*name) are not "
-                                  "allowed", "write the value out in full")
-            return super().compose_node(parent, index)
-
+    loader = yaml.SafeLoader(text)
     try:
-        return yaml.load(text, Loader=NoAliasLoader)  # a SafeLoader subclass
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            size = expanded_size(node)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: {exc}", "write the value out in full") from exc
+        if size > MAX_EXPANDED_NODES:
+            mark = node.start_mark
+            raise ConfigError(f"{path}:{mark.line + 1}: YAML aliases expand this config to more "
+                              f"than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)",
+                              "write the repeated values out, or share fewer of them")
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f":{where.line + 1}" if where is not None else ""
@@ -333,6 +345,35 @@ def parse_yaml(text: str, path: Path) -> Any:
                           "check indentation and quoting") from exc
     except RecursionError as exc:
         raise ConfigError(f"{path}: nested too deeply", "flatten the config") from exc
+    finally:
+        loader.dispose()
+
+
+def expanded_size(root: Any) -> int:
+    """Nodes of a composed YAML document with every alias expanded, counted without expanding
+    anything: an alias is the same node object again, so each node's size is computed once."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # on the current path: meeting one again is a cycle
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if not done and id(node) in open_nodes:
+            raise ValueError("a recursive YAML alias (a node that contains itself)")
+        value = node.value
+        children = ([item for pair in value for item in pair] if isinstance(value, list) and
+                    value and isinstance(value[0], tuple) else
+                    value if isinstance(value, list) else [])
+        if done:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children),
+                                  MAX_EXPANDED_NODES + 1)
+            continue
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
 
 
 def _field_path(parts: Any) -> str:

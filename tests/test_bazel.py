@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from harness.cli import main
 from harness.inspection.runner import probe_source
@@ -91,13 +90,7 @@ def write(path: Path, fixture: dict[str, Path], variants: list[str], *, runs: in
         '    command: ["{exe}"]',
         f"timing: {{warmup: 2, runs: {runs}}}",
         gate]) + "\n"
-    # The blocks are written once and shared with YAML anchors here for brevity; configs refuse
-    # aliases (an alias bomb costs gigabytes), so the file gets them written out in full.
-    class Expanded(yaml.SafeDumper):
-        def ignore_aliases(self, data: object) -> bool:
-            return True
-
-    path.write_text(yaml.dump(yaml.safe_load(text), Dumper=Expanded, sort_keys=False))
+    path.write_text(text)  # the build block is shared with a YAML anchor, as users write it
     return path
 
 

@@ -100,3 +100,25 @@ def test_demo_config_is_a_file_not_a_link() -> None:
     from harness.cli import demo_config_path
 
     assert not demo_config_path().is_symlink()
+
+
+def test_yaml_aliases_are_allowed_but_a_bomb_or_a_cycle_is_refused(tmp_path: Path) -> None:
+    """A shared build block (``&bz`` / ``*bz`` / ``<<: *bz``) is ordinary YAML; what its
+    aliases expand to is measured before anything is built from it."""
+    import time
+
+    from harness.config import parse_yaml
+
+    shared = parse_yaml("a: &a {x: 1, y: [1, 2]}\nb: *a\nc: {<<: *a, x: 2}\n",
+                        tmp_path / "c.yaml")
+    assert shared == {"a": {"x": 1, "y": [1, 2]}, "b": {"x": 1, "y": [1, 2]},
+                      "c": {"x": 2, "y": [1, 2]}}
+    lines = ["a: &a [" + ",".join(["x"] * 9) + "]"]
+    for i, name in enumerate("bcdefghi"):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{'abcdefghi'[i]}"] * 9) + "]")
+    start = time.perf_counter()
+    with pytest.raises(ConfigError, match="more than 100,000 nodes"):
+        parse_yaml("\n".join(lines), tmp_path / "bomb.yaml")
+    assert time.perf_counter() - start < 5  # milliseconds here; a wide margin when shared
+    with pytest.raises(ConfigError, match="recursive YAML alias"):
+        parse_yaml("a: &a [1, *a]\n", tmp_path / "cycle.yaml")

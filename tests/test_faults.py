@@ -219,7 +219,7 @@ def test_case6_killed_runs_staging_is_pruned(tmp_path: Path) -> None:
     ("render", lambda p: p.write_text("[" * 100_000 + "]" * 100_000), "nested too deeply"),
     ("render", lambda p: p.write_text('{"schema_version": 1}'), "malformed report"),
     ("render", lambda p: p.mkdir(), "cannot read"),
-    ("run", lambda p: p.write_text("a: &a [1]\nb: *a\n"), "aliases"),
+    ("run", lambda p: p.write_text("a: &a [1, *a]\n"), "recursive YAML alias"),
     ("run", lambda p: p.write_text("[" * 10_000 + "]" * 10_000), ""),
 ])
 def test_crash_paths_exit_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
