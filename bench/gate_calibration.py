@@ -603,12 +603,18 @@ def replica_table(records: Sequence[dict[str, Any]]) -> str:
     for k, g in enumerate(groups, start=1):
         lines.append(f"| r{k} | {math.exp(statistics.fmean(g)):.4f} | "
                      f"{statistics.stdev(g):.4f} | {statistics.stdev(g) / math.sqrt(len(g)):.4f} |")
+    # a persistent effect of r0 itself shifts every ratio alike: test the per-trial mean
+    per_trial = [statistics.fmean(g[i] for g in groups) for i in range(trials)]
+    r0_test = sps.ttest_1samp(per_trial, 0.0) if trials > 1 else None
+    r0_text = (f"r0 against the others: mean ratio {math.exp(-statistics.fmean(per_trial)):.4f}"
+               f", t = {r0_test.statistic:.2f}, p = {r0_test.pvalue:.3g}. " if r0_test else "")
     lines += ["", f"{trials} re-timings of {k_count} identical envs (interleaved, "
               f"{len(records[0]['values'][0])} rounds each). One-way ANOVA of the per-trial log "
               f"ratios by replica: F = {f_stat:.2f}, p = {p_value:.3g}. Variance of the ratio: "
               f"between re-timings (time) {within:.2e} (sd {math.sqrt(within):.4f}); persistent "
               f"replica component {replica_var:.2e} (sd {math.sqrt(replica_var):.4f}); median "
-              f"half-width of one trial's 95 % interval {statistics.median(widths):.4f}."]
+              f"half-width of one trial's 95 % interval {statistics.median(widths):.4f}. "
+              f"{r0_text}"]
     return "\n".join(lines)
 
 
