@@ -130,7 +130,7 @@ def test_instructions_metric_is_deterministic_and_gated(tiny_repo: Path, tmp_pat
     assert len(counts["main"]) == 2 and len(set(counts["main"])) == 1  # identical run to run
     # v3 burns 60 ms of wall time: under valgrind (tens of times slower) that is far fewer
     # loop iterations, and how many depends on the CPU, so the margin is modest
-    assert counts["pr"][0] > counts["main"][0] * 1.1
+    assert counts["pr"][0] > counts["main"][0] * 1.05  # 1.17-1.49x seen here
     assert "kernel" in data["timing"]["instruction_counter"]
     (gated,) = data["gate"]["comparisons"]
     assert gated["metric"] == "instructions" and gated["verdict"] == "regression"
