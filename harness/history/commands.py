@@ -196,7 +196,9 @@ def _plots(report: object, out: Path, history_dir: str | None) -> None:
         _warn_problems(history)
         for t in trend.trends(history.points):
             written += plots.trend_with_pr(t, report, out)  # type: ignore[arg-type]
-    print(f"wrote {len(written)} plots to {out}", file=sys.stderr)
+    # ``out`` may be the staging directory a run swaps into place: name where they end up
+    where = f"{out.name}/ of the output" if out.parent.name.startswith(".") else str(out)
+    print(f"wrote {len(written)} plots to {where}", file=sys.stderr)
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
