@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import defaults
-from harness.errors import ConfigError
+from harness.errors import ConfigError, field_path
 from harness.measure.bazel_workspace import BCR_URL
 from harness.measure.builders import block_schema, build_schema, get_builder, registry
 from harness.measure.timer_registry import TIMERS
@@ -376,13 +376,6 @@ def expanded_size(root: Any) -> int:
     return sizes[id(root)]
 
 
-def _field_path(parts: Any) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
 def _schema_error(path: Path, data: Any, schema: dict[str, Any] = SCHEMA,
                   at: tuple[str | int, ...] = ()) -> None:
     """Raise a ConfigError naming file and field for the first problem of ``data`` (found at
@@ -394,7 +387,7 @@ def _schema_error(path: Path, data: Any, schema: dict[str, Any] = SCHEMA,
     if not errors:
         return
     err = jsonschema.exceptions.best_match(errors)
-    where = _field_path((*at, *err.absolute_path))
+    where = field_path((*at, *err.absolute_path))
     if err.validator == "additionalProperties":
         allowed = sorted(err.schema.get("properties", {}))
         unknown = sorted(set(err.instance) - set(allowed))

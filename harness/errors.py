@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class HarnessError(Exception):
     """An error the user can act on: a message, and a hint saying what to do."""
@@ -34,3 +36,11 @@ class ProcessError(HarnessError):
         super().__init__(message, hint)
         self.returncode = returncode
         self.output_tail = output_tail
+
+
+def field_path(parts: Iterable[str | int]) -> str:
+    """``variants[1].source`` from a validator's path (``("variants", 1, "source")``)."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, field_path
 from harness.inspection.health import ProbeReport
 from harness.model import BuildResult, GatePolicy, Samples, TimingSettings, VariantInfo
 from harness.serial import from_data, to_data
@@ -268,13 +268,6 @@ def upgrade(data: dict[str, Any], where: str) -> dict[str, Any]:
     return data
 
 
-def _field_path(parts: Any) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
 def validate(data: Any, where: str) -> None:
     """Check ``data`` against :data:`SCHEMA` and the rules a schema cannot say; raise a
     one-line HarnessError naming ``where`` and the field."""
@@ -285,7 +278,7 @@ def validate(data: Any, where: str) -> None:
     if errors:
         err = jsonschema.exceptions.best_match(errors)
         message = " ".join(str(err.message).split())[:200]
-        raise HarnessError(f"{where}: {_field_path(err.absolute_path)}: {message}", hint)
+        raise HarnessError(f"{where}: {field_path(err.absolute_path)}: {message}", hint)
     ids = [job["id"] for job in data["jobs"]]
     if len(set(ids)) != len(ids):
         raise HarnessError(f"{where}: jobs: duplicate job id", hint)
