@@ -6,6 +6,7 @@ built) and tiny workloads, so most of these run in a second or two."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -394,8 +395,11 @@ def test_case3_a_restore_that_fails_keeps_the_snapshot_and_says_where(
     with pytest.raises(HarnessError) as info:
         with bytecode.preserved([str(root)]) as snapshot:
             bytecode.strip([str(root)])
-    assert snapshot.store in info.value.message and Path(snapshot.store).is_dir()
-    assert len(list(Path(snapshot.store).rglob("*.pyc"))) == 3
+    try:
+        assert snapshot.store in info.value.message and Path(snapshot.store).is_dir()
+        assert len(list(Path(snapshot.store).rglob("*.pyc"))) == 3
+    finally:
+        shutil.rmtree(snapshot.store, ignore_errors=True)  # kept on purpose: not by the test
 
 
 # -- case 5 and 9: children in groups the harness stops; SIGKILL, then the next run ----------
