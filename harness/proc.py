@@ -86,14 +86,19 @@ def run(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | os.PathLike[s
     except subprocess.TimeoutExpired as exc:
         raise ProcessError(f"{what}: timed out after {timeout:.0f}s: {describe(argv)}",
                            hint) from exc
-    seconds = time.perf_counter() - start
-    done = Completed(argv, proc.returncode, proc.stdout, proc.stderr, seconds)
-    if check and proc.returncode != 0:
-        tail = tail_lines(proc.stderr or proc.stdout)
+    return _checked(Completed(argv, proc.returncode, proc.stdout, proc.stderr,
+                              time.perf_counter() - start), check, what, hint)
+
+
+def _checked(done: Completed, check: bool, what: str, hint: str) -> Completed:
+    """``done``, or with ``check`` a ProcessError naming the command, its exit code and the
+    last line of its output when it failed."""
+    if check and done.returncode != 0:
+        tail = tail_lines(done.stderr or done.stdout)
         last = tail.splitlines()[-1] if tail else ""
-        raise ProcessError(f"{what} failed (exit {proc.returncode}): {describe(argv)}"
+        raise ProcessError(f"{what} failed (exit {done.returncode}): {describe(done.argv)}"
                            + (f": {last}" if last else ""), hint,
-                           returncode=proc.returncode, output_tail=tail)
+                           returncode=done.returncode, output_tail=tail)
     return done
 
 
@@ -151,15 +156,8 @@ def stream(argv: Sequence[str], *, env: Mapping[str, str], on_line: Callable[[st
                 pipe.close()
     if timed_out.is_set():
         raise ProcessError(f"{what}: timed out after {timeout:.0f}s: {describe(argv)}", hint)
-    done = Completed(argv, child.returncode, "".join(out), "".join(err),
-                     time.perf_counter() - start)
-    if check and child.returncode != 0:
-        tail = tail_lines(done.stderr or done.stdout)
-        last = tail.splitlines()[-1] if tail else ""
-        raise ProcessError(f"{what} failed (exit {child.returncode}): {describe(argv)}"
-                           + (f": {last}" if last else ""), hint,
-                           returncode=child.returncode, output_tail=tail)
-    return done
+    return _checked(Completed(argv, child.returncode, "".join(out), "".join(err),
+                              time.perf_counter() - start), check, what, hint)
 
 
 def _run_grouped(argv: Sequence[str], env: Mapping[str, str],

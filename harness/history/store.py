@@ -131,26 +131,12 @@ def load(root: str | Path) -> History:
                            "create one with startup-harness history add RUN --store DIR")
     problems: list[str] = []
     runs: dict[str, RunRecord] = {}
-    for number, text in enumerate(_read_lines(root / RUNS), start=1):
-        if not text.strip():
-            continue
-        try:
-            record = parse_line(RunRecord, text)
-        except ValueError as exc:
-            problems.append(f"{root / RUNS}:{number}: {exc}")
-            continue
+    for record in _parsed(root / RUNS, RunRecord, problems):
         assert isinstance(record, RunRecord)
         runs.setdefault(record.run_id, record)
     rows: dict[tuple[str, ...], dict[str, Any]] = {}
     for path in sorted((root / POINTS).glob("*.jsonl")):
-        for number, text in enumerate(_read_lines(path), start=1):
-            if not text.strip():
-                continue
-            try:
-                point = parse_line(Point, text)
-            except ValueError as exc:
-                problems.append(f"{path}:{number}: {exc}")
-                continue
+        for point in _parsed(path, Point, problems):
             assert isinstance(point, Point)
             if point.run_id not in runs:  # an unfinished add: the run line is written last
                 continue
@@ -167,6 +153,21 @@ def load(root: str | Path) -> History:
     else:
         frame["seq"] = pd.Series(dtype=int)
     return History(ordered, frame, tuple(problems), root)
+
+
+def _parsed(path: Path, kind: type[RunRecord] | type[Point],
+            problems: list[str]) -> Iterator[RunRecord | Point]:
+    """Each valid line of ``path`` as a ``kind``; a bad one goes to ``problems`` as
+    ``FILE:LINE: why`` and the rest still loads."""
+    for number, text in enumerate(_read_lines(path), start=1):
+        if not text.strip():
+            continue
+        try:
+            record = parse_line(kind, text)
+        except ValueError as exc:
+            problems.append(f"{path}:{number}: {exc}")
+            continue
+        yield record
 
 
 def load_samples(history: History, run: RunRecord) -> tuple[Samples, ...]:
