@@ -378,7 +378,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     result = analyse(record)
     with outputs.claim(out) as staging:
         report.write_atomic(staging / measurements.FILE_NAME, measurements.dumps(record))
-        write_outputs(result, staging, **extra)
+        write_outputs(result, staging, **staged(extra, out, staging))
     return announce(result, out, quiet=args.quiet)
 
 

@@ -242,3 +242,18 @@ def test_interpreters_are_found_by_version_and_path() -> None:
                        text=True, check=True).stdout.strip())
     with pytest.raises(HarnessError, match="neither a path nor a version"):
         find_interpreter("three", env)
+
+
+def test_merge_keeps_an_export_aimed_inside_its_out(tmp_path: Path) -> None:
+    """Like run and analyse, merge writes into a staging directory swapped in at the end, so an
+    export under --out must be staged with the rest, not lost in the swap."""
+    from tests.sample_measurements import sample_measurements
+
+    part = tmp_path / "parts" / "a" / "measurements.json"
+    part.parent.mkdir(parents=True)
+    part.write_text(measurements.dumps(sample_measurements()))
+    out = tmp_path / "merged"
+    assert main(["merge", str(tmp_path / "parts"), "--out", str(out), "--quiet",
+                 "--export", f"csv={out / 'samples.csv'}"]) == 0
+    assert (out / "samples.csv").read_text().count("\n") > 1
+    assert (out / "comment.md").exists()
