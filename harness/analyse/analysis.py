@@ -65,15 +65,11 @@ def analyse_cell(m: Measurements, cell: str, policy: GatePolicy) -> Report:
         measurements={"file": FILE_NAME, "digest": digest(m)})
 
 
-#: How bad a cell's gate is, for picking the matrix's: error, then regression, then the rest.
-_SEVERITY = {2: 2, 1: 1, 0: 0}
-
-
 def matrix_report(m: Measurements, per_cell: Sequence[Report], policy: GatePolicy) -> Report:
     """The matrix's own report: its gate is the worst cell's (error > regression > pass), its
     errors every cell's (named), and ``cells`` holds each cell's full report."""
-    worst = max(per_cell, key=lambda r: (_SEVERITY.get(r.gate.exit_code, 2),
-                                         -per_cell.index(r)))
+    # exit codes order by severity (2 error, 1 regression, 0 pass); max keeps the first cell
+    worst = max(per_cell, key=lambda r: r.gate.exit_code)
     errors = tuple(f"[{r.cell}] {e}" for r in per_cell for e in r.errors)
     warnings = tuple(f"[{r.cell}] {w}" for r in per_cell for w in r.gate.warnings)
     failing = [r.cell for r in per_cell if r.gate.exit_code == worst.gate.exit_code]
