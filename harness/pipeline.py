@@ -323,9 +323,8 @@ def sweep_all(config: Config, ready: Sequence[Prepared], ws: Path, cwd: Path,
     envs = {item.variant.name: (item.env.python, item.env.site_roots) for item in ready}
     argvs = {(item.variant.name, w.name): workload_argv(w, item, cwd)
              for item in ready for w in config.workloads}
-    return measure_sweeps(config.sweeps, envs, argvs,
-                          {item.variant.name: item.env.python for item in ready},
-                          ws / "sweeps", build_env=build_env, timed_env=timed_env,
+    return measure_sweeps(config.sweeps, envs, argvs, ws / "sweeps", build_env=build_env,
+                          timed_env=timed_env,
                           warmup=config.timing.warmup, seed=config.timing.seed,
                           timeout_s=config.timing.timeout_s, cwd=cwd, progress=progress)
 

@@ -143,16 +143,16 @@ def _write_pth(path: Path, dirs: Sequence[Path]) -> None:
 
 
 def measure_sweeps(sweeps: Sequence[SweepConfig], envs: Mapping[str, tuple[str, Sequence[str]]],
-                   argvs: Mapping[tuple[str, str], Sequence[str]], python_of: Mapping[str, str],
-                   dest: Path, *, build_env: Mapping[str, str], timed_env: Mapping[str, str],
-                   warmup: int, seed: int, timeout_s: float, cwd: Path,
+                   argvs: Mapping[tuple[str, str], Sequence[str]], dest: Path, *,
+                   build_env: Mapping[str, str], timed_env: Mapping[str, str], warmup: int,
+                   seed: int, timeout_s: float, cwd: Path,
                    progress: Callable[[str], None]) -> tuple[SweepSamples, ...]:
     """Build every sweep's levels and time them, the levels of one sweep interleaved.
 
     ``envs``: variant -> (its interpreter, its site roots); ``argvs``: (variant, workload) ->
-    the workload's argv for that variant, whose interpreter (``python_of[variant]``) is swapped
-    for each level's. Always the spawn timer (it sets PYTHONPATH per command for
-    ``position: front``). A sweep whose variant was not built is skipped with its reason."""
+    the workload's argv for that variant, whose interpreter is swapped for each level's.
+    Always the spawn timer (it sets PYTHONPATH per command for ``position: front``). A sweep
+    whose variant was not built is skipped with its reason."""
     from harness.measure.timers import SpawnTimer
 
     out: list[SweepSamples] = []
@@ -168,7 +168,7 @@ def measure_sweeps(sweeps: Sequence[SweepConfig], envs: Mapping[str, tuple[str, 
         progress(f"sweep {i}: {sweep.quantity} at {', '.join(map(str, sweep.levels))} on "
                  f"{sweep.variant}")
         commands = []
-        python = python_of[sweep.variant]
+        python = base[0]
         for level in sweep.levels:
             point = make_point(base[0], base[1], sweep.quantity, level, dest / f"sweep{i}",
                                build_env, import_lines=sweep.import_lines,
