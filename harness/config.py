@@ -1,4 +1,5 @@
-"""The run's configuration: a JSON Schema, loading from YAML, and typed records.
+"""The run's configuration: a JSON Schema, loading from YAML into the typed records of
+:mod:`harness.config_records`.
 
 Every error names the file and the field (``demo.yaml: variants[1].source: ...``) and exits 2.
 ``startup-harness schema`` prints the schema for editors and docs.
@@ -7,11 +8,20 @@ Every error names the file and the field (``demo.yaml: variants[1].source: ...``
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness import defaults
+from harness.config_records import (
+    PLACEHOLDERS,
+    BuildSpec,
+    Config,
+    Source,
+    SweepConfig,
+    TimingConfig,
+    VariantConfig,
+    WorkloadConfig,
+)
 from harness.errors import ConfigError, field_path
 from harness.measure.bazel_workspace import BCR_URL
 from harness.measure.builders import block_schema, build_schema, get_builder, registry
@@ -186,101 +196,6 @@ SCHEMA: dict[str, Any] = {
         },
     },
 }
-
-
-#: Placeholders every builder fills; a builder may add its own (``Builder.placeholders``).
-PLACEHOLDERS = ("python", "bin", "prefix", "source", "workdir")
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a variant comes from; exactly one kind."""
-
-    kind: str  # "requirement" | "git" | "path" | "python" | "bcr"
-    requirements: tuple[str, ...] = ()
-    repo: str | None = None  # git: repository path (absolute)
-    ref: str | None = None
-    subdir: str = ""
-    path: str | None = None  # path / python: absolute
-    module: str | None = None  # bcr: the module's name
-    version: str | None = None  # bcr: the release
-    registries: tuple[str, ...] = ()  # bcr: registry URLs
-
-
-@dataclass(frozen=True)
-class BuildSpec:
-    """How a variant's environment is built: the builder, and its own options record."""
-
-    builder: str
-    options: object = None  # the builder's frozen options (e.g. UvOptions)
-    timeout_s: float = defaults.BUILD_TIMEOUT_S
-
-
-@dataclass(frozen=True)
-class VariantConfig:
-    name: str
-    label: str
-    role: str | None
-    source: Source
-    build: BuildSpec
-
-
-@dataclass(frozen=True)
-class WorkloadConfig:
-    name: str
-    argv: tuple[str, ...]
-    metrics: tuple[str, ...] = ("wall",)
-    scenarios: tuple[str, ...] = ()
-    importtime: bool = True
-    allow_failure: bool = False
-    env: dict[str, str] = field(default_factory=dict)  # set for this workload only
-
-
-@dataclass(frozen=True)
-class TimingConfig:
-    warmup: int = defaults.WARMUP
-    runs: int = defaults.RUNS  # fixed runs (ignored with ``auto``)
-    auto: bool = False  # runs: auto (group-sequential, see harness.analyse.sequential)
-    batch: int = defaults.AUTO_BATCH
-    max_runs: int = defaults.AUTO_MAX_RUNS
-    max_seconds: float = defaults.AUTO_MAX_SECONDS
-    order: str = defaults.ORDER
-    timer: str = defaults.TIMER
-    seed: int = 0
-    timeout_s: float = defaults.TIMING_TIMEOUT_S
-    instruction_runs: int = defaults.INSTRUCTION_RUNS
-    env_pass: tuple[str, ...] = ()
-    env_set: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SweepConfig:
-    """One sweep: time ``workload`` of ``variant`` with ``levels`` units of ``quantity`` added."""
-
-    quantity: str
-    levels: tuple[int, ...]
-    variant: str
-    workload: str
-    position: str = "end"
-    import_lines: bool = False
-    runs: int = 20
-
-
-@dataclass(frozen=True)
-class Config:
-    path: str
-    title: str
-    variants: tuple[VariantConfig, ...]
-    workloads: tuple[WorkloadConfig, ...]
-    timing: TimingConfig
-    gate: GatePolicy
-    raw: dict[str, Any] = field(default_factory=dict)
-    #: matrix axes in config order: (("python", ("3.11", "3.12")), ("os", ("linux",)))
-    matrix: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    sweeps: tuple[SweepConfig, ...] = ()
-
-    def variant(self, name: str) -> VariantConfig:
-        return next(v for v in self.variants if v.name == name)
 
 
 def check_override(key: str, value: int) -> None:

@@ -346,3 +346,12 @@ class Report:
 
     def variant_with_role(self, role: str) -> VariantInfo | None:
         return next((v for v in self.variants if v.role == role), None)
+
+
+#: The unit of each metric: times in seconds, counts otherwise.
+UNITS = {"wall": "s", "cpu": "s", "instructions": "count"}
+
+
+def is_time(metric: str) -> bool:
+    """Whether a metric is a time in seconds (wall, cpu) rather than a count."""
+    return UNITS.get(metric, "s") == "s"

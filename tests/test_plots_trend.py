@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from harness.cli import main
 from harness.history import store, trend
 from harness.render import markdown
-from harness.render.trend import trend_section
+from harness.history.trend_chart import trend_section
 from tests.history_fixtures import (
     build_history,
     commit_of,

@@ -19,9 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from harness.analyse.median import median_interval
 from harness.errors import HarnessError
-from harness.history.records import RunRecord, is_time, median_interval
-from harness.model import Report, Samples
+from harness.model import Report, Samples, is_time
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,10 +47,6 @@ class RunSamples:
         return cls(report.title, commit or (main.revision if main and main.revision else ""),
                    report.created, report.samples,
                    {v.name: v.role or "" for v in report.variants}, dict(machine or {}))
-
-    @classmethod
-    def from_history(cls, run: RunRecord, samples: Sequence[Samples]) -> RunSamples:
-        return cls(run.title, run.commit, run.measured, tuple(samples), {}, run.machine)
 
 
 def _timed(run: RunSamples) -> list[Samples]:

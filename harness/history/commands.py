@@ -110,7 +110,8 @@ def _export(args: argparse.Namespace, *, history: store.History) -> None:
     from harness.export import formats
 
     run = history.run("latest")
-    report_like = formats.RunSamples.from_history(run, store.load_samples(history, run))
+    report_like = formats.RunSamples(run.title, run.commit, run.measured,
+                                     tuple(store.load_samples(history, run)), {}, run.machine)
     formats.write_exports(args.export, report_like, history_points=history.points)
 
 
@@ -158,8 +159,8 @@ def _compare_side(spec: str) -> Side:
 def trend_section(store_dir: str, report: object) -> str:
     """The comment's mermaid trend from a history store (read only); empty without history."""
     from harness.history import trend
+    from harness.history.trend_chart import trend_section as render_section
     from harness.model import Report
-    from harness.render.trend import trend_section as render_section
 
     assert isinstance(report, Report)
     history = store.load(store_dir)

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
-from harness.model import Report, Samples, Summary
+from harness.analyse.median import median_interval as median_interval
+from harness.model import UNITS, Report, Samples, Summary
+from harness.model import is_time as is_time
 
 LINE_VERSION = 1
-UNITS = {"wall": "s", "cpu": "s", "instructions": "count"}
-
-
-def is_time(metric: str) -> bool:
-    """Whether a metric is a time in seconds (wall, cpu) rather than a count."""
-    return UNITS.get(metric, "s") == "s"
 
 
 @dataclass(frozen=True)
@@ -62,34 +57,6 @@ class Point:
     stddev: float
     min: float
     max: float
-
-
-def _binomial_quantile(q: float, n: int) -> int:
-    """The smallest k with P(Binomial(n, 1/2) <= k) >= q (exact below 2,000 trials, normal
-    approximation above)."""
-    if n > 2000:
-        from statistics import NormalDist
-
-        return max(0, math.floor(n / 2 + NormalDist().inv_cdf(q) * math.sqrt(n) / 2 + 0.5))
-    total = 2 ** n
-    cumulative = 0
-    for k in range(n + 1):
-        cumulative += math.comb(n, k)
-        if cumulative / total >= q:
-            return k
-    return n
-
-
-def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
-    """Distribution-free interval of the median from order statistics (binomial): for 50
-    values at 95 %, the 18th to 33rd smallest. Standard library only, so adding a run to the
-    history needs neither numpy nor scipy."""
-    ordered = sorted(values)
-    n = len(ordered)
-    if n < 6:
-        return ordered[0], ordered[-1]
-    j = max(_binomial_quantile((1.0 - confidence) / 2.0, n), 1)
-    return ordered[j - 1], ordered[n - j]
 
 
 def summarize(values: Sequence[float]) -> Summary:

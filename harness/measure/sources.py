@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import proc
-from harness.config import Source, VariantConfig
+from harness.config_records import Source, VariantConfig
 from harness.errors import ProcessError, SourceError
 
 

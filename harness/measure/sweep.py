@@ -36,7 +36,7 @@ from harness.measure.timing import TimedCommand
 from harness.measurements import SweepSamples
 
 if TYPE_CHECKING:
-    from harness.config import SweepConfig
+    from harness.config_records import SweepConfig
 
 QUANTITIES = ("sys_path_entries", "site_roots", "distributions", "pth_files")
 

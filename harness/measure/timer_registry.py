@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from harness.measure.timing import TimedCommand
     from harness.model import Samples
 
 #: Every timer: name -> "module:Class". Adding a timer is one class and one line here.
@@ -18,6 +18,24 @@ TIMERS: dict[str, str] = {
     "spawn": "harness.measure.timers:SpawnTimer",
     "hyperfine": "harness.measure.timing:HyperfineTimer",
 }
+
+
+@dataclass(frozen=True)
+class TimedCommand:
+    """One thing to time: a variant's workload (in a scenario), as an argv."""
+
+    variant: str
+    workload: str
+    argv: tuple[str, ...]
+    scenario: str = "default"
+    prepare: tuple[str, ...] | None = None  # argv run before each timed run (not timed)
+    allow_failure: bool = False  # a non-zero exit is expected: keep timing it
+    env: Mapping[str, str] = field(default_factory=dict)  # set for this command only
+
+    @property
+    def key(self) -> str:
+        suffix = "" if self.scenario == "default" else f"@{self.scenario}"
+        return f"{self.variant}/{self.workload}{suffix}"
 
 
 class Timer(Protocol):

@@ -13,7 +13,7 @@ import json
 import random
 import shlex
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,29 +21,12 @@ from harness import proc
 from harness import progress as bar
 from harness.errors import HarnessError
 from harness.measure import orders
+from harness.measure.timer_registry import TimedCommand
 from harness.measure.tools import find_tool
 from harness.model import Samples
 
 _UNIT_SECONDS = {"second": 1.0, "s": 1.0, "millisecond": 1e-3, "ms": 1e-3,
                  "microsecond": 1e-6, "us": 1e-6, "nanosecond": 1e-9, "ns": 1e-9}
-
-
-@dataclass(frozen=True)
-class TimedCommand:
-    """One thing to time: a variant's workload (in a scenario), as an argv."""
-
-    variant: str
-    workload: str
-    argv: tuple[str, ...]
-    scenario: str = "default"
-    prepare: tuple[str, ...] | None = None  # argv run before each timed run (not timed)
-    allow_failure: bool = False  # a non-zero exit is expected: keep timing it
-    env: Mapping[str, str] = field(default_factory=dict)  # set for this command only
-
-    @property
-    def key(self) -> str:
-        suffix = "" if self.scenario == "default" else f"@{self.scenario}"
-        return f"{self.variant}/{self.workload}{suffix}"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ from harness.render.common import (
 from harness.render.escape import md_cell, md_code, md_inline, md_text
 from harness.render.health import health_sections, sys_path_table, variant_health
 from harness.render.sweep import sweep_section
+from harness.render.verdict import bold_verdict, final_line
+from harness.render.verdict import label as _label
 
 GITHUB_LIMIT = 65_536
 #: What the comment may use; the rest of GitHub's limit is headroom for the bot's own edits.
@@ -236,13 +238,6 @@ def instruction_spread(report: Report) -> list[str]:
     return lines
 
 
-def _label(report: Report, name: str) -> str:
-    try:
-        return report.variant(name).label
-    except KeyError:
-        return name
-
-
 #: Phase columns of the build details, in the order they run.
 BUILD_PHASES = (("server_start", "Server start (s)"), ("fetch", "Fetch (s)"),
                 ("build", "Build (s)"), ("shutdown", "Shutdown (s)"))
@@ -282,36 +277,14 @@ def _clip(text: str, limit: int = 500) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def final_line(report: Report) -> str:
-    """The seed's closing ✅ / ❌ line, from the gate's decision."""
-    g = report.gate
-    icon = {"pass": "✅", "regression": "❌", "off": "ℹ️"}.get(g.status, "❌")
-    text = f"{icon} {md_text(g.headline)}"
-    compared = [c for c in g.comparisons if c.subject == report.gate_config.get("compare")]
-    if compared and g.status != "error":
-        c = compared[0]
-        text += (f": {md_text(_label(report, c.subject))} is {fmt_delta(c)} vs "
-                 f"{md_text(_label(report, c.reference))}")
-    return text
-
-
 def headline_line(report: Report) -> str:
     """The verdict, first thing under the marker, in bold up to its threshold."""
     return bold_verdict(headline(report, code=md_code, text=md_text))
 
 
-def bold_verdict(text: str) -> str:
-    """A headline in bold up to its threshold (or its explanation)."""
-    for cut in (" (threshold", ": within", ": inconclusive", " (no gate)"):
-        if cut in text:
-            head, sep, tail = text.partition(cut)
-            return f"**{head}**{sep}{tail}"
-    return f"**{text}**"
-
-
 def render(report: Report, extra_sections: list[str] | None = None, trend: str = "") -> str:
     """The whole comment, kept under GitHub's limit: the verdict first, then the tables (and
-    main's ``trend`` from the history under them, :mod:`harness.render.trend`); no path of the
+    main's ``trend`` from the history under them, history/trend_chart.py); no path of the
     run's scratch directory (see :func:`~harness.render.common.locations`). A matrix run starts
     with the matrix and folds each cell's report below it."""
     if report.cells:

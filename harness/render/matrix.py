@@ -9,6 +9,7 @@ from harness.github.wire import MARKER
 from harness.model import Comparison, Report
 from harness.render.common import fmt_change, headline, md_table
 from harness.render.escape import md_cell, md_code, md_text
+from harness.render.verdict import bold_verdict, final_line
 
 #: What the cells' folded details may take of the comment in all (GitHub's limit is 65,536).
 DETAILS_BUDGET = 52_000
@@ -74,8 +75,6 @@ def _clip(text: str, limit: int) -> str:
 def render_markdown(report: Report, render_cell: Callable[[Report], str]) -> str:
     """The matrix comment: verdict, the matrix table, then each cell's report folded."""
     headers, rows = matrix_rows(report, md_cell)
-    from harness.render.markdown import bold_verdict, final_line
-
     parts = [MARKER, bold_verdict(_headline(report, md_code, md_text)), "",
              f"### {md_text(report.title)}", "", md_table(headers, rows), "",
              f"Each cell is built, timed (interleaved within itself) and judged on its own; "

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from harness.config import Source, VariantConfig
+    from harness.config_records import Source, VariantConfig
 
 #: Every builder module in this package, by module name; adding a builder = one line here.
 MODULES: tuple[str, ...] = ("uv", "existing", "bazel")

@@ -30,7 +30,7 @@ from harness.measure.tools import INSTALL_HINTS
 
 if TYPE_CHECKING:
     from harness import proc
-    from harness.config import Source, VariantConfig
+    from harness.config_records import Source, VariantConfig
 
 #: Runs one Bazel command of a variant: (step name, command, *arguments) -> its result.
 BazelRun = Callable[..., "proc.Completed"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from harness.measure.builders import Builder, BuiltEnv, site_roots
 
 if TYPE_CHECKING:
-    from harness.config import Source, VariantConfig
+    from harness.config_records import Source, VariantConfig
 
 
 class ExistingBuilder:

@@ -13,7 +13,7 @@ from harness.measure.builders import Builder, BuiltEnv, site_roots
 from harness.measure.tools import find_tool
 
 if TYPE_CHECKING:
-    from harness.config import Source, VariantConfig
+    from harness.config_records import Source, VariantConfig
 
 
 @dataclass(frozen=True)

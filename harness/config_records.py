@@ -1,0 +1,107 @@
+"""The config's records (frozen, validated by :mod:`harness.config`, which loads them).
+
+They sit below :mod:`harness.measure` so builders, sources and sweeps can take them without
+importing the loader, which assembles its schema from the builder and timer registries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness import defaults
+from harness.model import GatePolicy
+
+#: Placeholders every builder fills; a builder may add its own (``Builder.placeholders``).
+PLACEHOLDERS = ("python", "bin", "prefix", "source", "workdir")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a variant comes from; exactly one kind."""
+
+    kind: str  # "requirement" | "git" | "path" | "python" | "bcr"
+    requirements: tuple[str, ...] = ()
+    repo: str | None = None  # git: repository path (absolute)
+    ref: str | None = None
+    subdir: str = ""
+    path: str | None = None  # path / python: absolute
+    module: str | None = None  # bcr: the module's name
+    version: str | None = None  # bcr: the release
+    registries: tuple[str, ...] = ()  # bcr: registry URLs
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """How a variant's environment is built: the builder, and its own options record."""
+
+    builder: str
+    options: object = None  # the builder's frozen options (e.g. UvOptions)
+    timeout_s: float = defaults.BUILD_TIMEOUT_S
+
+
+@dataclass(frozen=True)
+class VariantConfig:
+    name: str
+    label: str
+    role: str | None
+    source: Source
+    build: BuildSpec
+
+
+@dataclass(frozen=True)
+class WorkloadConfig:
+    name: str
+    argv: tuple[str, ...]
+    metrics: tuple[str, ...] = ("wall",)
+    scenarios: tuple[str, ...] = ()
+    importtime: bool = True
+    allow_failure: bool = False
+    env: dict[str, str] = field(default_factory=dict)  # set for this workload only
+
+
+@dataclass(frozen=True)
+class TimingConfig:
+    warmup: int = defaults.WARMUP
+    runs: int = defaults.RUNS  # fixed runs (ignored with ``auto``)
+    auto: bool = False  # runs: auto (group-sequential, see harness.analyse.sequential)
+    batch: int = defaults.AUTO_BATCH
+    max_runs: int = defaults.AUTO_MAX_RUNS
+    max_seconds: float = defaults.AUTO_MAX_SECONDS
+    order: str = defaults.ORDER
+    timer: str = defaults.TIMER
+    seed: int = 0
+    timeout_s: float = defaults.TIMING_TIMEOUT_S
+    instruction_runs: int = defaults.INSTRUCTION_RUNS
+    env_pass: tuple[str, ...] = ()
+    env_set: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """One sweep: time ``workload`` of ``variant`` with ``levels`` units of ``quantity`` added."""
+
+    quantity: str
+    levels: tuple[int, ...]
+    variant: str
+    workload: str
+    position: str = "end"
+    import_lines: bool = False
+    runs: int = 20
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str
+    title: str
+    variants: tuple[VariantConfig, ...]
+    workloads: tuple[WorkloadConfig, ...]
+    timing: TimingConfig
+    gate: GatePolicy
+    raw: dict[str, Any] = field(default_factory=dict)
+    #: matrix axes in config order: (("python", ("3.11", "3.12")), ("os", ("linux",)))
+    matrix: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    sweeps: tuple[SweepConfig, ...] = ()
+
+    def variant(self, name: str) -> VariantConfig:
+        return next(v for v in self.variants if v.name == name)
