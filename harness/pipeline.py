@@ -29,7 +29,7 @@ from harness.files import remove_tree
 from harness.inspection.health import ProbeReport
 from harness.measure import bytecode, machine, sources, timing
 from harness.measure.builders import BuiltEnv, get_builder
-from harness.measure.timer_registry import Timer, get_timer
+from harness.measure.timer_registry import AutoRuns, Timer, get_timer
 from harness.measure.tools import which_tool
 from harness.measurements import (
     FORMAT,
@@ -494,23 +494,11 @@ def bytecode_scenarios(config: Config, ready: Sequence[Prepared],
 def time_commands(config: Config, timer: Timer, commands: Sequence[timing.TimedCommand],
                   raw_dir: Path, env: Mapping[str, str], cwd: Path, progress: Progress,
                   ) -> tuple[tuple[Samples, ...], SequentialRecord | None, TimingLoad]:
-    """Time every command, with the machine's load: the spawn timer runs batches of one
-    schedule (wall and CPU time; with ``runs: auto`` it looks at the gated comparisons after
-    each batch, :mod:`harness.measure.adaptive`); any other timer runs its own schedule."""
+    """Time every command with the configured timer, through its protocol (every timer, the
+    default included), with the machine's load; with ``runs: auto`` the timer looks at the
+    gated comparisons after each batch (:mod:`harness.measure.adaptive`)."""
     t = config.timing
-    if timer.name != "spawn":
-        from harness.measure.load import LoadMonitor
-
-        progress(f"timing {len(commands)} commands: {t.order}, {t.warmup} warmup + "
-                 f"{t.runs} runs")
-        with LoadMonitor() as monitor:
-            samples = timer.measure(commands, warmup=t.warmup, runs=t.runs, order=t.order,
-                                    env=env, raw_dir=raw_dir, seed=t.seed,
-                                    timeout_s=t.timeout_s, progress=progress, cwd=cwd)
-        return samples, None, monitor.record
-    from harness.measure import adaptive
-
-    auto = (adaptive.AutoRuns(t.batch, t.max_runs, t.max_seconds, 1.0 - config.gate.confidence)
+    auto = (AutoRuns(t.batch, t.max_runs, t.max_seconds, 1.0 - config.gate.confidence)
             if t.auto else None)
 
     def look(so_far: Sequence[Samples], confidence: float,
@@ -520,9 +508,9 @@ def time_commands(config: Config, timer: Timer, commands: Sequence[timing.TimedC
         return gated_comparisons(config.gate, config.workloads, so_far, confidence,
                                  n_resamples)
 
-    timed = adaptive.measure(commands, warmup=t.warmup, runs=t.runs, order=t.order, env=env,
-                             raw_dir=raw_dir, seed=t.seed, timeout_s=t.timeout_s, cwd=cwd,
-                             progress=progress, auto=auto, look=look)
+    timed = timer.measure(commands, warmup=t.warmup, runs=t.runs, order=t.order, env=env,
+                          raw_dir=raw_dir, seed=t.seed, timeout_s=t.timeout_s, cwd=cwd,
+                          progress=progress, auto=auto, look=look if auto else None)
     return timed.samples, timed.sequential, timed.load
 
 

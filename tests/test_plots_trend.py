@@ -10,8 +10,8 @@ from markdown_it import MarkdownIt
 
 from harness.cli import main
 from harness.history import store, trend
-from harness.render import markdown
 from harness.history.trend_chart import trend_section
+from harness.render import markdown
 from tests.history_fixtures import (
     build_history,
     commit_of,

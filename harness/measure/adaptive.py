@@ -14,36 +14,14 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.analyse import sequential
 from harness.measure import timers
 from harness.measure.load import LoadMonitor
-from harness.measure.timing import TimedCommand
-from harness.model import Comparison, Samples, SequentialRecord, TimingLoad
-
-#: look(samples so far, confidence, bootstrap resamples) -> the gated comparisons
-LookFn = Callable[[Sequence[Samples], float, int], Sequence[Comparison]]
-
-
-@dataclass(frozen=True)
-class AutoRuns:
-    """The budget and batch size of ``timing: {runs: auto}``."""
-
-    batch: int
-    max_runs: int
-    max_seconds: float
-    alpha: float  # 1 - gate.confidence
-
-
-@dataclass(frozen=True)
-class Timed:
-    """What the batches measured: wall and CPU samples, the stopping record, the load."""
-
-    samples: tuple[Samples, ...]
-    sequential: SequentialRecord | None
-    load: TimingLoad
+from harness.measure.timer_registry import AutoRuns, LookFn, Timed, TimedCommand
+from harness.model import Samples, SequentialRecord
 
 
 def _samples(commands: Sequence[TimedCommand], rows: list[list[float]],
@@ -139,3 +117,28 @@ def _auto(commands: Sequence[TimedCommand], *, warmup: int, order: str,
         stopped=stopped)
     say(sequential.summary(record))
     return samples, record
+
+
+class SpawnTimer:
+    """The spawn-and-wait timer as a :class:`harness.measure.timer_registry.Timer` (the default:
+    calibrated better on a noisy runner, see bench/gate_calibration_results.md): wall and CPU
+    time, fixed runs or ``runs: auto``."""
+
+    name = "spawn"
+
+    def describe(self, env: Mapping[str, str]) -> str:
+        return timers.TIMER_NAME
+
+    def measure(self, commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,
+                env: Mapping[str, str], raw_dir: Path, seed: int = 0, timeout_s: float = 600.0,
+                progress: Callable[[str], None] | None = None, cwd: Path | None = None,
+                auto: AutoRuns | None = None, look: LookFn | None = None) -> Timed:
+        return measure(commands, warmup=warmup, runs=runs, order=order, env=env,
+                       raw_dir=raw_dir, seed=seed, timeout_s=timeout_s, cwd=cwd,
+                       progress=progress, auto=auto, look=look)
+
+
+if TYPE_CHECKING:  # mypy checks that the class implements the Timer protocol
+    from harness.measure.timer_registry import Timer
+
+    _TIMER: Timer = SpawnTimer()

@@ -153,7 +153,7 @@ def measure_sweeps(sweeps: Sequence[SweepConfig], envs: Mapping[str, tuple[str, 
     the workload's argv for that variant, whose interpreter is swapped for each level's.
     Always the spawn timer (it sets PYTHONPATH per command for ``position: front``). A sweep
     whose variant was not built is skipped with its reason."""
-    from harness.measure.timers import SpawnTimer
+    from harness.measure.timers import measure as spawn_measure
 
     out: list[SweepSamples] = []
     for i, sweep in enumerate(sweeps):
@@ -176,7 +176,7 @@ def measure_sweeps(sweeps: Sequence[SweepConfig], envs: Mapping[str, tuple[str, 
             level_argv = tuple(point.python if arg == python else arg for arg in argv)
             commands.append(TimedCommand(f"sweep{i}", str(level), level_argv,
                                          env=dict(point.env)))
-        samples = SpawnTimer().measure(
+        samples = spawn_measure(
             commands, warmup=min(warmup, 2), runs=sweep.runs, order="interleaved",
             env=timed_env, raw_dir=dest / f"sweep{i}" / "raw", seed=seed, timeout_s=timeout_s,
             cwd=cwd)

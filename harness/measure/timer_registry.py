@@ -1,4 +1,9 @@
-"""The Timer protocol and the timers chosen by name (``timing.timer``: spawn, hyperfine)."""
+"""The Timer protocol and the timers chosen by name (``timing.timer``: spawn, hyperfine).
+
+A timer is one class with ``name``, ``describe(env)`` and ``measure(commands, ...)`` returning
+a :class:`Timed`; the pipeline calls only this protocol, for every timer (the default
+included). Adding a timer is one module and one line in :data:`TIMERS`.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,17 @@ import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from harness.errors import ConfigError
+from harness.model import Comparison, Samples, SequentialRecord, TimingLoad
 
-if TYPE_CHECKING:
-    from harness.model import Samples
+#: look(samples so far, confidence, bootstrap resamples) -> the gated comparisons
+LookFn = Callable[[Sequence[Samples], float, int], Sequence[Comparison]]
 
 #: Every timer: name -> "module:Class". Adding a timer is one class and one line here.
 TIMERS: dict[str, str] = {
-    "spawn": "harness.measure.timers:SpawnTimer",
+    "spawn": "harness.measure.adaptive:SpawnTimer",
     "hyperfine": "harness.measure.timing:HyperfineTimer",
 }
 
@@ -38,6 +44,25 @@ class TimedCommand:
         return f"{self.variant}/{self.workload}{suffix}"
 
 
+@dataclass(frozen=True)
+class AutoRuns:
+    """The budget and batch size of ``timing: {runs: auto}``."""
+
+    batch: int
+    max_runs: int
+    max_seconds: float
+    alpha: float  # 1 - gate.confidence
+
+
+@dataclass(frozen=True)
+class Timed:
+    """What a timer measured: wall (and CPU) samples, the stopping record, the load."""
+
+    samples: tuple[Samples, ...]
+    sequential: SequentialRecord | None
+    load: TimingLoad
+
+
 class Timer(Protocol):
     """Times commands in rounds; every timer returns one Samples per command, in order."""
 
@@ -50,9 +75,11 @@ class Timer(Protocol):
 
     def measure(self, commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,
                 env: Mapping[str, str], raw_dir: Path, seed: int = 0, timeout_s: float = 600.0,
-                progress: Callable[[str], None] | None = None,
-                cwd: Path | None = None) -> tuple[Samples, ...]:
-        """Time every command ``runs`` times after ``warmup`` runs in ``order``; raw files go
+                progress: Callable[[str], None] | None = None, cwd: Path | None = None,
+                auto: AutoRuns | None = None, look: LookFn | None = None) -> Timed:
+        """Time every command ``runs`` times after ``warmup`` runs in ``order`` (with
+        ``auto``: in batches until ``look``'s comparisons are decisive; a timer that cannot
+        raises :class:`~harness.errors.ConfigError`), with the machine's load; raw files go
         to ``raw_dir``."""
         ...
 

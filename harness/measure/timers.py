@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness import proc
 from harness import progress as bar
@@ -165,27 +165,3 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
                             progress=progress)
     return samples_from_results(commands, out["results"], "spawn-times.json", metric,
                                 out["failures"])
-
-
-class SpawnTimer:
-    """The spawn-and-wait timer as a :class:`harness.measure.timer_registry.Timer` (the default:
-    calibrated better on a noisy runner, see bench/gate_calibration_results.md)."""
-
-    name = "spawn"
-
-    def describe(self, env: Mapping[str, str]) -> str:
-        return TIMER_NAME
-
-    def measure(self, commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,
-                env: Mapping[str, str], raw_dir: Path, seed: int = 0, timeout_s: float = 600.0,
-                progress: Callable[[str], None] | None = None,
-                cwd: Path | None = None) -> tuple[Samples, ...]:
-        return measure(commands, warmup=warmup, runs=runs, order=order, env=env,
-                       raw_dir=raw_dir, seed=seed, timeout_s=timeout_s, progress=progress,
-                       cwd=cwd)
-
-
-if TYPE_CHECKING:  # mypy checks that the class implements the Timer protocol
-    from harness.measure.timer_registry import Timer
-
-    _TIMER: Timer = SpawnTimer()

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from harness import proc
 from harness import progress as bar
-from harness.errors import HarnessError
+from harness.errors import ConfigError, HarnessError
 from harness.measure import orders
-from harness.measure.timer_registry import TimedCommand
+from harness.measure.timer_registry import AutoRuns, LookFn, Timed, TimedCommand
 from harness.measure.tools import find_tool
 from harness.model import Samples
 
@@ -216,11 +216,19 @@ class HyperfineTimer:
 
     def measure(self, commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,
                 env: Mapping[str, str], raw_dir: Path, seed: int = 0, timeout_s: float = 600.0,
-                progress: Callable[[str], None] | None = None,
-                cwd: Path | None = None) -> tuple[Samples, ...]:
-        return measure(commands, warmup=warmup, runs=runs, order=order, env=env,
-                       raw_dir=raw_dir, hyperfine=self.hyperfine, seed=seed,
-                       timeout_s=timeout_s, progress=progress, cwd=cwd)
+                progress: Callable[[str], None] | None = None, cwd: Path | None = None,
+                auto: AutoRuns | None = None, look: LookFn | None = None) -> Timed:
+        if auto is not None:
+            raise ConfigError("runs: auto needs the spawn timer", "drop timing.timer: hyperfine")
+        from harness.measure.load import LoadMonitor
+
+        if progress:
+            progress(f"timing {len(commands)} commands: {order}, {warmup} warmup + {runs} runs")
+        with LoadMonitor() as monitor:
+            samples = measure(commands, warmup=warmup, runs=runs, order=order, env=env,
+                              raw_dir=raw_dir, hyperfine=self.hyperfine, seed=seed,
+                              timeout_s=timeout_s, progress=progress, cwd=cwd)
+        return Timed(samples, None, monitor.record)
 
 
 if TYPE_CHECKING:  # mypy checks that the class implements the Timer protocol

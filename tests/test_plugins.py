@@ -1,0 +1,112 @@
+"""Each plug-in point (timers, export formats, health checks) takes a toy plug-in that is one
+module registered by one line, and the core calls only the plug-in's protocol."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.config_records import Config, TimingConfig
+from harness.model import GatePolicy
+
+PY = sys.executable
+
+
+def _module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> None:
+    (tmp_path / f"{name}.py").write_text(text, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop(name, None)
+
+
+def _config(**timing: object) -> Config:
+    return Config(path="toy.yaml", title="toy", variants=(), workloads=(),
+                  timing=TimingConfig(**timing), gate=GatePolicy())  # type: ignore[arg-type]
+
+
+TOY_TIMER = '''
+from harness.measure.load import LoadMonitor
+from harness.measure.timer_registry import Timed
+from harness.model import Samples
+
+CALLS = []
+
+
+class ToyTimer:
+    """Every run takes one millisecond."""
+
+    name = "toy"
+
+    def describe(self, env):
+        return "toy timer"
+
+    def measure(self, commands, *, warmup, runs, order, env, raw_dir, seed=0, timeout_s=600.0,
+                progress=None, cwd=None, auto=None, look=None):
+        CALLS.append([c.key for c in commands])
+        with LoadMonitor() as monitor:
+            samples = tuple(Samples(c.variant, c.workload, "wall", (0.001,) * runs,
+                                    tuple(range(runs))) for c in commands)
+        return Timed(samples, None, monitor.record)
+'''
+
+
+def test_a_toy_timer_is_one_module_and_one_line(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness import pipeline
+    from harness.measure import timer_registry
+    from harness.measure.timer_registry import TimedCommand, get_timer
+
+    _module(tmp_path, monkeypatch, "toy_timer", TOY_TIMER)
+    monkeypatch.setitem(timer_registry.TIMERS, "toy", "toy_timer:ToyTimer")  # the one line
+
+    timer = get_timer("toy")
+    commands = [TimedCommand("pr", "w", (PY, "-c", "pass"))]
+    samples, sequential, load = pipeline.time_commands(
+        _config(runs=7, warmup=0), timer, commands, tmp_path / "raw", {}, tmp_path,
+        lambda _m: None)
+    assert [s.values for s in samples] == [(0.001,) * 7]
+    assert sequential is None and load is not None
+    assert sys.modules["toy_timer"].CALLS == [["pr/w"]]  # type: ignore[attr-defined]
+
+
+def test_the_default_spawn_timer_goes_through_the_protocol_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A timer registered as ``spawn`` that records each call and times with the real spawn
+    timer: the pipeline must call it (it used to bypass any timer named ``spawn``)."""
+    from harness import pipeline
+    from harness.measure import timer_registry
+    from harness.measure.timer_registry import TimedCommand, get_timer
+
+    _module(tmp_path, monkeypatch, "recording_timer", '''
+from harness.measure.adaptive import SpawnTimer
+
+CALLS = []
+
+
+class RecordingSpawn(SpawnTimer):
+    def measure(self, commands, **kwargs):
+        CALLS.append(len(commands))
+        return super().measure(commands, **kwargs)
+''')
+    monkeypatch.setitem(timer_registry.TIMERS, "spawn", "recording_timer:RecordingSpawn")
+    timer = get_timer("spawn")
+    assert timer.name == "spawn"
+    commands = [TimedCommand("pr", "w", (PY, "-S", "-c", "pass")),
+                TimedCommand("main", "w", (PY, "-S", "-c", "pass"))]
+    samples, _, _load = pipeline.time_commands(
+        _config(runs=3, warmup=0), timer, commands, tmp_path / "raw", {}, tmp_path,
+        lambda _m: None)
+    assert sys.modules["recording_timer"].CALLS == [2]  # type: ignore[attr-defined]
+    wall = [s for s in samples if s.metric == "wall"]
+    assert [len(s.values) for s in wall] == [3, 3] and all(v > 0 for s in wall for v in s.values)
+    assert {s.metric for s in samples} == {"wall", "cpu"}
+
+
+def test_hyperfine_refuses_runs_auto_rather_than_ignoring_it(tmp_path: Path) -> None:
+    from harness.errors import ConfigError
+    from harness.measure.timer_registry import AutoRuns, get_timer
+
+    with pytest.raises(ConfigError, match="runs: auto"):
+        get_timer("hyperfine").measure([], warmup=0, runs=3, order="interleaved", env={},
+                                       raw_dir=tmp_path, auto=AutoRuns(6, 60, 60.0, 0.05))
