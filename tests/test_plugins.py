@@ -110,3 +110,60 @@ def test_hyperfine_refuses_runs_auto_rather_than_ignoring_it(tmp_path: Path) -> 
     with pytest.raises(ConfigError, match="runs: auto"):
         get_timer("hyperfine").measure([], warmup=0, runs=3, order="interleaved", env={},
                                        raw_dir=tmp_path, auto=AutoRuns(6, 60, 60.0, 0.05))
+
+
+TOY_EXPORT = '''
+class TsvExport:
+    name = "tsv"
+
+    def files(self, path, run, history_points):
+        rows = ["variant\\tworkload\\tn"] + [f"{s.variant}\\t{s.workload}\\t{len(s.values)}"
+                                            for s in run.samples]
+        return [(path, "\\n".join(rows) + "\\n")]
+'''
+
+
+def _run(variant: str = "pr", workload: str = "w") -> object:
+    from harness.export.formats import RunSamples
+    from harness.model import Samples
+
+    return RunSamples("t", "ab" * 20, "2026-01-01T00:00:00+00:00",
+                      (Samples(variant, workload, "wall", (0.01, 0.02, 0.03), (0, 1, 2)),))
+
+
+def test_a_toy_export_format_is_one_module_and_one_line(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.export import formats
+
+    _module(tmp_path, monkeypatch, "toy_export", TOY_EXPORT)
+    monkeypatch.setitem(formats.EXPORTERS, "tsv", "toy_export:TsvExport")  # the one line
+    target = tmp_path / "out.tsv"
+    assert formats.write_exports([f"tsv={target}"], _run()) == [str(target)]  # type: ignore[arg-type]
+    assert target.read_text() == "variant\tworkload\tn\npr\tw\t3\n"
+
+
+def test_an_unknown_export_format_is_an_error_not_another_formats_file(tmp_path: Path) -> None:
+    from harness.errors import HarnessError
+    from harness.export import formats
+
+    with pytest.raises(HarnessError, match=r"'html=.*one of csv, gab, bmf, pyperf"):
+        formats.parse_spec(f"html={tmp_path / 'x.html'}")
+    with pytest.raises(HarnessError, match="unknown export format 'html'"):
+        formats.get_exporter("html")
+
+
+@pytest.mark.parametrize("hostile", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)",
+                                     "\tcmd", "\rcmd"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path: Path,
+                                                                hostile: str) -> None:
+    import csv
+
+    from harness.export import formats
+
+    target = tmp_path / "s.csv"
+    formats.write_exports([f"csv={target}"], _run(workload=hostile))  # type: ignore[arg-type]
+    with target.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["workload"] for r in rows} == {"'" + hostile}
+    assert {r["variant"] for r in rows} == {"pr"}  # plain text untouched
+    assert [float(r["value"]) for r in rows] == [0.01, 0.02, 0.03]  # numbers stay numbers

@@ -11,13 +11,18 @@
   stats / hist / compare_to`` work. A PATH with ``{variant}`` writes one file per variant
   whose benchmarks are the workloads (what ``compare_to`` matches by name); otherwise one file
   whose benchmarks are ``variant/workload``.
+
+Each format is an :class:`Exporter` registered by name in :data:`EXPORTERS`; an unknown name is
+an error, never another format's file.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.analyse.median import median_interval
 from harness.errors import HarnessError
@@ -25,9 +30,6 @@ from harness.model import Report, Samples, is_time
 
 if TYPE_CHECKING:
     import pandas as pd
-
-FORMATS = ("csv", "gab", "bmf", "pyperf")
-
 
 @dataclass(frozen=True)
 class RunSamples:
@@ -133,42 +135,119 @@ def pyperf(run: RunSamples, variant: str | None = None) -> dict[str, Any]:
     return {"version": "1.0", "metadata": metadata, "benchmarks": benchmarks}
 
 
+#: What a spreadsheet reads as the start of a formula in a CSV cell (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that a spreadsheet would read as a formula (leading
+    ``=``, ``+``, ``-``, ``@``, tab or carriage return; OWASP CSV injection) prefixed with
+    ``'``. Variant, workload and scenario names come from a PR's config."""
+    import pandas as pd
+
+    out = frame.copy()
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].map(
+                lambda v: f"'{v}" if isinstance(v, str) and v[:1] in FORMULA_STARTS else v)
+    return out
+
+
+class Exporter(Protocol):
+    """One export format: its name and its files' text (pure; :func:`write_exports` alone
+    writes)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def files(self, path: str, run: RunSamples,
+              history_points: pd.DataFrame | None) -> list[tuple[str, str]]:
+        """``(path, text)`` of every file ``FORMAT=path`` makes (``history_points``: the
+        history's points, for formats that export them)."""
+        ...
+
+
+class CsvExport:
+    name = "csv"
+
+    def files(self, path: str, run: RunSamples,
+              history_points: pd.DataFrame | None) -> list[tuple[str, str]]:
+        frame = (history_points.drop(columns=["seq"], errors="ignore")
+                 if history_points is not None else samples_frame(run))
+        # CRLF rows (RFC 4180): a CR or LF inside a cell is quoted, never a row break
+        return [(path, neutralised(frame).to_csv(index=False, lineterminator="\r\n"))]
+
+
+class GabExport:
+    name = "gab"
+
+    def files(self, path: str, run: RunSamples,
+              history_points: pd.DataFrame | None) -> list[tuple[str, str]]:
+        return [(path, json.dumps(gab(run), indent=2) + "\n")]
+
+
+class BmfExport:
+    name = "bmf"
+
+    def files(self, path: str, run: RunSamples,
+              history_points: pd.DataFrame | None) -> list[tuple[str, str]]:
+        return [(path, json.dumps(bmf(run), indent=2) + "\n")]
+
+
+class PyperfExport:
+    name = "pyperf"
+
+    def files(self, path: str, run: RunSamples,
+              history_points: pd.DataFrame | None) -> list[tuple[str, str]]:
+        if "{variant}" not in path:
+            return [(path, json.dumps(pyperf(run)) + "\n")]
+        return [(path.replace("{variant}", name), json.dumps(pyperf(run, name)) + "\n")
+                for name in dict.fromkeys(s.variant for s in _timed(run))]
+
+
+#: Every export format: name -> "module:attribute" of an :class:`Exporter`. Adding a format
+#: is one module and one line here.
+EXPORTERS: dict[str, str] = {
+    "csv": "harness.export.formats:CsvExport",
+    "gab": "harness.export.formats:GabExport",
+    "bmf": "harness.export.formats:BmfExport",
+    "pyperf": "harness.export.formats:PyperfExport",
+}
+
+
+def get_exporter(name: str) -> Exporter:
+    """The export format registered as ``name``; an unknown name is an error."""
+    if name not in EXPORTERS:
+        raise HarnessError(f"unknown export format {name!r}",
+                           f"use one of {', '.join(EXPORTERS)}")
+    module, attribute = EXPORTERS[name].split(":")
+    exporter: Exporter = getattr(importlib.import_module(module), attribute)()
+    return exporter
+
+
 def parse_spec(spec: str) -> tuple[str, str]:
     """``FORMAT=PATH`` -> (format, path); a one-line error otherwise."""
     fmt, sep, path = spec.partition("=")
-    if not sep or not path or fmt not in FORMATS:
+    if not sep or not path or fmt not in EXPORTERS:
         raise HarnessError(f"--export {spec!r}: expected FORMAT=PATH with FORMAT one of "
-                           f"{', '.join(FORMATS)}", "e.g. --export csv=samples.csv")
+                           f"{', '.join(EXPORTERS)}", "e.g. --export csv=samples.csv")
     return fmt, path
 
 
 def write_exports(specs: Sequence[str], run: RunSamples, *,
                   history_points: pd.DataFrame | None = None) -> list[str]:
-    """Write each ``FORMAT=PATH``; returns the paths written."""
-    import json
-
+    """Write each ``FORMAT=PATH`` through its format's :class:`Exporter`; returns the paths
+    written."""
     from harness.report import write_atomic
 
     parsed = [parse_spec(spec) for spec in specs]  # every spec checked before any write
     written = []
     for fmt, path in parsed:
-        if fmt == "csv":
-            frame = (history_points.drop(columns=["seq"], errors="ignore")
-                     if history_points is not None else samples_frame(run))
-            write_atomic(path, frame.to_csv(index=False))
-            written.append(path)
-        elif fmt == "gab":
-            write_atomic(path, json.dumps(gab(run), indent=2) + "\n")
-            written.append(path)
-        elif fmt == "bmf":
-            write_atomic(path, json.dumps(bmf(run), indent=2) + "\n")
-            written.append(path)
-        elif "{variant}" in path:
-            for name in dict.fromkeys(s.variant for s in _timed(run)):
-                target = path.replace("{variant}", name)
-                write_atomic(target, json.dumps(pyperf(run, name)) + "\n")
-                written.append(target)
-        else:
-            write_atomic(path, json.dumps(pyperf(run)) + "\n")
-            written.append(path)
+        for target, text in get_exporter(fmt).files(path, run, history_points):
+            write_atomic(target, text)
+            written.append(target)
     return written
+
+
+if TYPE_CHECKING:  # mypy checks that the classes implement the Exporter protocol
+    _EXPORTERS: tuple[Exporter, ...] = (CsvExport(), GabExport(), BmfExport(), PyperfExport())
