@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from harness.inspection import importtime
+from harness.inspection import checks, importtime
 from harness.inspection.health import PYC_BAD, ProbeReport
 from harness.inspection.importtime import ImportTimeDiff, ImportTimeTree, ModuleTime
 from harness.model import Report
@@ -80,62 +80,30 @@ def sys_path_table(rows: Sequence[VariantHealth]) -> str:
                    "duplicate realpaths"], body)
 
 
-def fmt_coverage(probe: ProbeReport | None) -> str:
-    """``.pyc`` coverage: ``97% (113/116)``, or — when no module was checked."""
-    if probe is None or probe.bytecode is None or not probe.bytecode.checked:
-        return "—"
-    b = probe.bytecode
-    return f"{b.usable / b.checked:.0%} ({b.usable}/{b.checked})"
-
-
-#: Health columns: header, value (None = unknown), True when a higher value is worse.
-_COLUMNS: tuple[tuple[str, Any, bool], ...] = (
-    (".pth exec lines", lambda p: p.pth_exec_lines, True),
-    (".pth import cost (ms)", lambda p: p.pth_import_cost_us, True),
-    ("duplicate distributions", lambda p: p.duplicate_distributions, True),
-    ("shadowed modules", lambda p: p.shadowed_modules, True),
-    (".pyc coverage", lambda p: p.pyc_coverage, False),
-)
-
-
-def _worse(value: Any, reference: Any, higher_is_worse: bool) -> bool:
-    if value is None or reference is None:
-        return False
-    return bool(value > reference if higher_is_worse else value < reference - 1e-9)
-
-
 def health_table(rows: Sequence[VariantHealth], *, pr: str | None = None,
                  main: str | None = None) -> str:
-    """One row per variant; ⚠️ on a PR cell worse than main's. ``pr`` / ``main`` are variant
-    names (default: the variants with those roles)."""
+    """One row per variant, one column per health check
+    (:mod:`harness.inspection.checks`); ⚠️ on a PR cell the check finds worse than main's.
+    ``pr`` / ``main`` are variant names (default: the variants with those roles)."""
     pr = pr or next((r.name for r in rows if r.role == "pr"), None)
     main = main or next((r.name for r in rows if r.role == "main"), None)
     reference = next((r.probe for r in rows if r.name == main), None)
-    columns = [c for c in _COLUMNS if not c[0].startswith(".pth import cost")
-               or any(r.probe is not None and r.probe.pth_import_cost_us is not None
-                      for r in rows)]
+    probes = [r.probe for r in rows if r.probe is not None]
+    columns = [c for c in checks.registry() if c.shown(probes)]
     body = []
     for row in rows:
         cells = [_label(row)]
-        for _header, get, higher_is_worse in columns:
+        for check in columns:
             if row.probe is None:
                 cells.append("—")
                 continue
-            value = get(row.probe)
-            if _header == ".pyc coverage":
-                text = fmt_coverage(row.probe)
-            elif _header.startswith(".pth import cost"):
-                text = "—" if value is None else f"{value / 1000:.1f}"
-            else:
-                text = str(value)
-            worse = (_worse(value, get(reference), higher_is_worse)
-                     if reference is not None and not _header.startswith(".pth import cost")
-                     else reference is not None and (value or 0) > (get(reference) or 0) + 1000)
-            if row.name == pr and row.name != main and worse:
+            text = md_cell(check.text(row.probe))
+            if (row.name == pr and row.name != main and reference is not None
+                    and check.worse(row.probe, reference)):
                 text = f"{WARN} {text}"
             cells.append(text)
         body.append(cells)
-    return md_table(["Version", *[c[0] for c in columns]], body)
+    return md_table(["Version", *[md_cell(c.title) for c in columns]], body)
 
 
 # -- details --------------------------------------------------------------------------------------
