@@ -318,7 +318,8 @@ class Report:
     comparisons: tuple[Comparison, ...]
     probes: dict[str, ProbeReport]
     gate: GateResult
-    gate_config: dict[str, Any] = field(default_factory=dict)
+    #: the gate policy the report was judged with (JSON key kept from when it was a dict)
+    gate_config: GatePolicy = field(default_factory=GatePolicy)
     extras: dict[str, Any] = field(default_factory=dict)  # later sections (health, import time)
     errors: tuple[str, ...] = ()
     noise: tuple[NoiseFinding, ...] = ()  # measurement diagnostics, with advice

@@ -15,6 +15,7 @@ from harness.inspection.health import (
 from harness.model import (
     BuildResult,
     Comparison,
+    GatePolicy,
     GateResult,
     NoiseFinding,
     Report,
@@ -109,7 +110,7 @@ def sample_report(*, status: str = "pass", pr_label: str = "This PR | feat/x\nne
             NoiseFinding("outliers", "pr", "import", "wall", "warning",
                          "3 of 50 runs were outliers", "use a quieter runner", 3.0),
             NoiseFinding("drift", "main", "import", "wall", "info", "no drift", "", 0.0)),
-        gate_config={"compare": "pr", "against": "main", "workload": None, "metric": "wall",
-                     "statistic": "median", "threshold_pct": 10.0, "confidence": 0.95,
-                     "inconclusive": "pass"},
+        gate_config=GatePolicy(compare="pr", against="main", workload=None, metric="wall",
+                               statistic="median", threshold_pct=10.0, confidence=0.95,
+                               inconclusive="pass"),
     )

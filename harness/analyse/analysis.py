@@ -61,7 +61,7 @@ def analyse_cell(m: Measurements, cell: str, policy: GatePolicy) -> Report:
         title=m.title, variants=m.variants, workloads=tuple(w.name for w in m.workloads),
         builds=(), timing=TimingSettings("", 0, 0, ""), samples=(), summaries={},
         comparisons=(), probes={}, gate=decide(policy, [], [error]),
-        gate_config=to_data(policy), errors=(error,), cell=cell,
+        gate_config=policy, errors=(error,), cell=cell,
         measurements={"file": FILE_NAME, "digest": digest(m)})
 
 
@@ -82,7 +82,7 @@ def matrix_report(m: Measurements, per_cell: Sequence[Report], policy: GatePolic
         schema_version=REPORT_SCHEMA_VERSION, tool_version=__version__, created=m.created,
         title=m.title, variants=m.variants, workloads=tuple(w.name for w in m.workloads),
         builds=(), timing=per_cell[0].timing, samples=(), summaries={}, comparisons=(),
-        probes={}, gate=gate, gate_config=to_data(policy), errors=errors,
+        probes={}, gate=gate, gate_config=policy, errors=errors,
         measurements={"file": FILE_NAME, "digest": digest(m)}, cells=tuple(per_cell))
 
 
@@ -154,7 +154,7 @@ def analyse_jobs(m: Measurements, jobs: Sequence[Job], policy: GatePolicy) -> Re
         title=m.title, variants=m.variants, workloads=tuple(w.name for w in m.workloads),
         builds=builds_of(jobs), timing=jobs[0].timing, samples=raw, summaries=summaries,
         comparisons=tuple(comparisons), probes=first_per_variant(job.probes for job in jobs),
-        gate=gate, gate_config=to_data(policy), extras=extras, errors=tuple(errors),
+        gate=gate, gate_config=policy, extras=extras, errors=tuple(errors),
         noise=noise, measurements={"file": FILE_NAME, "digest": digest(m)},
         locations={path: name for job in jobs for path, name in job.locations.items()},
         sweeps=fit_sweeps(jobs))

@@ -17,6 +17,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness import defaults
+
 _LINE = re.compile(r"^import time:\s*(\d+)\s*\|\s*(\d+)\s*\|( *)(\S.*?)\s*$")
 
 
@@ -235,8 +237,9 @@ def _groups(tree: ImportTimeTree, names: set[str]) -> list[tuple[ModuleTime, int
     return out
 
 
-def diff(pr: ImportTimeTree, main: ImportTimeTree, threshold_pct: float = 20.0,
-         min_us: int = 1000) -> ImportTimeDiff:
+def diff(pr: ImportTimeTree, main: ImportTimeTree,
+         threshold_pct: float = defaults.IMPORTTIME_SLOWER_PCT,
+         min_us: int = round(defaults.IMPORTTIME_SLOWER_MS * 1000)) -> ImportTimeDiff:
     """Compare two trees. ``new`` and ``removed`` are sorted by cumulative time; ``slower``
     and ``faster`` hold modules whose own (self) import time changed by more than
     ``threshold_pct`` percent AND by at least ``min_us`` microseconds, largest change first.

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import proc, pyoptions
+from harness import defaults, proc, pyoptions
 from harness.errors import HarnessError
 from harness.inspection import importtime
 from harness.inspection.health import ProbeReport
@@ -273,7 +273,7 @@ def importtime_argv(argv: Sequence[str], cwd: str | None = None) -> tuple[str, .
 
 
 def run_importtime(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None = None,
-                   runs: int = 5, timeout: float = 600) -> ImportTimeTree:
+                   runs: int = defaults.IMPORTTIME_RUNS, timeout: float = 600) -> ImportTimeTree:
     """Run the workload ``runs`` times with ``-X importtime`` and return the merged tree
     (median per module). The workload must exit 0."""
     timed = importtime_argv(argv, cwd)

@@ -244,7 +244,7 @@ def headline(report: Report, code: Callable[[str], str] = lambda s: f"`{s}`",
     c = headline_comparison(report)
     if g.status == "error" or c is None:
         return f"{icon} {text(g.headline)}"
-    threshold = report.gate_config.get("threshold_pct", c.threshold_pct)
+    threshold = report.gate_config.threshold_pct
     what = code(c.workload) + ("" if c.metric == "wall" else f" ({c.metric})")
     reference = text(_label_of(report, c.reference))
     subject = next((v for v in report.variants if v.name == c.subject), None)
@@ -296,7 +296,7 @@ def change_header(report: Report, workload: str, role: str) -> str:
     stats_used = {c.statistic for c in report.comparisons
                   if reference and c.reference == reference.name and c.workload == workload}
     short = "/".join(sorted(STATISTIC_SHORT.get(s, s) for s in stats_used)) or \
-        STATISTIC_SHORT.get(str(report.gate_config.get("statistic", "")), "Δ")
+        STATISTIC_SHORT.get(report.gate_config.statistic, "Δ")
     return f"vs {role} ({short})"
 
 
@@ -313,7 +313,7 @@ def change_legend(report: Report, workload: str) -> str:
              and c.metric == "wall"}
     if not shown:
         return ""
-    confidence = float(report.gate_config.get("confidence", 0.95)) * 100
+    confidence = report.gate_config.confidence * 100
     if shown == {"paired"}:
         return (f"Change columns: the pseudo-median of the per-round ratios (paired), with its "
                 f"{confidence:g}% interval. Load bursts that slow both runs of a round cancel "

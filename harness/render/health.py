@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from harness import defaults
 from harness.inspection import checks, importtime
 from harness.inspection.health import PYC_BAD, ProbeReport
 from harness.inspection.importtime import ImportTimeDiff, ImportTimeTree, ModuleTime
@@ -357,7 +358,8 @@ def fit(alternatives: Sequence[Sequence[str]], budget: int,
 
 
 def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
-                    threshold_pct: float = 20.0, min_us: int = 1000) -> list[str]:
+                    threshold_pct: float = defaults.IMPORTTIME_SLOWER_PCT,
+                    min_us: int = round(defaults.IMPORTTIME_SLOWER_MS * 1000)) -> list[str]:
     """The health table, the findings and the import-time diff of ``report``, as sections for
     the comment, together at most ``budget`` characters (the seed's sys.path table is
     rendered by the main comment)."""

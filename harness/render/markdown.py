@@ -111,11 +111,11 @@ def environments_details(report: Report) -> str:
     parts = ["<details><summary>Environments</summary>", "",
              md_table(["Version", "Source", "Revision", "Installed"], rows), ""]
     g = report.gate_config
-    if g.get("compare") and g.get("against"):
-        changes = package_changes(report, g["compare"], g["against"])
+    if g.compare and g.against:
+        changes = package_changes(report, g.compare, g.against)
         if changes:
-            parts += [f"Distributions of {md_text(_label(report, g['compare']))} vs "
-                      f"{md_text(_label(report, g['against']))}:", "", "```diff",
+            parts += [f"Distributions of {md_text(_label(report, g.compare))} vs "
+                      f"{md_text(_label(report, g.against))}:", "", "```diff",
                       *[line.replace("`", "'") for line in changes], "```", ""]
     parts.append("</details>")
     return "\n".join(parts)
@@ -188,20 +188,20 @@ def noise_lines(report: Report) -> list[str]:
 
 def _gate_lines(report: Report) -> list[str]:
     g = report.gate_config
-    if not g or report.gate.status == "off":
+    if report.gate.status == "off":
         return []
-    subject = md_text(_label(report, g.get("compare", "")))
-    reference = md_text(_label(report, g.get("against", "")))
-    gated = [c for c in report.gate.comparisons if c.subject == g.get("compare")]
-    statistic = gated[0].statistic if gated else g.get("statistic", "")
-    metric = g.get("metric", "wall")
+    subject = md_text(_label(report, g.compare))
+    reference = md_text(_label(report, g.against))
+    gated = [c for c in report.gate.comparisons if c.subject == g.compare]
+    statistic = gated[0].statistic if gated else g.statistic
+    metric = g.metric
     what = STATISTIC_TEXT.get(statistic, md_text(statistic))
     interval = _interval_text(report, gated[0].method if gated else "")
-    text = (f"Gate: {subject} vs {reference} (threshold: {g.get('threshold_pct', 10):g}%, "
+    text = (f"Gate: {subject} vs {reference} (threshold: {g.threshold_pct:g}%, "
             f"{what} of {METRIC_TEXT.get(metric, md_text(metric))}, "
-            f"{g.get('confidence', 0.95) * 100:g}% confidence interval {interval}).")
+            f"{g.confidence * 100:g}% confidence interval {interval}).")
     baseline = report.variant_with_role("baseline")
-    if baseline and baseline.name not in (g.get("compare"), g.get("against")):
+    if baseline and baseline.name not in (g.compare, g.against):
         text += f" {md_text(baseline.label)} is shown only as a historical baseline."
     return [text]
 

@@ -36,7 +36,7 @@ def _gated(cell: Report) -> Comparison | None:
 
 def _vs_baseline(cell: Report) -> Comparison | None:
     baseline = cell.variant_with_role("baseline")
-    compare = cell.gate_config.get("compare")
+    compare = cell.gate_config.compare
     if baseline is None or compare is None:
         return None
     return next((c for c in cell.comparisons if c.subject == compare
@@ -47,7 +47,7 @@ def matrix_rows(report: Report, text: Callable[[str], str], detail: bool = True
                 ) -> tuple[list[str], list[list[str]]]:
     """Headers and one row per cell: change vs the gate's reference, verdict (with the first
     error when ``detail``), vs baseline."""
-    against = report.gate_config.get("against", "main")
+    against = report.gate_config.against
     label = next((v.label for v in report.variants if v.name == against), against)
     with_baseline = any(_vs_baseline(c) for c in report.cells)
     headers = ["Cell", f"vs {text(label)} (gated)", "Verdict"]
@@ -79,7 +79,7 @@ def render_markdown(report: Report, render_cell: Callable[[Report], str]) -> str
              f"### {md_text(report.title)}", "", md_table(headers, rows), "",
              f"Each cell is built, timed (interleaved within itself) and judged on its own; "
              f"rounds never pair across cells or jobs. The gate is the worst cell's "
-             f"(threshold {report.gate_config.get('threshold_pct', 5):g} %).", ""]
+             f"(threshold {report.gate_config.threshold_pct:g} %).", ""]
     share = DETAILS_BUDGET // max(len(report.cells), 1)
     for cell in report.cells:
         body = render_cell(cell).removeprefix(MARKER).strip("\n").replace(

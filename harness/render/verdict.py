@@ -30,7 +30,7 @@ def final_line(report: Report) -> str:
     g = report.gate
     icon = {"pass": "✅", "regression": "❌", "off": "ℹ️"}.get(g.status, "❌")
     text = f"{icon} {md_text(g.headline)}"
-    compared = [c for c in g.comparisons if c.subject == report.gate_config.get("compare")]
+    compared = [c for c in g.comparisons if c.subject == report.gate_config.compare]
     if compared and g.status != "error":
         c = compared[0]
         text += (f": {md_text(label(report, c.subject))} is {fmt_delta(c)} vs "
