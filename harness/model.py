@@ -9,10 +9,8 @@ from typing import Any
 from harness import defaults
 from harness.inspection.health import ProbeReport
 
-ROLES = ("baseline", "main", "pr")
 #: Version of report.json (:class:`Report`).
 REPORT_SCHEMA_VERSION = 1
-VERDICTS = ("regression", "improvement", "no change", "inconclusive")
 
 
 @dataclass(frozen=True)

@@ -580,8 +580,3 @@ def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mappi
         importtimes[item.variant.name] = {k: to_data(v) for k, v in trees.items()}
     bar.advance(progress, len(ready))
     return probes, importtimes, warnings
-
-
-def default_progress(message: str) -> None:
-    """Progress lines on stderr (``--verbose`` without a terminal)."""
-    bar.Lines()(message)

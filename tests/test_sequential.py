@@ -8,7 +8,7 @@ import math
 import pytest
 
 from harness.analyse import sequential
-from harness.model import Look, Samples, SequentialRecord
+from harness.model import Look, SequentialRecord
 
 
 def test_planned_looks_end_at_max_runs():
@@ -35,12 +35,6 @@ def test_resamples_keep_ten_replicates_in_each_tail():
     assert sequential.resamples_for(0.05) == 1000  # the default
     assert sequential.resamples_for(0.0025) == 8000
     assert sequential.resamples_for(1 - (1 - 0.0025)) == 8000  # float round trip
-
-
-def test_first_rounds_cut_a_look():
-    s = Samples("a", "w", "wall", (1.0, 2.0, 3.0, 4.0), (0, 1, 2, 3), exit_codes=(0, 0, 1, 0))
-    cut = sequential.first_rounds(s, 2)
-    assert (cut.values, cut.rounds, cut.exit_codes) == ((1.0, 2.0), (0, 1), (0, 0))
 
 
 def test_decisive_needs_an_answer_for_every_gated_comparison():

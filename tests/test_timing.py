@@ -64,13 +64,6 @@ def test_hyperfine_argv_prepare_for_every_command_when_any_has_one(tmp_path: Pat
     assert prepares == ["true", "rm -rf '/x y'"]
 
 
-def test_round_order_alternates() -> None:
-    assert [timing.round_order(3, r) for r in range(3)] == [[0, 1, 2], [2, 1, 0], [0, 1, 2]]
-    shuffled = timing.round_order(5, 7, shuffle=True, seed=1)
-    assert sorted(shuffled) == list(range(5))
-    assert shuffled == timing.round_order(5, 7, shuffle=True, seed=1)
-
-
 @pytest.mark.parametrize("order", ["interleaved", "blocks", "balanced"])
 def test_measure_runs_real_hyperfine(tmp_path: Path, order: str) -> None:
     python = str(Path(sys.executable).resolve())

@@ -29,7 +29,7 @@ import math
 from collections.abc import Sequence
 
 from harness import defaults
-from harness.model import Comparison, Look, LookResult, Samples, SequentialRecord
+from harness.model import Comparison, Look, LookResult, SequentialRecord
 
 RULE = ("group-sequential: linear (Pocock-type) alpha spending over the planned looks, "
         "Bonferroni across looks; the last look spends what is left")
@@ -98,15 +98,6 @@ def look_alpha(planned: Sequence[float], spent: float, index: int, alpha: float,
 def resamples_for(alpha: float) -> int:
     """Bootstrap resamples for a percentile interval at two-sided level ``alpha``."""
     return max(MIN_RESAMPLES, math.ceil(round(TAIL_RESAMPLES / (alpha / 2), 6)))
-
-
-def first_rounds(samples: Samples, n_rounds: int) -> Samples:
-    """The values of rounds ``0 .. n_rounds - 1`` (what a look after ``n_rounds`` saw)."""
-    keep = [i for i, r in enumerate(samples.rounds) if r < n_rounds]
-    return dataclasses.replace(
-        samples, values=tuple(samples.values[i] for i in keep),
-        rounds=tuple(samples.rounds[i] for i in keep),
-        exit_codes=tuple(samples.exit_codes[i] for i in keep) if samples.exit_codes else ())
 
 
 def decisive(verdicts: Sequence[str]) -> bool:

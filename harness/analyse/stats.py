@@ -42,18 +42,6 @@ import numpy as np
 from harness import defaults
 from harness.model import Comparison, NoiseFinding, Samples, Summary
 
-
-def hodges_lehmann(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Hodges-Lehmann estimate (median of the pairwise Walsh averages) along the last axis;
-    NaN entries (block padding) are ignored. Exact, O(n^2): see :func:`pseudo_median` for the
-    bounded-cost version the comparison uses."""
-    x = np.moveaxis(np.asarray(x, dtype=float), axis, -1)
-    i, j = np.triu_indices(x.shape[-1])
-    walsh = (x[..., i] + x[..., j]) / 2.0
-    median = np.nanmedian if np.isnan(x).any() else np.median
-    return cast(np.ndarray, median(walsh, axis=-1))
-
-
 #: The exact Hodges-Lehmann point estimate uses every Walsh average up to this many (2000
 #: rounds); beyond, a fixed-seed uniform sample of this many (its error is < 1 % of the
 #: estimate's own standard error there).
@@ -142,9 +130,6 @@ MIN_PAIRS = defaults.MIN_PAIRS
 
 #: 1 / Phi^-1(3/4): the MAD of a normal sample times this is its standard deviation.
 _MAD_TO_SD = 1.482602218505602
-
-#: Robust coefficient of variation (1.4826 * MAD / median) above which a variant is "noisy".
-NOISY_RCV = 0.05
 
 #: |ratio - 1| of a variant's odd rounds vs its even rounds above which it is "noisy" (A/A test).
 NOISY_SELF_RATIO = 0.02

@@ -32,12 +32,9 @@ from typing import Any
 from harness import proc
 from harness.errors import HarnessError, ProcessError
 from harness.measure.tools import INSTALL_HINTS, which_tool
-from harness.pyoptions import has_flag
 
 #: Set for every counted run: hash randomisation changes the work done at start-up.
 DETERMINISM_ENV = {"PYTHONHASHSEED": "0"}
-
-COUNTERS = ("perf", "cachegrind", "none")
 
 _I_REFS = re.compile(r"^==\d+==\s+I\s+refs:\s+([\d,]+)\s*$", re.MULTILINE)
 _SUMMARY = re.compile(r"^summary:\s+(\d+)", re.MULTILINE)
@@ -60,12 +57,6 @@ def counted_env(env: Mapping[str, str]) -> dict[str, str]:
     return {**env, **DETERMINISM_ENV}
 
 
-def hash_seed_ignored(argv: Sequence[str]) -> bool:
-    """Whether ``argv`` (a Python command line) passes ``-E`` or ``-I``, which make the
-    interpreter ignore ``PYTHONHASHSEED`` (options before ``-c``/``-m``/the script only)."""
-    return has_flag(argv, "E") or has_flag(argv, "I")
-
-
 def cachegrind_argv(argv: Sequence[str], *, valgrind: str = "valgrind",
                     out_file: str = "/dev/null") -> list[str]:
     """valgrind cachegrind counting instructions only (no cache simulation) of ``argv``."""
@@ -80,14 +71,6 @@ def parse_cachegrind(stderr: str) -> int:
         raise HarnessError("cachegrind printed no 'I refs' summary",
                            "is valgrind run without -q, and did the workload start?")
     return int(found[-1].replace(",", ""))
-
-
-def parse_cachegrind_out(text: str) -> int:
-    """The instruction count from a cachegrind out file (``events: Ir`` ... ``summary: N``)."""
-    found = _SUMMARY.search(text)
-    if not found:
-        raise HarnessError("cachegrind out file has no summary line", "")
-    return int(found.group(1))
 
 
 def perf_hyperfine_argv(hyperfine: str, argv: Sequence[str], *, runs: int,

@@ -10,7 +10,6 @@ Rounds-based orders (``balanced``, the default, ``interleaved``, ``shuffled``; s
 from __future__ import annotations
 
 import json
-import random
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -92,17 +91,6 @@ def parse_export(data: Mapping[str, Any]) -> list[Measurement]:
             raise HarnessError(f"hyperfine export: result {name!r} has neither measurements "
                                "nor times", "unsupported hyperfine version?")
     return parsed
-
-
-def round_order(n_commands: int, round_index: int, *, shuffle: bool = False,
-                seed: int = 0) -> list[int]:
-    """Command order in a round: forward on even rounds, reversed on odd ones (ABC, CBA, ...);
-    or a seeded shuffle per round."""
-    order = list(range(n_commands))
-    if shuffle:
-        random.Random(seed * 1_000_003 + round_index).shuffle(order)
-        return order
-    return order if round_index % 2 == 0 else order[::-1]
 
 
 def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,

@@ -19,9 +19,6 @@ from harness.model import (
 
 _MD_ESCAPE = re.compile(r"([\\`*_\[\]|~])")
 
-ROLE_SUFFIX = {"baseline": " (baseline)"}
-
-
 @dataclass(frozen=True)
 class StartupRow:
     """One row of a start-up table, numbers still unformatted."""
@@ -103,11 +100,6 @@ def fmt_delta(comparison: Comparison | None, with_ci: bool = True) -> str:
 
 def fmt_count(value: float | None) -> str:
     return "—" if value is None else f"{value / 1e6:,.2f}M"
-
-
-def role_label(report: Report, role: str) -> str:
-    info = report.variant_with_role(role)
-    return info.label if info else role
 
 
 # -- machine paths ----------------------------------------------------------------------------

@@ -212,10 +212,6 @@ def details_block(row: VariantHealth, limit: int = DETAIL_LEVELS[0]) -> str:
     return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
-def details_blocks(rows: Sequence[VariantHealth], limit: int = DETAIL_LEVELS[0]) -> list[str]:
-    return [b for b in (details_block(r, limit) for r in rows) if b]
-
-
 # -- import time ----------------------------------------------------------------------------------
 
 def _ms(us: int) -> str:
