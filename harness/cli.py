@@ -88,7 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     timecmd.add_argument("--python", action="append", required=True, metavar="PATH",
                          help="an interpreter (repeat; a name on PATH works too)")
     timecmd.add_argument("--label", action="append", default=[],
-                         help="label of the interpreter at the same position (default: PATH)")
+                         help="label of the interpreter at the same position (default: the "
+                              "shortest part of its path that tells it from the others)")
+    timecmd.add_argument("--title", help="the table's title (default: python ARGS)")
+    timecmd.add_argument("--json", action="store_true",
+                         help="print report.json on stdout instead of the table")
     timecmd.add_argument("--runs", type=int, default=30, help="timed runs each (default 30)")
     timecmd.add_argument("--warmup", type=int, default=3, help="warmup runs each (default 3)")
     timecmd.add_argument("--threshold-pct", type=float,
@@ -197,6 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HarnessError as exc:
         print(exc.one_line(), file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`... | head -1`): not an error to report
+        _silence_stdout()
+        return 128 + signal.SIGPIPE
     except KeyboardInterrupt:
         print("error: interrupted; temporary worktrees and environments were removed",
               file=sys.stderr)
@@ -218,6 +225,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout replaced (tests) or already closed
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -360,7 +378,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from harness.analyse.analysis import analyse  # numpy: only once there is something
 
         result = analyse(record)
-        write_outputs(result, staging, **staged(extra, out, staging))
+        exported = write_outputs(result, staging, **staged(extra, out, staging))
+    say_exported(exported, staging, out)
     return announce(result, out, quiet=args.quiet,
                     chatty=isinstance(progress, (bar.Live, bar.Lines)))
 
@@ -378,7 +397,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
     result = analyse(record)
     with outputs.claim(out) as staging:
         report.write_atomic(staging / measurements.FILE_NAME, measurements.dumps(record))
-        write_outputs(result, staging, **staged(extra, out, staging))
+        exported = write_outputs(result, staging, **staged(extra, out, staging))
+    say_exported(exported, staging, out)
     return announce(result, out, quiet=args.quiet)
 
 
@@ -411,9 +431,9 @@ def history_trend(store_dir: str, result: Report) -> str:
 
 
 def write_outputs(result: Report, out: Path, *, history: str | None = None,
-                  plots: bool = False, exports: Sequence[str] = ()) -> None:
+                  plots: bool = False, exports: Sequence[str] = ()) -> list[str]:
     """Write report.json and comment.md into ``out`` (with main's trend when a history store is
-    given), exports and plots."""
+    given), exports and plots; the export files written."""
     from harness import report
     from harness.render import markdown
 
@@ -423,7 +443,21 @@ def write_outputs(result: Report, out: Path, *, history: str | None = None,
     if exports or plots:
         from harness.history import commands
 
-        commands.after_run(result, out, exports=exports, plots=plots, history=history)
+        return commands.after_run(result, out, exports=exports, plots=plots, history=history)
+    return []
+
+
+def say_exported(paths: Sequence[str], staging: Path, out: Path) -> None:
+    """Name the exports where they are now: a file staged inside ``out`` by its final path."""
+    if not paths:
+        return
+    final = []
+    for path in paths:
+        try:
+            final.append(str(out / Path(path).relative_to(staging)))
+        except ValueError:
+            final.append(path)
+    print(f"exported {', '.join(final)}", file=sys.stderr)
 
 
 def announce(result: Report, out: Path, *, quiet: bool, chatty: bool = False) -> int:
@@ -439,17 +473,6 @@ def announce(result: Report, out: Path, *, quiet: bool, chatty: bool = False) ->
     for error in result.gate.errors:
         print(f"error: {error}", file=sys.stderr)
     return result.gate.exit_code
-
-
-def publish(result: Report, out: Path, *, quiet: bool, history: str | None = None,
-            plots: bool = False, exports: Sequence[str] = (), chatty: bool = False) -> int:
-    """Write the outputs into ``out`` as a whole (staged and swapped in, :mod:`harness.outputs`)
-    and print them; the gate's exit code."""
-    from harness import outputs
-
-    with outputs.claim(out) as staging:
-        write_outputs(result, staging, history=history, plots=plots, exports=exports)
-    return announce(result, out, quiet=quiet, chatty=chatty)
 
 
 def cmd_analyse(args: argparse.Namespace) -> int:
@@ -478,13 +501,42 @@ def cmd_analyse(args: argparse.Namespace) -> int:
         if not same:
             report.write_atomic(staging / measurements.FILE_NAME,
                                 source.read_text(encoding="utf-8"))
-        write_outputs(result, staging, **staged(extra, out, staging))
+        exported = write_outputs(result, staging, **staged(extra, out, staging))
+    say_exported(exported, staging, out)
     return announce(result, out, quiet=args.quiet)
+
+
+def short_labels(paths: Sequence[str], limit: int = 28) -> list[str]:
+    """A short label per interpreter path that tells it from the others: the path components
+    where the paths differ (``venv-3.11/bin/python`` vs ``venv-3.12/bin/python``:
+    ``venv-3.11``, ``venv-3.12``), clipped in the middle to ``limit`` characters; numbered
+    when that still leaves two alike (the same interpreter twice)."""
+    parts = [Path(p).parts for p in paths]
+    shortest = min((len(p) for p in parts), default=0)
+    if len(parts) == 1:
+        head, tail = 0, 0
+        labels = [str(Path(*parts[0][-3:]))]
+    else:
+        head = next((i for i in range(shortest) if len({p[i] for p in parts}) > 1), shortest)
+        tail = next((i for i in range(shortest - head)
+                     if len({p[len(p) - 1 - i] for p in parts}) > 1), shortest - head)
+        labels = ["/".join(p[head:len(p) - tail]) or p[-1] for p in parts]
+
+    def clip(text: str) -> str:
+        if len(text) <= limit:
+            return text
+        half = (limit - 1) // 2
+        return text[:half] + "…" + text[len(text) - (limit - 1 - half):]
+
+    labels = [clip(label) for label in labels]
+    if len(set(labels)) < len(labels):
+        labels = [f"{label} #{i + 1}" for i, label in enumerate(labels)]
+    return labels
 
 
 def time_config_data(pythons: Sequence[str], labels: Sequence[str], args: Sequence[str], *,
                      runs: int, warmup: int, threshold_pct: float | None,
-                     gate: bool) -> dict[str, Any]:
+                     gate: bool, title: str | None = None) -> dict[str, Any]:
     """The config ``startup-harness time`` runs: one variant per interpreter (the first is
     main, the last the PR), one workload ``{python} ARGS``."""
     import re
@@ -494,16 +546,20 @@ def time_config_data(pythons: Sequence[str], labels: Sequence[str], args: Sequen
     if not args:
         raise HarnessError("time: nothing to run", "give the interpreter's arguments after "
                            "--, e.g. -- -c 'import json'")
-    variants = []
-    for i, python in enumerate(pythons):
+    found_paths = []
+    for python in pythons:
         found = shutil.which(python) if os.sep not in python else python
         if not found:
             raise HarnessError(f"time: --python {python!r} not found",
                                "give a path to an interpreter or a name on PATH")
+        found_paths.append(os.path.abspath(found))
+    shown_labels = short_labels(found_paths)
+    variants = []
+    for i, found in enumerate(found_paths):
         role = ("main" if i == 0 else "pr" if i == len(pythons) - 1 else None)
         entry: dict[str, Any] = {"name": f"python{i + 1}",
-                                 "label": labels[i] if i < len(labels) else python,
-                                 "source": {"python": os.path.abspath(found)}}
+                                 "label": labels[i] if i < len(labels) else shown_labels[i],
+                                 "source": {"python": found}}
         if len(pythons) > 1 and role:
             entry["role"] = role
         variants.append(entry)
@@ -512,7 +568,7 @@ def time_config_data(pythons: Sequence[str], labels: Sequence[str], args: Sequen
                 next((os.path.basename(a) for a in args if not a.startswith("-")), shown))
     name = re.sub(r"[^A-Za-z0-9_.]+", "-", what).strip("-.")[:40] or "command"
     data: dict[str, Any] = {
-        "title": f"python {shown}", "variants": variants,
+        "title": title or f"python {shown}", "variants": variants,
         "workloads": [{"name": name, "command": ["{python}", *args]}],
         "timing": {"runs": runs, "warmup": warmup}}
     if not gate or len(pythons) == 1:
@@ -524,9 +580,10 @@ def time_config_data(pythons: Sequence[str], labels: Sequence[str], args: Sequen
 
 def cmd_time(args: argparse.Namespace) -> int:
     """Time one command across interpreters without a config file; print the comparison."""
+    import contextlib
     import tempfile
 
-    from harness import measurements, pipeline, report
+    from harness import measurements, outputs, pipeline, report
     from harness import progress as bar
     from harness.analyse.analysis import analyse
     from harness.config import parse_config
@@ -536,26 +593,34 @@ def cmd_time(args: argparse.Namespace) -> int:
         extra = extra[1:]
     config = parse_config(time_config_data(
         args.python, args.label, extra, runs=args.runs, warmup=args.warmup,
-        threshold_pct=args.threshold_pct, gate=not args.no_gate))
+        threshold_pct=args.threshold_pct, gate=not args.no_gate, title=args.title))
     progress = bar.choose(quiet=args.quiet, verbose=args.verbose)
-    with tempfile.TemporaryDirectory(prefix="startup-harness-time-") as scratch:
-        out = Path(args.out) if args.out else Path(scratch) / "out"
+    chatty = isinstance(progress, (bar.Live, bar.Lines))
+    out = Path(args.out) if args.out else None
+    with contextlib.ExitStack() as stack:
+        # --out: staged and swapped in whole, like `run` (raw/ and the record included)
+        where = (stack.enter_context(outputs.claim(out, say=progress)) if out is not None
+                 else Path(stack.enter_context(
+                     tempfile.TemporaryDirectory(prefix="startup-harness-time-"))))
         try:
-            record = pipeline.measure(config, out / "raw", progress=progress)
+            record = pipeline.measure(config, where / "raw", progress=progress)
         finally:
             progress.close()
         result = analyse(record)
-        if args.out:
-            report.write_atomic(out / measurements.FILE_NAME, measurements.dumps(record))
-            return publish(result, out, quiet=args.quiet,
-                           chatty=isinstance(progress, (bar.Live, bar.Lines)))
-        if not args.quiet:
-            from harness.render import terminal
+        if out is not None:
+            report.write_atomic(where / measurements.FILE_NAME, measurements.dumps(record))
+            write_outputs(result, where)
+    if args.json:  # the report is the output: no table, the exit code is still the gate's
+        sys.stdout.write(report.dumps(result))
+    if out is not None:
+        return announce(result, out, quiet=args.quiet or args.json, chatty=chatty)
+    if not (args.quiet or args.json):
+        from harness.render import terminal
 
-            print(terminal.render(result, width=terminal_width()), end="")
-        for error in result.gate.errors:
-            print(f"error: {error}", file=sys.stderr)
-        return result.gate.exit_code
+        print(terminal.render(result, width=terminal_width()), end="")
+    for error in result.gate.errors:
+        print(f"error: {error}", file=sys.stderr)
+    return result.gate.exit_code
 
 
 def cmd_probe(args: argparse.Namespace) -> int:

@@ -8,9 +8,9 @@ crash, Ctrl-C), the staging directory is removed and the previous output stays a
 
 ``OUT`` is refused before anything is built when it is a file, not writable, on a read-only
 mount, or holds files the harness did not write (they would be lost in the swap). A lock
-(``.OUT.lock`` beside it, holding the PID) keeps a second run from writing the same ``OUT``: it
-is refused with one line. Staging and old directories left by a killed run are removed (and
-said) by the next run that holds the lock.
+(``.OUT.lock`` beside it, holding the PID, removed when the run ends) keeps a second run from
+writing the same ``OUT``: it is refused with one line. Staging and old directories left by a
+killed run are removed (and said) by the next run that holds the lock.
 
 Usage::
 
@@ -136,19 +136,36 @@ def _lock(out: Path) -> Iterator[None]:
     import fcntl
 
     path = out.with_name(f".{out.name}.lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
             raise HarnessError(f"--out {out}: another run (pid {holder}) is writing it",
                                "wait for it to finish, or give another --out") from None
+        if _same_file(fd, path):
+            break
+        os.close(fd)  # the run that held it removed the file as we opened it: again
+    try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
     finally:
-        os.close(fd)  # releases the lock; the (empty-able) lock file stays for the next run
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)  # still locked: nobody can hold the name we remove
+        os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``fd`` is still the file at ``path`` (not one a finishing run unlinked)."""
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
 
 
 def _prune(out: Path, say: Callable[[str], None] | None) -> None:

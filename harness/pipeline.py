@@ -388,8 +388,9 @@ def build_all(config: Config, shas: Mapping[str, str | None], ws: Path,
                                       error=error, log_tail=tail))
             bar.important(progress, f"build of {variant.label} FAILED: {error}")
             continue
-        seconds = time.perf_counter() - start
-        bar.important(progress, f"built {variant.label} in {seconds:.1f}s")
+        seconds = time.perf_counter() - start if built.built else None
+        bar.important(progress, f"built {variant.label} in {seconds:.1f}s" if seconds is not None
+                      else f"using {variant.label} as it is (nothing to build)")
         builds.append(BuildResult(variant.name, builder.name, True, seconds,
                                   python=built.python, prefix=built.prefix,
                                   installed=built.installed, phases=dict(built.phases),

@@ -44,6 +44,9 @@ def loads(text: str, where: str = "<report>") -> Report:
                            "pass a report.json written by startup-harness run") from exc
     if not isinstance(data, dict):
         raise HarnessError(f"{where}: not a report", "pass a report.json")
+    if data.get("format") == "startup-harness measurements":
+        raise HarnessError(f"{where}: a measurement record, not a report",
+                           f"judge it first: startup-harness analyse {where}")
     try:
         return from_data(Report, upgrade(data))
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:

@@ -170,8 +170,7 @@ def test_case2_failure_while_writing_keeps_the_previous_output(
     assert "No space left on device" in one_error_line(capsys)
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == \
-        [".out.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == []
 
 
 def test_case6_second_run_on_the_same_out_is_refused(
@@ -584,7 +583,7 @@ def test_case2_full_file_system_keeps_the_previous_output(
     line = one_error_line(capsys)
     assert "No space left on device" in line
     assert _tree(out) == before
-    assert sorted(p.name for p in small_tmpfs.iterdir()) == [".out.lock", "filler", "out"]
+    assert sorted(p.name for p in small_tmpfs.iterdir()) == ["filler", "out"]
 
 
 @pytest.mark.slow

@@ -170,19 +170,19 @@ def trend_section(store_dir: str, report: object) -> str:
 
 
 def after_run(report: object, out: Path, *, exports: Sequence[str], plots: bool,
-              history: str | None) -> None:
-    """Exports and plots of a finished run."""
+              history: str | None) -> list[str]:
+    """Exports and plots of a finished run; the export files written (the caller names them
+    where they end up)."""
     from harness.export import formats
     from harness.history.records import machine_of
     from harness.model import Report
 
     assert isinstance(report, Report)
-    if exports:
-        written = formats.write_exports(exports, formats.RunSamples.from_report(
-            report, machine_of(report)))
-        print(f"exported {', '.join(written)}", file=sys.stderr)
+    written = formats.write_exports(exports, formats.RunSamples.from_report(
+        report, machine_of(report))) if exports else []
     if plots:
         _plots(report, out / "plots", history)
+    return written
 
 
 def _plots(report: object, out: Path, history_dir: str | None) -> None:

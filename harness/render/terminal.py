@@ -80,11 +80,22 @@ def _wrap(text: str, width: int, *, initial_indent: str = "",
                           subsequent_indent=subsequent_indent)]
 
 
+def _vs_main(report: Report) -> str:
+    """``vs main``, or ``vs LABEL`` when the reference is an interpreter that was never built
+    (``time``): there is no main branch to speak of."""
+    main = report.variant_with_role("main")
+    build = report.build(main.name) if main else None
+    if main is not None and build is not None and build.ok and build.seconds is None:
+        return f"vs {_one_line(main.label)}"
+    return "vs main"
+
+
 def startup_table(report: Report, workload: str, width: int) -> str:
     rows_data = startup_rows(report, workload)
     with_fetch = any(r.fetch_seconds is not None for r in rows_data)
     headers = ["Version", "Median (ms)", "± stddev", "Mean (ms)", "CPU (ms)", "Instr.",
-               "vs baseline", "vs main", *(["Fetch (s)"] if with_fetch else []), "Build (s)"]
+               "vs baseline", _vs_main(report), *(["Fetch (s)"] if with_fetch else []),
+               "Build (s)"]
     rows = []
     for r in rows_data:
         s = r.summary

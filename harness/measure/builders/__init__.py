@@ -64,6 +64,8 @@ class BuiltEnv:
     #: the variables it runs with
     inspect_command: tuple[str, ...] = ()
     inspect_env: Mapping[str, str] = field(default_factory=dict)
+    #: False when nothing was built (an interpreter used as it is): no build time to report
+    built: bool = True
 
 
 class Builder(Protocol):

@@ -36,7 +36,7 @@ class ExistingBuilder:
         # and timing the shim would time pyenv (a venv's python keeps its own path)
         python = executable or given
         return BuiltEnv(python=python, prefix=prefix, bin_dir=str(Path(python).parent),
-                        site_roots=site_roots(prefix))
+                        site_roots=site_roots(prefix), built=False)
 
 
 BUILDER: Builder = ExistingBuilder()
