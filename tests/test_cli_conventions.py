@@ -136,3 +136,14 @@ def test_time_json_prints_the_report_and_out_keeps_the_record(
     assert json.loads((out / "report.json").read_text()) == report
     assert (out / measurements.FILE_NAME).is_file() and (out / "raw").is_dir()
     assert not (tmp_path / ".out.lock").exists()
+
+
+def test_the_readme_promises_only_platforms_the_code_runs_on() -> None:
+    import re
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    runners = re.findall(r"os: '(\[.*?\])'", readme)
+    assert runners, "the README's matrix example is gone"
+    for listed in runners:
+        assert all(name.startswith("ubuntu-") for name in json.loads(listed)), listed
+    assert "## Platforms" in readme and "POSIX" in readme
