@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from harness.config_records import Config, TimingConfig
 from harness.model import GatePolicy
@@ -167,3 +169,27 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path: Path,
     assert {r["workload"] for r in rows} == {"'" + hostile}
     assert {r["variant"] for r in rows} == {"pr"}  # plain text untouched
     assert [float(r["value"]) for r in rows] == [0.01, 0.02, 0.03]  # numbers stay numbers
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=4))
+def test_any_names_survive_the_csv_as_text_a_spreadsheet_will_not_run(
+        tmp_path: Path, names: list[str]) -> None:
+    """Hostile names (newlines, CRs, quotes, commas, formula starts): every sample is one row,
+    every cell reads back as written, with a ``'`` exactly when a spreadsheet would run it."""
+    import csv
+
+    from harness.export import formats
+    from harness.model import Samples
+
+    run = formats.RunSamples("t", "c", "d", tuple(
+        Samples("pr", name, "wall", (0.5, 0.25), (0, 1)) for name in names))
+    target = tmp_path / "hostile.csv"
+    formats.write_exports([f"csv={target}"], run)
+    with target.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = [("'" + n if n[:1] in formats.FORMULA_STARTS else n) for n in names
+                for _ in range(2)]
+    assert [r["workload"] for r in rows] == expected
+    assert [float(r["value"]) for r in rows] == [0.5, 0.25] * len(names)
