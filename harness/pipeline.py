@@ -157,8 +157,8 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     build_env = proc.scrubbed_env()
     timed_env = proc.controlled_env(config.timing.env_pass, config.timing.env_set)
-    tools = preflight(config, timed_env)
     timer = get_timer(config.timing.timer)
+    tools = preflight(config, timed_env, timer)
     prune_stale(config, build_env, progress)
     shas = {v.name: sources.check(v, build_env) for v in config.variants}
     infos = tuple(VariantInfo(v.name, v.label, v.role, sources.describe(v.source),
@@ -236,13 +236,10 @@ class Tools:
     counter: str = ""  # instruction counter: "perf", "cachegrind", or "" (not needed)
 
 
-#: Tools a builder runs, by builder name (a builder may also declare ``tools``).
-BUILDER_TOOLS = {"uv": ("uv",), "bazel": ("bazel",)}
-
-
-def preflight(config: Config, env: Mapping[str, str]) -> Tools:
-    """Find every tool the config needs (hyperfine, an instruction counter, the builders' and
-    git) before anything is built; all that are missing in one error."""
+def preflight(config: Config, env: Mapping[str, str], timer: Timer) -> Tools:
+    """Find every tool the config needs (the timer's and the builders', as each declares them,
+    an instruction counter, git) before anything is built; all that are missing in one
+    error."""
     missing: list[tuple[str, str]] = []
 
     def need(tool: str, why: str) -> str:
@@ -251,12 +248,12 @@ def preflight(config: Config, env: Mapping[str, str]) -> Tools:
             missing.append((tool, why))
         return found or ""
 
-    hyperfine = which_tool("hyperfine") or ""
-    if config.timing.timer == "hyperfine":
-        need("hyperfine", "timing.timer: hyperfine")
+    hyperfine = which_tool("hyperfine") or ""  # also counts instructions with perf
+    for tool in timer.tools:
+        need(tool, f"timing.timer: {timer.name}")
     for variant in config.variants:
         builder = get_builder(variant.build.builder)
-        for tool in getattr(builder, "tools", BUILDER_TOOLS.get(builder.name, ())):
+        for tool in builder.tools:
             if tool not in {t for t, _ in missing}:
                 need(tool, f"builder {builder.name} of variant {variant.name!r}")
     if any(v.source.kind == "git" for v in config.variants):

@@ -213,7 +213,7 @@ def test_time_two_interpreters_without_a_config(
     out = capsys.readouterr().out
     assert code == 0, out
     assert out.startswith("python -I -S -c 'import json'\n")
-    assert "vs A " in out and "\nB " in out and "\nA " in out  # never built: not "vs main"
+    assert "  vs A" in out and "\nB " in out and "\nA " in out  # never built: not "vs main"
     last = " ".join(line.strip() for line in out.rstrip().splitlines()[-2:]).strip()
     assert "] import-json is " in last and " A" in last, last  # PASS or INCONCLUSIVE
     assert not list(tmp_path.glob("out*"))  # nothing written without --out

@@ -39,6 +39,7 @@ class ToyTimer:
     """Every run takes one millisecond."""
 
     name = "toy"
+    tools = ("toy-stopwatch-binary",)
 
     def describe(self, env):
         return "toy timer"
@@ -70,6 +71,20 @@ def test_a_toy_timer_is_one_module_and_one_line(tmp_path: Path,
     assert [s.values for s in samples] == [(0.001,) * 7]
     assert sequential is None and load is not None
     assert sys.modules["toy_timer"].CALLS == [["pr/w"]]  # type: ignore[attr-defined]
+
+
+def test_the_preflight_finds_what_the_timer_declares_before_anything_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness import pipeline
+    from harness.errors import HarnessError
+    from harness.measure import timer_registry
+    from harness.measure.timer_registry import get_timer
+
+    _module(tmp_path, monkeypatch, "toy_timer", TOY_TIMER)
+    monkeypatch.setitem(timer_registry.TIMERS, "toy", "toy_timer:ToyTimer")
+    with pytest.raises(HarnessError, match=r"toy-stopwatch-binary \(for timing.timer: toy\)"):
+        pipeline.preflight(_config(), {}, get_timer("toy"))
+    assert pipeline.preflight(_config(), {}, get_timer("spawn")).counter == ""
 
 
 def test_the_default_spawn_timer_goes_through_the_protocol_too(

@@ -125,6 +125,7 @@ class SpawnTimer:
     time, fixed runs or ``runs: auto``."""
 
     name = "spawn"
+    tools: tuple[str, ...] = ()
 
     def describe(self, env: Mapping[str, str]) -> str:
         return timers.TIMER_NAME

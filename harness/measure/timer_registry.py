@@ -69,6 +69,11 @@ class Timer(Protocol):
     @property
     def name(self) -> str: ...
 
+    @property
+    def tools(self) -> tuple[str, ...]:
+        """External programs it runs, checked before anything is built."""
+        ...
+
     def describe(self, env: Mapping[str, str]) -> str:
         """What timed the runs, for the report (e.g. ``hyperfine 1.19.0``)."""
         ...

@@ -188,6 +188,7 @@ class HyperfineTimer:
     round (interleaved, shuffled) or per command (blocks)."""
 
     name = "hyperfine"
+    tools: tuple[str, ...] = ("hyperfine",)
 
     def __init__(self, hyperfine: str | None = None) -> None:
         self._hyperfine = hyperfine

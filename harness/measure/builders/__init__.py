@@ -6,6 +6,7 @@ A builder is one module in this package exposing ``BUILDER``, an object with:
 * ``options_schema`` – the JSON Schema ``properties`` of its own ``build:`` keys (``builder``
   and ``timeout_s`` are common to all builders and need not be declared);
 * ``placeholders`` – names of the extra workload placeholders its :class:`BuiltEnv` fills;
+* ``tools`` – external programs it runs, found before anything is built (the preflight);
 * ``options(raw, source, base)`` – the validated ``build:`` mapping made into its own frozen
   record (``base``: the config file's directory, for relative paths);
 * ``build(variant, source_dir, out_base, env)`` – make the environment, return a
@@ -79,6 +80,11 @@ class Builder(Protocol):
 
     @property
     def placeholders(self) -> tuple[str, ...]: ...
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        """External programs it runs, checked before anything is built."""
+        ...
 
     def options(self, raw: Mapping[str, Any], source: Source, base: Path) -> object:
         """The builder's own frozen options from the validated ``build:`` mapping (relative

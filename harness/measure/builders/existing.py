@@ -19,6 +19,7 @@ class ExistingBuilder:
     name = "existing"
     options_schema: Mapping[str, Any] = {}
     placeholders: tuple[str, ...] = ()
+    tools: tuple[str, ...] = ()
 
     def options(self, raw: Mapping[str, Any], source: Source, base: Path) -> None:
         return None

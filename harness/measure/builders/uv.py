@@ -33,6 +33,7 @@ class UvBuilder:
     """A venv made by ``uv venv`` with the install arguments installed by ``uv pip install``."""
 
     name = "uv"
+    tools: tuple[str, ...] = ("uv",)
     options_schema: Mapping[str, Any] = {
         "python": {"type": "string", "minLength": 1,
                    "description": "Interpreter of the venv (default: the harness's own)."},
