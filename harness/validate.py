@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -357,3 +358,61 @@ def report(data: Mapping[str, Any], where: str, hint: str, *, door: Door | None 
     if not path:
         for i, cell in enumerate(door.array(data.get("cells", []), ("cells",))):
             report(door.mapping(cell, ("cells", i)), where, hint, door=door, path=("cells", i))
+
+
+def store_samples(data: Any, where: str, hint: str) -> None:
+    """One line of a history store's ``samples/<run>.jsonl``: one Samples of the run."""
+    door = Door(where, hint)
+    line = door.mapping(data, ())
+    for key in ("variant", "workload", "metric"):
+        if not isinstance(line.get(key), str):
+            raise door.fail((key,), "missing, or not a string")
+    if line["metric"] not in METRICS:
+        raise door.fail(("metric",), f"{line['metric'][:40]!r} is not one of "
+                        f"{', '.join(METRICS)}")
+    door.sample(line, (), None, 1)
+
+
+def point(data: Mapping[str, Any]) -> None:
+    """A history point's numbers (ValueError says what is wrong: the line is skipped)."""
+    n = data.get("n")
+    if type(n) is not int or n < 1:
+        raise ValueError("field 'n' is not a positive count")
+    top = MAX_COUNT if data.get("unit") == "count" else MAX_SECONDS
+    for name in ("median", "ci_low", "ci_high", "mean", "min", "max"):
+        value = data.get(name)
+        if not (isinstance(value, (int, float)) and 0 < value <= top):
+            raise ValueError(f"field {name!r} is not a positive measurement")
+    stddev = data.get("stddev")
+    if not (isinstance(stddev, (int, float)) and 0 <= stddev <= top):
+        raise ValueError("field 'stddev' is not a standard deviation")
+    if data["ci_low"] > data["ci_high"] or data["min"] > data["max"]:
+        raise ValueError("field 'ci_low' is above 'ci_high' (or 'min' above 'max')")
+
+
+#: Where a run line may say its raw samples are: a file of the store's samples/ directory.
+SAMPLES_PATH = re.compile(r"samples/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,200}\.jsonl")
+
+
+def samples_path(value: str) -> None:
+    """A run line's ``samples``: empty or ``samples/NAME.jsonl`` (ValueError otherwise)."""
+    if value and (not SAMPLES_PATH.fullmatch(value) or ".." in value):
+        raise ValueError(f"field 'samples' {value[:80]!r} is not a file of the store's "
+                         "samples/ directory")
+
+
+def strict_line(text: str) -> Any:
+    """One JSON line of the store, strict (ValueError says what is wrong)."""
+    def refuse(token: str) -> Any:
+        raise ValueError(f"{token[:20]} is not a finite number")
+
+    def number(token: str) -> float:
+        value = float(token)
+        return value if math.isfinite(value) else refuse(token)
+
+    try:
+        return json.loads(text, parse_constant=refuse, parse_float=number)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg})") from exc
+    except RecursionError as exc:
+        raise ValueError("nested too deeply") from exc

@@ -280,3 +280,86 @@ def test_hostile_samples_never_crash_or_pass_garbage(
         report = json.loads((path.parent / "report.json").read_text())
         headline = report["gate"]["headline"]
         assert "nan" not in headline and "inf" not in headline, headline
+
+
+# --- the history store's lines --------------------------------------------------------------
+
+def _store(tmp_path: Path) -> tuple[Path, Path]:
+    """A store holding the golden run; its runs.jsonl."""
+    record = forged(tmp_path / "rec", lambda d: None)
+    store = tmp_path / "store"
+    assert main(["history", "add", str(record), "--store", str(store), "--commit",
+                 "a" * 40]) == 0
+    return store, store / "runs.jsonl"
+
+
+@pytest.mark.parametrize("where", ["../outside.jsonl", "/OUTSIDE", "samples/../../outside.jsonl"])
+def test_a_store_line_cannot_point_its_samples_outside_the_store(
+        where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store, runs = _store(tmp_path)
+    outside = tmp_path / "outside.jsonl"
+    run_id = json.loads(runs.read_text())["run_id"]
+    outside.write_text((store / "samples" / f"{run_id}.jsonl").read_text())
+    target = str(outside) if where == "/OUTSIDE" else where
+    line = json.loads(runs.read_text())
+    line["samples"] = target
+    runs.write_text(json.dumps(line) + "\n")
+    other = forged(tmp_path / "b", lambda d: None)
+    capsys.readouterr()
+    assert main(["compare", f"{store}@latest", str(other)]) == 2  # read, it would compare: 0
+    err = capsys.readouterr().err
+    assert f"{runs}:1: field 'samples'" in err and "internal error" not in err, err
+
+
+def test_a_symlink_out_of_the_store_is_not_followed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store, runs = _store(tmp_path)
+    run_id = json.loads(runs.read_text())["run_id"]
+    samples = store / "samples" / f"{run_id}.jsonl"
+    outside = tmp_path / "secret.jsonl"
+    outside.write_text(samples.read_text())
+    samples.unlink()
+    samples.symlink_to(outside)
+    other = forged(tmp_path / "b", lambda d: None)
+    refused(["compare", f"{store}@latest", str(other)], capsys, "outside the store")
+
+
+def test_negative_samples_in_the_store_are_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store, runs = _store(tmp_path)
+    run_id = json.loads(runs.read_text())["run_id"]
+    samples = store / "samples" / f"{run_id}.jsonl"
+    lines = [json.loads(t) for t in samples.read_text().splitlines()]
+    lines[2]["values"][0] = -5.0
+    samples.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    other = forged(tmp_path / "b", lambda d: None)
+    refused(["compare", f"{store}@latest", str(other)], capsys, f"{samples}:3", "values[0]")
+
+
+@pytest.mark.parametrize(("field", "value"), [("median", -5.0), ("ci_low", 0.0),
+                                              ("n", 0), ("stddev", -1.0)])
+def test_a_bad_point_is_skipped_and_named(field: str, value: float, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    store, _ = _store(tmp_path)
+    points = store / "points" / "import.jsonl"
+    lines = [json.loads(t) for t in points.read_text().splitlines()]
+    lines[0][field] = value
+    points.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    capsys.readouterr()
+    assert main(["history", "show", "--store", str(store)]) == 0
+    err = capsys.readouterr().err
+    assert f"{points}:1" in err and field in err, err
+
+
+def test_a_store_line_with_nan_or_deep_nesting_is_a_bad_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store, _ = _store(tmp_path)
+    points = store / "points" / "import.jsonl"
+    text = points.read_text().splitlines()
+    text[0] = text[0].replace('"median": ', '"median": NaN, "x": ', 1)
+    text[1] = text[1][:-1] + ', "deep": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    points.write_text("\n".join(text) + "\n")
+    capsys.readouterr()
+    assert main(["history", "show", "--store", str(store)]) == 0
+    err = capsys.readouterr().err
+    assert f"{points}:1" in err and f"{points}:2" in err and "internal error" not in err, err
