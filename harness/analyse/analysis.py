@@ -175,6 +175,7 @@ def failed_runs(samples: Sequence[Samples], allowed: Collection[str] = ()
     (``allow_failure``) keeps its non-zero exits (not its timeouts)."""
     kept: list[Samples] = []
     errors: list[str] = []
+    named: set[tuple[str, str, str]] = set()  # wall and CPU time of one command: one error
     for s in samples:
         codes = [c for c in s.exit_codes if c != 0]
         timed_out = s.failure.startswith("timed out")
@@ -184,8 +185,10 @@ def failed_runs(samples: Sequence[Samples], allowed: Collection[str] = ()
         scenario = "" if s.scenario == "default" else f" (scenario {s.scenario})"
         detail = s.failure or f"exit {codes[0]}"
         counted = f"{len(codes)} of {len(s.exit_codes)} timed runs failed; " if codes else ""
-        errors.append(f"workload {s.workload!r} of variant {s.variant!r}{scenario} failed: "
-                      f"{counted}first: {detail}")
+        if (s.variant, s.workload, s.scenario) not in named:
+            named.add((s.variant, s.workload, s.scenario))
+            errors.append(f"workload {s.workload!r} of variant {s.variant!r}{scenario} failed: "
+                          f"{counted}first: {detail}")
         kept.append(dataclasses.replace(s, values=(), rounds=()))
     return tuple(kept), errors
 
