@@ -163,7 +163,8 @@ def _history_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         cmd.add_argument("--variant", help="series: this variant name instead of a role")
         _add_export(cmd)
         if name == "show":
-            cmd.add_argument("--last", type=int, default=20, help="commits shown (default 20)")
+            cmd.add_argument("--last", type=_count, default=20,
+                             help="commits shown (default 20)")
             cmd.add_argument("--format", choices=["terminal", "markdown"], default="terminal")
             cmd.add_argument("--timing", action="store_true", help="print the load time")
         else:
@@ -244,25 +245,24 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _write_error_log(args: argparse.Namespace, exc: BaseException) -> str:
-    """The traceback in ``OUT/error.log`` (or a temp file when OUT cannot take it)."""
-    import tempfile
+    """The traceback in ``OUT/error.log``; for a command without OUT (or when OUT cannot take
+    it) in one file of the user's cache, overwritten each time (never a new file in the
+    system temp dir per failure)."""
     import traceback
 
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     text = f"startup-harness {__version__}: {' '.join(sys.argv)}\n\n{text}"
     out = getattr(args, "out", None)
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     candidates = [Path(out) / "error.log"] if out else []
-    for path in candidates:
+    for path in [*candidates, cache / "startup-harness" / "error.log"]:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             return str(path)
         except OSError:
             continue
-    fd, name = tempfile.mkstemp(prefix="startup-harness-error-", suffix=".log")
-    with open(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    return name
+    return "no log (neither OUT nor the cache directory is writable)"
 
 
 class _Interrupts:
@@ -286,6 +286,17 @@ def terminal_width() -> int:
     import shutil
 
     return shutil.get_terminal_size((80, 24)).columns
+
+
+def _count(text: str) -> int:
+    """A positive whole number (``--last``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
 
 
 def _runs(text: str) -> int | str:

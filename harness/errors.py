@@ -14,10 +14,25 @@ class HarnessError(Exception):
         self.hint = hint
 
     def one_line(self) -> str:
-        text = f"error: {self.message}"
+        """``error: MESSAGE (hint: HINT)`` on one line; a message or hint echoing a huge value
+        (a 70,000-character label) is clipped in its middle, so the end (what is wrong with
+        it) stays."""
+        text = f"error: {clip(self.message, MAX_MESSAGE)}"
         if self.hint:
-            text += f" (hint: {self.hint})"
+            text += f" (hint: {clip(self.hint, MAX_MESSAGE // 2)})"
         return " ".join(text.split())
+
+
+#: The longest message (and twice the longest hint) an error line shows.
+MAX_MESSAGE = 600
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` at most ``limit`` characters: its start and end, " … " between."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    return f"{text[:limit - tail - 3]} … {text[-tail:]}"
 
 
 class ConfigError(HarnessError):

@@ -256,6 +256,19 @@ SCHEMA: dict[str, Any] = {
 }
 
 
+def _door_schema() -> dict[str, Any]:
+    """:data:`SCHEMA` as the door checks it: the samples' number arrays only as arrays, their
+    items checked by :mod:`harness.validate` (a Python call per value: jsonschema's own took
+    seconds per MB)."""
+    import copy
+
+    schema = copy.deepcopy(SCHEMA)
+    job = schema["properties"]["jobs"]["items"]["properties"]
+    for key in ("values", "rounds", "exit_codes", "positions"):
+        job["samples"]["items"]["properties"][key] = {"type": "array"}
+    return schema
+
+
 def upgrade(data: dict[str, Any], where: str) -> dict[str, Any]:
     """Bring an older record to SCHEMA_VERSION (none older yet); refuse newer ones."""
     version = data.get("schema_version")
@@ -273,8 +286,10 @@ def validate(data: Any, where: str) -> None:
     one-line HarnessError naming ``where`` and the field."""
     import jsonschema
 
+    from harness import validate as door
+
     hint = f"pass the {FILE_NAME} written by startup-harness run"
-    errors = list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data))
+    errors = list(jsonschema.Draft202012Validator(_door_schema()).iter_errors(data))
     if errors:
         err = jsonschema.exceptions.best_match(errors)
         message = " ".join(str(err.message).split())[:200]
@@ -291,16 +306,22 @@ def validate(data: Any, where: str) -> None:
             if s["job"] != job["id"]:
                 raise HarnessError(f"{at}.job: {s['job']!r} is not its job {job['id']!r} "
                                    "(a round pairs samples only within one job)", hint)
+    door.record(data, where, hint)
 
 
 def loads(text: str, where: str = FILE_NAME) -> Measurements:
-    """Parse, upgrade and validate a measurement record."""
+    """Parse (strict JSON), upgrade and validate a measurement record: the door of every
+    command that reads one (:mod:`harness.validate`)."""
+    from harness.validate import parse_json
+
     hint = f"pass the {FILE_NAME} written by startup-harness run"
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise HarnessError(f"{where}: not valid JSON: {exc.msg} (line {exc.lineno})",
-                           hint) from exc
+        return _loads(parse_json(text, where, hint), where, hint)
+    except RecursionError as exc:
+        raise HarnessError(f"{where}: nested too deeply", hint) from exc
+
+
+def _loads(data: Any, where: str, hint: str) -> Measurements:
     if not isinstance(data, dict):
         raise HarnessError(f"{where}: not a startup-harness measurement record", hint)
     data = upgrade(data, where)
@@ -313,11 +334,7 @@ def loads(text: str, where: str = FILE_NAME) -> Measurements:
 
 
 def load(path: str | Path) -> Measurements:
-    """Read ``measurements.json`` at ``path``."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise HarnessError(f"{path}: cannot read measurements: {exc.strerror}",
-                           f"pass the path of a {FILE_NAME}") from exc
-    return loads(text, str(path))
+    """Read ``measurements.json`` at ``path`` (size-bounded: :mod:`harness.validate`)."""
+    from harness.validate import read_text
+
+    return loads(read_text(path, f"pass the path of a {FILE_NAME}", "measurements"), str(path))

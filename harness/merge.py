@@ -1,6 +1,7 @@
 """``startup-harness merge``: the measurement records of a CI matrix's jobs as one record.
 
-Every part must have run the same config (same digest) on the same commits; jobs are kept as
+Every part must have run the same config (the digest recomputed from the config each part
+carries, never the one it quotes) on the same commits; jobs are kept as
 they are (a round pairs samples only within its job), so merging the parts of a matrix gives
 the record one local matrix run would have written. The merged record expects every cell of
 the config's matrix: a cell whose job is missing (it failed before uploading, or was
@@ -10,11 +11,11 @@ cancelled) becomes an error row, never a silent gap.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
 from harness import measurements
+from harness.cells import key
 from harness.errors import HarnessError
 from harness.measurements import Measurements
 
@@ -39,24 +40,36 @@ def find_records(paths: Sequence[str]) -> list[Path]:
 
 def matrix_cells(config: dict[str, object]) -> tuple[str, ...]:
     """Every cell label of a raw config's ``matrix`` (empty without one)."""
-    from harness.cells import label
+    from harness.cells import label, product
 
     matrix = config.get("matrix") or {}
     if not isinstance(matrix, dict):
         return ()
-    axes = list(matrix)
-    return tuple(label(dict(zip(axes, combo, strict=True)))
-                 for combo in itertools.product(*(matrix[a] for a in axes)))
+    return tuple(label(cell) for cell in product(list(matrix.items())))
 
 
 def merge(parts: Sequence[Measurements], names: Sequence[str]) -> Measurements:
     """One record from ``parts`` (``names`` say where each came from, for errors)."""
     first, first_name = parts[0], names[0]
-    for part, name in zip(parts[1:], names[1:], strict=True):
-        if part.config_digest != first.config_digest:
+    # the digests recomputed from the configs the parts carry, never the one they quote
+    digests = [measurements.sha256_of(part.config) for part in parts]
+    for part, name, digest in zip(parts, names, digests, strict=True):
+        if digest != part.config_digest:
+            raise HarnessError(f"{name}: config_digest does not match the config the part "
+                               "carries", "merge only the jobs of one matrix run")
+        if digest != digests[0]:
             raise HarnessError(
-                f"{name}: ran another config than {first_name} ({part.config_digest[:19]}… vs "
-                f"{first.config_digest[:19]}…)", "merge only the jobs of one matrix run")
+                f"{name}: ran another config than {first_name} ({digest[:19]}… vs "
+                f"{digests[0][:19]}…)", "merge only the jobs of one matrix run")
+    for part, name in zip(parts[1:], names[1:], strict=True):
+        for what in ("gate", "workloads"):
+            if getattr(part, what) != getattr(first, what):
+                raise HarnessError(f"{name}: its {what} differ from {first_name}'s under the "
+                                   "same config", "merge only the jobs of one matrix run")
+        if [(v.name, v.role) for v in part.variants] != [(v.name, v.role)
+                                                         for v in first.variants]:
+            raise HarnessError(f"{name}: its variants differ from {first_name}'s under the "
+                               "same config", "merge only the jobs of one matrix run")
         revisions = {v.name: v.revision for v in part.variants}
         for v in first.variants:
             if revisions.get(v.name) != v.revision:
@@ -75,6 +88,6 @@ def merge(parts: Sequence[Measurements], names: Sequence[str]) -> Measurements:
     expected = matrix_cells(first.config) or tuple(
         dict.fromkeys(c for part in parts for c in part.expected_cells))
     order = {cell: i for i, cell in enumerate(expected)}
-    jobs.sort(key=lambda job: order.get(job.cell, len(order)))
+    jobs.sort(key=lambda job: order.get(key(job.cell), len(order)))
     return dataclasses.replace(first, created=min(p.created for p in parts), jobs=tuple(jobs),
                                expected_cells=expected)

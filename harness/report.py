@@ -33,38 +33,35 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def loads(text: str, where: str = "<report>") -> Report:
-    """Parse a JSON report."""
+    """Parse (strict JSON) and check a report (:mod:`harness.validate`): a report.json may come
+    from a job that ran PR code."""
+    from harness import validate
+
+    hint = "pass a report.json written by startup-harness run"
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise HarnessError(f"{where}: not valid JSON: {exc.msg} (line {exc.lineno})",
-                           "pass a report.json written by startup-harness run") from exc
-    except RecursionError as exc:
-        raise HarnessError(f"{where}: JSON nested too deeply",
-                           "pass a report.json written by startup-harness run") from exc
-    if not isinstance(data, dict):
-        raise HarnessError(f"{where}: not a report", "pass a report.json")
-    if data.get("format") == "startup-harness measurements":
-        raise HarnessError(f"{where}: a measurement record, not a report",
-                           f"judge it first: startup-harness analyse {where}")
-    try:
-        return from_data(Report, upgrade(data))
+        data = validate.parse_json(text, where, hint)
+        if not isinstance(data, dict):
+            raise HarnessError(f"{where}: not a report", "pass a report.json")
+        if data.get("format") == "startup-harness measurements":
+            raise HarnessError(f"{where}: a measurement record, not a report",
+                               f"judge it first: startup-harness analyse {where}")
+        upgrade(data)
+        validate.report(data, where, hint)
+        return from_data(Report, data)
+    except HarnessError as exc:
+        if exc.message.startswith(where):
+            raise
+        raise HarnessError(f"{where}: {exc.message}", exc.hint) from exc
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
-        raise HarnessError(f"{where}: malformed report: {exc}", "was it written by "
+        raise HarnessError(f"{where}: malformed report: {str(exc)[:120]}", "was it written by "
                            "startup-harness run?") from exc
 
 
 def load(path: str | Path) -> Report:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise HarnessError(f"{path}: cannot read report: {exc.strerror}",
-                           "pass the path of a report.json") from exc
-    except UnicodeDecodeError as exc:
-        raise HarnessError(f"{path}: not UTF-8 (offset {exc.start})",
-                           "pass a report.json written by startup-harness run") from exc
-    return loads(text, str(path))
+    """Read report.json at ``path`` (size-bounded: :mod:`harness.validate`)."""
+    from harness.validate import read_text
+
+    return loads(read_text(path, "pass the path of a report.json", "report"), str(path))
 
 
 def current_umask() -> int:

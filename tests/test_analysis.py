@@ -151,3 +151,19 @@ def test_missing_file_is_one_line_exit_2(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyse", str(tmp_path / "nope.json")]) == 2
     assert "nope.json: cannot read measurements" in one_error_line(capsys)
+
+
+def test_a_failing_workload_is_one_error_not_one_per_metric() -> None:
+    """The spawn timer records wall and CPU time of the same processes: a failing run made the
+    same error twice (printed twice on stderr, listed twice in the comment)."""
+    record = sample_measurements()
+    job = record.jobs[0]
+    failing = []
+    for s in job.samples:
+        codes = (0,) * (len(s.values) - 1) + (3,)
+        failing += [dataclasses.replace(s, exit_codes=codes),
+                    dataclasses.replace(s, metric="cpu", exit_codes=codes)]
+    job = dataclasses.replace(job, samples=tuple(failing))
+    report = analyse(dataclasses.replace(record, jobs=(job,)))
+    assert len(report.errors) == 3, report.errors
+    assert len(set(report.gate.errors)) == len(report.gate.errors) == 3

@@ -204,3 +204,49 @@ def test_unwritable_work_dir_exits_2(tmp_path: Path,
                  "--work-dir", str(blocker / "sub")])
     assert code == 2
     assert one_error_line(capsys).startswith("error:")
+
+
+def test_an_internal_error_without_out_logs_to_the_cache_not_the_temp_dir(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """history add has no --out: its traceback goes to one file in the user's cache
+    (overwritten, never piling up), not to a new file in the system temp dir per failure."""
+    import tempfile
+
+    from harness.history import commands
+
+    def broken(_args: object) -> int:
+        raise ZeroDivisionError("injected")
+
+    monkeypatch.setattr(commands, "cmd_add", broken)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for _ in range(2):
+        assert main(["history", "add", "x.json", "--store", str(tmp_path / "s")]) == 2
+        line = one_error_line(capsys)
+        log = tmp_path / "cache" / "startup-harness" / "error.log"
+        assert str(log) in line and "ZeroDivisionError" in log.read_text()
+    assert list(temp.iterdir()) == []
+
+
+def test_a_huge_refused_label_is_clipped_in_the_error(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    label = "x" * 70_000
+    assert main(["time", "--python", sys.executable, "--label", label, "--runs", "3", "--",
+                 "-c", "pass"]) == 2
+    line = one_error_line(capsys)
+    assert len(line) < 1_000, len(line)
+    assert "variants[0].label" in line and "is too long" in line
+
+
+@pytest.mark.parametrize("last", ["-3", "0", "x"])
+def test_history_show_last_must_be_a_positive_count(
+        last: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["history", "show", "--store", str(tmp_path), "--last", last])
+    assert exit_info.value.code == 2
+    assert "--last" in capsys.readouterr().err

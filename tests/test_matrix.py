@@ -57,17 +57,67 @@ def test_cells_labels_selection_and_errors() -> None:
                      {"name": "b", "role": "pr", "source": {"requirement": "six"}}],
         "workloads": [{"name": "w", "command": ["{python}", "-c", "pass"]}],
         "matrix": {"python": ["3.11", "3.12"], "os": ["linux", "mac"]}})
+    # canonical labels: axes by name, whatever order the config lists them in
     assert [cells.label(c) for c in cells.expected(config)] == [
-        "python=3.11, os=linux", "python=3.11, os=mac", "python=3.12, os=linux",
-        "python=3.12, os=mac"]
+        "os=linux, python=3.11", "os=linux, python=3.12", "os=mac, python=3.11",
+        "os=mac, python=3.12"]
     chosen = cells.selected(config, cells.parse_selection(["os=linux"]))
-    assert [cells.label(c) for c in chosen] == ["python=3.11, os=linux", "python=3.12, os=linux"]
+    assert [cells.label(c) for c in chosen] == ["os=linux, python=3.11", "os=linux, python=3.12"]
     with pytest.raises(HarnessError, match="a local run cannot be every os"):
         cells.selected(config, {})
     with pytest.raises(HarnessError, match=r"not a value of matrix\.python"):
         cells.selected(config, {"python": "3.9", "os": "linux"})
     with pytest.raises(HarnessError, match="expected AXIS=VALUE"):
         cells.parse_selection(["python"])
+
+
+#: The README's matrix example (``python`` listed before ``os``) and the reverse order.
+README_ORDER = {"python": ["3.11", "3.12"], "os": ["ubuntu-24.04", "windows-2025"]}
+REVERSED = dict(reversed(list(README_ORDER.items())))
+
+
+@pytest.mark.parametrize("matrix", [README_ORDER, REVERSED], ids=["readme-order", "reversed"])
+def test_ci_parts_merge_whatever_the_axis_order(
+        matrix: dict[str, list[str]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """One part per cell, labelled as a CI job's run labels it, merge into one report with
+    every cell (a config listing python before os had every cell "missing")."""
+    from tests.sample_measurements import CONFIG, sample_measurements
+
+    raw = {**CONFIG, "matrix": matrix, "variants": [  # matrix.python builds with uv
+        {**v, "source": {"requirement": "rich"}} for v in CONFIG["variants"]]}
+    config = parse_config(raw)
+    stored = json.loads(measurements.canonical_json(raw))  # as a run stores it: keys sorted
+    record = dataclasses.replace(sample_measurements(), config=stored,
+                                 config_digest=measurements.sha256_of(stored))
+    for i, cell in enumerate(cells.expected(config)):
+        job = dataclasses.replace(_renamed(record.jobs[0], f"job-{i}"), cell=cells.label(cell))
+        part = dataclasses.replace(record, jobs=(job,), expected_cells=(job.cell,))
+        path = tmp_path / "artifacts" / f"part-{i}" / "measurements.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(measurements.dumps(part))
+    capsys.readouterr()
+    assert main(["merge", str(tmp_path / "artifacts"), "--out", str(tmp_path / "m"),
+                 "--quiet"]) == 0, capsys.readouterr().err
+    report = json.loads((tmp_path / "m" / "report.json").read_text())
+    assert [c["cell"] for c in report["cells"]] == [
+        "os=ubuntu-24.04, python=3.11", "os=ubuntu-24.04, python=3.12",
+        "os=windows-2025, python=3.11", "os=windows-2025, python=3.12"]
+    assert all(c["gate"]["status"] != "error" for c in report["cells"])
+    comment = (tmp_path / "m" / "comment.md").read_text()
+    assert "no measurements" not in comment and comment.count("<details><summary>os=") == 4
+
+
+def test_a_part_labelled_in_config_order_still_meets_its_cell() -> None:
+    """Records written before labels were canonical name cells in the config's axis order."""
+    from tests.sample_measurements import sample_measurements
+
+    record = sample_measurements()
+    job = dataclasses.replace(record.jobs[0], cell="python=3.11, os=linux")
+    report = analyse(dataclasses.replace(record, jobs=(job,),
+                                         expected_cells=("os=linux, python=3.11",)))
+    assert [c.cell for c in report.cells] == ["os=linux, python=3.11"]
+    assert report.gate.exit_code == 0
 
 
 def test_matrix_python_needs_an_interpreter_option(tmp_path: Path) -> None:

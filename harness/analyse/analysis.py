@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from harness import __version__
+from harness import __version__, cells
 from harness.analyse import busy, carryover, sequential, stats
 from harness.analyse.gate import decide
 from harness.measurements import FILE_NAME, Job, Measurements, WorkloadInfo, digest
@@ -41,19 +41,23 @@ def analyse(measurements: Measurements, policy: GatePolicy | None = None) -> Rep
     own (jobs of one cell pooled, never paired across jobs), inside a report whose gate is the
     worst cell's; a cell the record should hold but has no job for is an error cell."""
     policy = policy or measurements.gate
-    names = list(dict.fromkeys([*measurements.expected_cells,
-                                *(job.cell for job in measurements.jobs)]))
-    if names in ([], [""]):
-        return analyse_jobs(measurements, measurements.jobs, policy)
-    per_cell = tuple(analyse_cell(measurements, name, policy) for name in names)
-    return matrix_report(measurements, per_cell, policy)
+    # the record's digest, taken once: taken per cell, it made a merge quadratic in its input
+    quoted = {"file": FILE_NAME, "digest": digest(measurements)}
+    by_cell: dict[str, list[Job]] = {cells.key(name): [] for name in measurements.expected_cells}
+    for job in measurements.jobs:
+        by_cell.setdefault(cells.key(job.cell), []).append(job)
+    if list(by_cell) in ([], [""]):
+        return analyse_jobs(measurements, measurements.jobs, policy, quoted)
+    per_cell = tuple(analyse_cell(measurements, name, jobs, policy, quoted)
+                     for name, jobs in by_cell.items())
+    return matrix_report(measurements, per_cell, policy, quoted)
 
 
-def analyse_cell(m: Measurements, cell: str, policy: GatePolicy) -> Report:
-    """One matrix cell's report (an error report when no job measured it)."""
-    jobs = tuple(job for job in m.jobs if job.cell == cell)
+def analyse_cell(m: Measurements, cell: str, jobs: Sequence[Job], policy: GatePolicy,
+                 quoted: Mapping[str, str]) -> Report:
+    """One matrix cell's report from its ``jobs`` (an error report when there are none)."""
     if jobs:
-        return dataclasses.replace(analyse_jobs(m, jobs, policy), cell=cell)
+        return dataclasses.replace(analyse_jobs(m, jobs, policy, quoted), cell=cell)
     error = (f"cell {cell}: no measurements (its job is missing, or failed before it "
              "uploaded its record)")
     return Report(
@@ -61,11 +65,11 @@ def analyse_cell(m: Measurements, cell: str, policy: GatePolicy) -> Report:
         title=m.title, variants=m.variants, workloads=tuple(w.name for w in m.workloads),
         builds=(), timing=TimingSettings("", 0, 0, ""), samples=(), summaries={},
         comparisons=(), probes={}, gate=decide(policy, [], [error]),
-        gate_config=policy, errors=(error,), cell=cell,
-        measurements={"file": FILE_NAME, "digest": digest(m)})
+        gate_config=policy, errors=(error,), cell=cell, measurements=dict(quoted))
 
 
-def matrix_report(m: Measurements, per_cell: Sequence[Report], policy: GatePolicy) -> Report:
+def matrix_report(m: Measurements, per_cell: Sequence[Report], policy: GatePolicy,
+                  quoted: Mapping[str, str]) -> Report:
     """The matrix's own report: its gate is the worst cell's (error > regression > pass), its
     errors every cell's (named), and ``cells`` holds each cell's full report."""
     # exit codes order by severity (2 error, 1 regression, 0 pass); max keeps the first cell
@@ -83,7 +87,7 @@ def matrix_report(m: Measurements, per_cell: Sequence[Report], policy: GatePolic
         title=m.title, variants=m.variants, workloads=tuple(w.name for w in m.workloads),
         builds=(), timing=per_cell[0].timing, samples=(), summaries={}, comparisons=(),
         probes={}, gate=gate, gate_config=policy, errors=errors,
-        measurements={"file": FILE_NAME, "digest": digest(m)}, cells=tuple(per_cell))
+        measurements=dict(quoted), cells=tuple(per_cell))
 
 
 def fit_sweeps(jobs: Sequence[Job]) -> tuple[GrowthFit, ...]:
@@ -102,8 +106,10 @@ def fit_sweeps(jobs: Sequence[Job]) -> tuple[GrowthFit, ...]:
     return tuple(out)
 
 
-def analyse_jobs(m: Measurements, jobs: Sequence[Job], policy: GatePolicy) -> Report:
-    """The report of ``jobs`` (all of one cell) judged by ``policy``."""
+def analyse_jobs(m: Measurements, jobs: Sequence[Job], policy: GatePolicy,
+                 quoted: Mapping[str, str] | None = None) -> Report:
+    """The report of ``jobs`` (all of one cell) judged by ``policy``; ``quoted``: the record's
+    file and digest (taken here when not given)."""
     allowed = {w.name for w in m.workloads if w.allow_failure}
     judged = [failed_runs(job.samples, allowed) for job in jobs]
     usable = tuple(dataclasses.replace(job, samples=kept)
@@ -155,7 +161,8 @@ def analyse_jobs(m: Measurements, jobs: Sequence[Job], policy: GatePolicy) -> Re
         builds=builds_of(jobs), timing=jobs[0].timing, samples=raw, summaries=summaries,
         comparisons=tuple(comparisons), probes=first_per_variant(job.probes for job in jobs),
         gate=gate, gate_config=policy, extras=extras, errors=tuple(errors),
-        noise=noise, measurements={"file": FILE_NAME, "digest": digest(m)},
+        noise=noise,
+        measurements=dict(quoted or {"file": FILE_NAME, "digest": digest(m)}),
         locations={path: name for job in jobs for path, name in job.locations.items()},
         sweeps=fit_sweeps(jobs))
 
@@ -168,6 +175,7 @@ def failed_runs(samples: Sequence[Samples], allowed: Collection[str] = ()
     (``allow_failure``) keeps its non-zero exits (not its timeouts)."""
     kept: list[Samples] = []
     errors: list[str] = []
+    named: set[tuple[str, str, str]] = set()  # wall and CPU time of one command: one error
     for s in samples:
         codes = [c for c in s.exit_codes if c != 0]
         timed_out = s.failure.startswith("timed out")
@@ -177,8 +185,10 @@ def failed_runs(samples: Sequence[Samples], allowed: Collection[str] = ()
         scenario = "" if s.scenario == "default" else f" (scenario {s.scenario})"
         detail = s.failure or f"exit {codes[0]}"
         counted = f"{len(codes)} of {len(s.exit_codes)} timed runs failed; " if codes else ""
-        errors.append(f"workload {s.workload!r} of variant {s.variant!r}{scenario} failed: "
-                      f"{counted}first: {detail}")
+        if (s.variant, s.workload, s.scenario) not in named:
+            named.add((s.variant, s.workload, s.scenario))
+            errors.append(f"workload {s.workload!r} of variant {s.variant!r}{scenario} failed: "
+                          f"{counted}first: {detail}")
         kept.append(dataclasses.replace(s, values=(), rounds=()))
     return tuple(kept), errors
 

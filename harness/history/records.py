@@ -146,10 +146,9 @@ _TYPES: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), float: (int, f
 
 def parse_line(cls: type[RunRecord] | type[Point], text: str) -> RunRecord | Point:
     """One line of a store file as ``cls``; ValueError says what is wrong with it."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON ({exc.msg})") from exc
+    from harness import validate
+
+    data = validate.strict_line(text)  # NaN, infinities and deep nesting: a bad line
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
     version = data.pop("v", None)
@@ -173,4 +172,8 @@ def parse_line(cls: type[RunRecord] | type[Point], text: str) -> RunRecord | Poi
                 raise ValueError("field 'workloads' is not a list of names")
             value = tuple(value)
         kwargs[f.name] = float(value) if wanted is float else value
+    if cls is Point:
+        validate.point(kwargs)
+    else:
+        validate.samples_path(kwargs.get("samples", ""))
     return cls(**kwargs)

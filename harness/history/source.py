@@ -3,7 +3,6 @@ measurement record exists, a measurements.json analysed on load)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,21 +24,14 @@ class SavedRun:
 
 def load_run(path: str | Path) -> SavedRun:
     """A report.json or measurements.json as a SavedRun."""
+    from harness import measurements
     from harness import report as report_io
+    from harness.validate import parse_json, read_text
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise HarnessError(f"{path}: cannot read: {exc.strerror}",
-                           "pass a report.json or measurements.json written by "
-                           "startup-harness run") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise HarnessError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno})",
-                           "pass a report.json or measurements.json") from exc
-    from harness import measurements
+    hint = "pass a report.json or measurements.json written by startup-harness run"
+    text = read_text(path, hint)
+    data = parse_json(text, str(path), hint)  # parsed again below, checked as what it is
 
     if isinstance(data, dict) and data.get("format") == measurements.FORMAT:
         from harness.analyse.analysis import analyse

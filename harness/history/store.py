@@ -171,15 +171,35 @@ def _parsed(path: Path, kind: type[RunRecord] | type[Point],
 
 
 def load_samples(history: History, run: RunRecord) -> tuple[Samples, ...]:
-    """The raw samples of one run of the store."""
+    """The raw samples of one run of the store: a file inside the store (a line's path
+    cannot lead out of it, nor can a symlink), every line checked at the door
+    (:mod:`harness.validate`)."""
+    from harness import validate
+
+    hint = "restore the file from the data branch"
+    root = history.root.resolve()
     path = history.root / (run.samples or f"{SAMPLES}/{run.run_id}.jsonl")
+    try:
+        validate.samples_path(run.samples)
+        inside = path.resolve().is_relative_to(root / SAMPLES)
+    except (ValueError, OSError):
+        inside = False
+    if not inside:
+        raise HarnessError(f"{history.root / RUNS}: run {run.run_id}: its samples are outside "
+                           "the store", hint)
+    try:
+        text = validate.read_text(path, hint)
+    except HarnessError:
+        if not path.exists():
+            text = ""
+        else:
+            raise
     lines = []
-    for number, text in enumerate(_read_lines(path), start=1):
-        try:
-            lines.append(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise HarnessError(f"{path}:{number}: not JSON ({exc.msg})",
-                               "restore the file from the data branch") from exc
+    for number, line in enumerate(text.splitlines(), start=1):
+        where = f"{path}:{number}"
+        data = validate.parse_json(line, where, hint)
+        validate.store_samples(data, where, hint)
+        lines.append(data)
     if not lines:
         raise HarnessError(f"{path}: no raw samples for run {run.run_id}",
                            "was the store copied without its samples/ directory?")

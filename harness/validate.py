@@ -1,0 +1,418 @@
+"""The door every saved record comes in by: ``measurements.json``, ``report.json``, a CI
+matrix's parts and the history store's lines were written by jobs that ran PR code, so they are
+untrusted input. Each is read here (size-bounded, strict JSON: no NaN or infinities, nesting
+bounded) and checked for what a schema cannot say, before any analysis:
+
+* samples: finite numbers, start-up times strictly positive seconds below a day, instruction
+  counts whole and positive; at most :data:`MAX_SAMPLE_VALUES` values each (the config's own
+  maximum of runs) and :data:`MAX_RECORD_VALUES` in a record;
+* rounds consistent with the schedule the job claims: whole, strictly increasing (one value
+  per round), below the job's ``runs``; positions strictly increasing, one per value;
+* every sample of a variant and workload the record names, each (variant, workload, metric,
+  scenario) once per job;
+* the gate's policy within the config schema's own limits (``threshold_pct`` above 0 and at
+  most 1000, ...) and naming variants of the record;
+* ``config_digest`` recomputed from the config the record carries; matrix cells that are cells
+  of that config's matrix.
+
+Anything else is a :class:`HarnessError` naming the file and the field (one line, exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError, field_path
+
+#: The largest record file read (a part of 3 variants x 100,000 runs is about 20 MB).
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+#: The most values one Samples holds: the config's maximum of ``timing.runs`` / ``max_runs``.
+MAX_SAMPLE_VALUES = 100_000
+#: The most values in one record (every sample of every job).
+MAX_RECORD_VALUES = 2_000_000
+#: Nesting deeper than this is no record (an import-time tree of 90 nested imports is ~180).
+MAX_DEPTH = 200
+#: A start-up time above a day is not a measurement; an instruction count above 1e15 neither.
+MAX_SECONDS = 86_400.0
+MAX_COUNT = 1e15
+#: Instruction counts are taken at most ``timing.instruction_runs`` times (schema maximum).
+MAX_INSTRUCTION_RUNS = 100
+METRICS = ("wall", "cpu", "instructions")
+#: What every report (and each cell's) holds.
+REPORT_KEYS = ("title", "variants", "workloads", "timing", "samples", "summaries",
+               "comparisons", "gate")
+
+
+def read_text(path: str | Path, hint: str, what: str = "") -> str:
+    """The UTF-8 text of ``path``, refused above :data:`MAX_RECORD_BYTES` before reading it."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            data = b"" if size > MAX_RECORD_BYTES else handle.read(MAX_RECORD_BYTES + 1)
+    except OSError as exc:
+        raise HarnessError(f"{path}: cannot read{' ' + what if what else ''}: {exc.strerror}",
+                           hint) from exc
+    size = max(size, len(data))
+    if size > MAX_RECORD_BYTES:
+        raise HarnessError(f"{path}: {size / 1e6:.1f} MB is more than a record may hold "
+                           f"({MAX_RECORD_BYTES / 1e6:.1f} MB)",
+                           "a real run's record is far smaller; was it written by "
+                           "startup-harness?")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HarnessError(f"{path}: not UTF-8 (byte {exc.start})", hint) from exc
+
+
+class _NotFinite:
+    """What the parser makes of ``NaN``, ``Infinity`` or ``1e999`` (so the field is named)."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+
+def parse_json(text: str, where: str, hint: str) -> Any:
+    """Strict JSON: NaN, infinities and numbers that overflow are refused naming their field,
+    and so is nesting deeper than :data:`MAX_DEPTH`."""
+    found: list[str] = []
+
+    def constant(token: str) -> _NotFinite:
+        found.append(token)
+        return _NotFinite(token)
+
+    def number(token: str) -> float | _NotFinite:
+        value = float(token)
+        return value if math.isfinite(value) else constant(token)
+
+    try:
+        data = json.loads(text, parse_constant=constant, parse_float=number)
+    except json.JSONDecodeError as exc:
+        raise HarnessError(f"{where}: not valid JSON: {exc.msg} (line {exc.lineno})",
+                           hint) from exc
+    except RecursionError as exc:
+        raise HarnessError(f"{where}: JSON nested too deeply", hint) from exc
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise HarnessError(f"{where}: not valid JSON: {str(exc)[:80]}", hint) from exc
+    for path, value, depth in _walk(data):
+        if isinstance(value, _NotFinite):
+            raise HarnessError(f"{where}: {field_path(path)}: {value.token[:20]} is not a "
+                               "finite number", hint)
+        if depth > MAX_DEPTH:
+            raise HarnessError(f"{where}: {field_path(path)}: nested deeper than {MAX_DEPTH} "
+                               "levels", hint)
+    return data
+
+
+def _walk(data: Any) -> Iterator[tuple[tuple[str | int, ...], Any, int]]:
+    """Every value of ``data`` with its path and depth (iterative: no recursion limit)."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        yield path, value, len(path)
+        if isinstance(value, dict):
+            stack += [((*path, str(k)), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [((*path, i), v) for i, v in enumerate(value)]
+
+
+class Door:
+    """Checks of one file: raises naming ``where`` and the field."""
+
+    def __init__(self, where: str, hint: str) -> None:
+        self.where = where
+        self.hint = hint
+        self.values = 0  # values counted so far, against MAX_RECORD_VALUES
+
+    def fail(self, path: Sequence[str | int], what: str) -> HarnessError:
+        return HarnessError(f"{self.where}: {field_path(path)}: {what}", self.hint)
+
+    def mapping(self, value: Any, path: Sequence[str | int]) -> Mapping[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(path, "not an object")
+        return value
+
+    def array(self, value: Any, path: Sequence[str | int]) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(path, "not a list")
+        return value
+
+    # --- samples -------------------------------------------------------------------------
+
+    def samples(self, items: Any, path: tuple[str | int, ...], *, variants: set[str],
+                workloads: set[str], timing: Mapping[str, Any] | None) -> None:
+        """A job's (or a report's) samples; ``timing``: the schedule they claim (a job's
+        TimingSettings), None when unknown (a report pooling several jobs)."""
+        items = self.array(items, path)
+        seen: dict[tuple[Any, ...], int] = {}
+        per_metric: dict[str, int] = {}
+        for i, raw in enumerate(items):
+            s = self.mapping(raw, (*path, i))
+            metric = s.get("metric")
+            if metric not in METRICS:
+                raise self.fail((*path, i, "metric"), f"{str(metric)[:40]!r} is not one of "
+                                f"{', '.join(METRICS)}")
+            per_metric[metric] = per_metric.get(metric, 0) + 1
+        for i, raw in enumerate(items):
+            at = (*path, i)
+            s = raw
+            for key, known in (("variant", variants), ("workload", workloads)):
+                if s.get(key) not in known:
+                    raise self.fail((*at, key), f"{str(s.get(key))[:60]!r} is not a {key} of "
+                                    "this record")
+            ident = (s["variant"], s["workload"], s["metric"], s.get("scenario", "default"),
+                     s.get("job", ""))
+            if ident in seen:
+                raise self.fail(at, f"{s['variant']}/{s['workload']}/{s['metric']} is measured "
+                                f"twice (also samples[{seen[ident]}])")
+            seen[ident] = i
+            self.sample(s, at, timing, per_metric[s["metric"]])
+
+    def sample(self, s: Mapping[str, Any], at: tuple[str | int, ...],
+               timing: Mapping[str, Any] | None, commands: int) -> None:
+        metric = s["metric"]
+        values = self.array(s.get("values"), (*at, "values"))
+        rounds = self.array(s.get("rounds"), (*at, "rounds"))
+        n = len(values)
+        self.values += n
+        if self.values > MAX_RECORD_VALUES:
+            raise self.fail(at, f"more than {MAX_RECORD_VALUES:,} samples in one record",)
+        limit = MAX_INSTRUCTION_RUNS if metric == "instructions" else MAX_SAMPLE_VALUES
+        if n > limit:
+            raise self.fail((*at, "values"), f"{n:,} values (at most {limit:,})")
+        if len(rounds) != n:
+            raise self.fail((*at, "rounds"), f"{len(rounds)} rounds for {n} values")
+        self.numbers(values, (*at, "values"), metric)
+        bound: int | None = None
+        if metric == "instructions":
+            bound = MAX_INSTRUCTION_RUNS
+        elif timing is not None:
+            runs = timing.get("runs")
+            if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+                raise self.fail((*at[:-2], "timing", "runs"), "not a positive whole number")
+            if n > runs:
+                raise self.fail((*at, "values"), f"{n} values, but the job claims {runs} runs")
+            bound = runs * commands if timing.get("order") == "blocks" else runs
+        self.increasing(rounds, (*at, "rounds"), bound,
+                        f"{bound} runs" if bound is not None else "")
+        positions = s.get("positions", [])
+        if positions:
+            positions = self.array(positions, (*at, "positions"))
+            if len(positions) != n:
+                raise self.fail((*at, "positions"), f"{len(positions)} positions for {n} "
+                                "values")
+            self.increasing(positions, (*at, "positions"), None, "")
+        codes = s.get("exit_codes", [])
+        if codes:
+            codes = self.array(codes, (*at, "exit_codes"))
+            if len(codes) != n:
+                raise self.fail((*at, "exit_codes"), f"{len(codes)} exit codes for {n} values")
+            for j, code in enumerate(codes):
+                if type(code) is not int or abs(code) > 2**31:
+                    raise self.fail((*at, "exit_codes", j), "not an exit code")
+
+    def numbers(self, values: list[Any], path: tuple[str | int, ...], metric: str) -> None:
+        """Each value a measurement of ``metric`` (:meth:`number`)."""
+        top = MAX_COUNT if metric == "instructions" else MAX_SECONDS
+        if (all(type(v) in (float, int) for v in values)
+                and (not values or (min(values) > 0 and max(values) <= top))
+                and (metric != "instructions" or all(float(v).is_integer() for v in values))):
+            return  # the common case, without a Python call per value
+        for j, v in enumerate(values):
+            self.number(v, (*path, j), metric)
+
+    def number(self, v: Any, path: tuple[str | int, ...], metric: str) -> None:
+        """Finite, strictly positive, bounded; an instruction count also whole."""
+        if type(v) not in (float, int):
+            raise self.fail(path, f"{str(v)[:40]!r} is not a number")
+        if metric == "instructions":
+            if not (1 <= v <= MAX_COUNT and float(v).is_integer()):
+                raise self.fail(path, f"{v!r} is not an instruction count (a whole number "
+                                f"from 1 to {MAX_COUNT:.0e})")
+        elif not 0 < v <= MAX_SECONDS:
+            raise self.fail(path, f"{v!r} is not a start-up time (seconds, positive, at "
+                            f"most {MAX_SECONDS:,.0f})")
+
+    def increasing(self, values: list[Any], path: tuple[str | int, ...], bound: int | None,
+                   bound_text: str) -> None:
+        """Whole numbers from 0, strictly increasing (each once), below ``bound``."""
+        previous = -1
+        for j, v in enumerate(values):
+            if type(v) is not int:
+                raise self.fail((*path, j), f"{str(v)[:40]!r} is not a whole number")
+            if v <= previous:
+                raise self.fail((*path, j), f"{v} after {previous}: must be strictly "
+                                "increasing (one value per round, in the order they ran)"
+                                if previous >= 0 else f"{v} is negative")
+            if bound is not None and v >= bound:
+                raise self.fail((*path, j), f"{v} is past the schedule the job claims "
+                                f"({bound_text}: rounds 0 to {bound - 1})")
+            previous = v
+
+    # --- policy ----------------------------------------------------------------------------
+
+    def policy(self, gate: Any, path: tuple[str | int, ...], variants: set[str]) -> None:
+        """The gate's values within the config schema's limits, naming variants we have."""
+        import jsonschema
+
+        gate = self.mapping(gate, path)
+        errors = list(jsonschema.Draft202012Validator(policy_schema()).iter_errors(gate))
+        if errors:
+            err = jsonschema.exceptions.best_match(errors)
+            message = " ".join(str(err.message).split())[:120]
+            raise self.fail((*path, *err.absolute_path), message)
+        if gate.get("enabled", True):
+            for key in ("compare", "against"):
+                if key in gate and gate[key] not in variants:
+                    raise self.fail((*path, key), f"{str(gate[key])[:60]!r} is not a variant "
+                                    "of this record")
+
+
+def policy_schema() -> dict[str, Any]:
+    """The gate as a record holds it: the config schema's gate (its own limits) plus the
+    fields a resolved policy has."""
+    from harness.config import SCHEMA
+
+    gate = next(option for option in SCHEMA["properties"]["gate"]["oneOf"]
+                if option.get("type") == "object")
+    return {"type": "object",
+            "properties": {**gate["properties"], "workload": {"type": ["string", "null"]},
+                           "enabled": {"type": "boolean"}}}
+
+
+def record(data: Mapping[str, Any], where: str, hint: str) -> None:
+    """A measurement record (already checked against its JSON Schema): digest, policy, cells
+    and every job's samples."""
+    from harness import cells
+    from harness.measurements import sha256_of
+    from harness.merge import matrix_cells
+
+    door = Door(where, hint)
+    if sha256_of(data["config"]) != data["config_digest"]:
+        raise door.fail(("config_digest",), "does not match the config the record carries "
+                        "(the record was edited, or ran another config)")
+    variants = {v["name"] for v in data["variants"]}
+    workloads = {w["name"] for w in data["workloads"]}
+    door.policy(data["gate"], ("gate",), variants)
+    allowed = set(matrix_cells(data["config"]))
+    for i, name in enumerate(data.get("expected_cells", [])):
+        if cells.key(name) not in allowed:
+            raise door.fail(("expected_cells", i), f"{name[:80]!r} is not a cell of the "
+                            "config's matrix")
+    for j, job in enumerate(data["jobs"]):
+        cell = job.get("cell", "")
+        if (cell or allowed) and cells.key(cell) not in allowed:
+            raise door.fail(("jobs", j, "cell"), f"{cell[:80]!r} is not a cell of the config's "
+                            "matrix")
+        door.samples(job["samples"], ("jobs", j, "samples"), variants=variants,
+                     workloads=workloads, timing=job["timing"])
+
+
+def report(data: Mapping[str, Any], where: str, hint: str, *, door: Door | None = None,
+           path: tuple[str | int, ...] = ()) -> None:
+    """A report.json: samples, policy, summaries, comparisons and gate, each cell's too."""
+    door = door or Door(where, hint)
+    for key in REPORT_KEYS:
+        if key not in data:
+            raise HarnessError(f"{where}: malformed report: {field_path((*path, key))} is "
+                               "missing", hint)
+    variants = {str(door.mapping(v, (*path, "variants", i)).get("name"))
+                for i, v in enumerate(door.array(data.get("variants", []), (*path, "variants")))}
+    workloads = set(door.array(data.get("workloads", []), (*path, "workloads")))
+    door.samples(data.get("samples", []), (*path, "samples"), variants=variants,
+                 workloads=workloads, timing=None)
+    if data.get("gate_config"):
+        door.policy(data["gate_config"], (*path, "gate_config"), variants)
+    summaries = door.mapping(data.get("summaries", {}), (*path, "summaries"))
+    for variant, table in summaries.items():
+        for key, summary in door.mapping(table, (*path, "summaries", variant)).items():
+            at = (*path, "summaries", variant, key)
+            summary = door.mapping(summary, at)
+            for name in ("mean", "median", "min", "max"):
+                door.number(summary.get(name), (*at, name),
+                            "instructions" if "/instructions" in key else "wall")
+            stddev = summary.get("stddev", 0)
+            if type(stddev) not in (int, float) or stddev < 0:
+                raise door.fail((*at, "stddev"), "not a standard deviation")
+    for i, raw in enumerate(door.array(data.get("comparisons", []), (*path, "comparisons"))):
+        at = (*path, "comparisons", i)
+        c = door.mapping(raw, at)
+        door.number(c.get("ratio"), (*at, "ratio"), "wall")
+        low, high = c.get("ci_low"), c.get("ci_high")
+        for name, bound in (("ci_low", low), ("ci_high", high)):
+            if bound is not None:
+                door.number(bound, (*at, name), "wall")
+        if low is not None and high is not None and low > high:
+            raise door.fail((*at, "ci_low"), "above ci_high")
+    gate = door.mapping(data.get("gate", {}), (*path, "gate"))
+    if gate.get("exit_code") not in (0, 1, 2) or isinstance(gate.get("exit_code"), bool):
+        raise door.fail((*path, "gate", "exit_code"), "not 0, 1 or 2")
+    if not path:
+        for i, cell in enumerate(door.array(data.get("cells", []), ("cells",))):
+            report(door.mapping(cell, ("cells", i)), where, hint, door=door, path=("cells", i))
+
+
+def store_samples(data: Any, where: str, hint: str) -> None:
+    """One line of a history store's ``samples/<run>.jsonl``: one Samples of the run."""
+    door = Door(where, hint)
+    line = door.mapping(data, ())
+    for key in ("variant", "workload", "metric"):
+        if not isinstance(line.get(key), str):
+            raise door.fail((key,), "missing, or not a string")
+    if line["metric"] not in METRICS:
+        raise door.fail(("metric",), f"{line['metric'][:40]!r} is not one of "
+                        f"{', '.join(METRICS)}")
+    door.sample(line, (), None, 1)
+
+
+def point(data: Mapping[str, Any]) -> None:
+    """A history point's numbers (ValueError says what is wrong: the line is skipped)."""
+    n = data.get("n")
+    if type(n) is not int or n < 1:
+        raise ValueError("field 'n' is not a positive count")
+    top = MAX_COUNT if data.get("unit") == "count" else MAX_SECONDS
+    for name in ("median", "ci_low", "ci_high", "mean", "min", "max"):
+        value = data.get(name)
+        if not (isinstance(value, (int, float)) and 0 < value <= top):
+            raise ValueError(f"field {name!r} is not a positive measurement")
+    stddev = data.get("stddev")
+    if not (isinstance(stddev, (int, float)) and 0 <= stddev <= top):
+        raise ValueError("field 'stddev' is not a standard deviation")
+    if data["ci_low"] > data["ci_high"] or data["min"] > data["max"]:
+        raise ValueError("field 'ci_low' is above 'ci_high' (or 'min' above 'max')")
+
+
+#: Where a run line may say its raw samples are: a file of the store's samples/ directory.
+SAMPLES_PATH = re.compile(r"samples/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,200}\.jsonl")
+
+
+def samples_path(value: str) -> None:
+    """A run line's ``samples``: empty or ``samples/NAME.jsonl`` (ValueError otherwise)."""
+    if value and (not SAMPLES_PATH.fullmatch(value) or ".." in value):
+        raise ValueError(f"field 'samples' {value[:80]!r} is not a file of the store's "
+                         "samples/ directory")
+
+
+def strict_line(text: str) -> Any:
+    """One JSON line of the store, strict (ValueError says what is wrong)."""
+    def refuse(token: str) -> Any:
+        raise ValueError(f"{token[:20]} is not a finite number")
+
+    def number(token: str) -> float:
+        value = float(token)
+        return value if math.isfinite(value) else refuse(token)
+
+    try:
+        return json.loads(text, parse_constant=refuse, parse_float=number)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg})") from exc
+    except RecursionError as exc:
+        raise ValueError("nested too deeply") from exc
