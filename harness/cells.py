@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from harness.errors import HarnessError
 
 if TYPE_CHECKING:
-    from harness.config import Config
+    from harness.config_records import Config
 
 #: The axis a local run expands by itself; every other axis labels the CI job of a cell.
 LOCAL_AXIS = "python"
@@ -108,3 +108,11 @@ def cell_config(config: Config, cell: Mapping[str, str], python: str | None) -> 
             v.build, options=dataclasses.replace(v.build.options, python=python)))  # type: ignore[type-var]
         for v in config.variants)
     return dataclasses.replace(config, variants=variants)
+
+
+def matrix_cells(config: dict[str, object]) -> tuple[str, ...]:
+    """Every cell label of a raw config's ``matrix`` (empty without one)."""
+    matrix = config.get("matrix") or {}
+    if not isinstance(matrix, dict):
+        return ()
+    return tuple(label(cell) for cell in product(list(matrix.items())))

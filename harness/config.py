@@ -13,6 +13,7 @@ from typing import Any
 
 from harness import defaults
 from harness.config_records import (
+    GATE_SCHEMA,
     PLACEHOLDERS,
     BuildSpec,
     Config,
@@ -143,22 +144,7 @@ SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "gate": {"oneOf": [{"const": False}, {"const": "off"}, {
-            "type": "object", "additionalProperties": False,
-            "description": "`gate: off` (or false): measure and compare, decide nothing "
-                           "(exit 0 unless something fails)",
-            "properties": {
-                "compare": {"type": "string"},
-                "against": {"type": "string"},
-                "workload": {"type": "string"},
-                "metric": {"enum": ["wall", "cpu", "instructions"]},
-                "statistic": {"enum": ["paired", "median", "mean"]},
-                "threshold_pct": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
-                "confidence": {"type": "number", "exclusiveMinimum": 0.5, "exclusiveMaximum": 1},
-                "inconclusive": {"enum": ["pass", "fail"]},
-                "carryover": {"enum": ["report", "adjust"]},
-            },
-        }]},
+        "gate": {"oneOf": [{"const": False}, {"const": "off"}, GATE_SCHEMA]},
         "matrix": {
             "type": "object", "minProperties": 1,
             "description": "Axes of a matrix: `python` (interpreters, by version found on "

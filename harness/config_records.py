@@ -12,6 +12,24 @@ from typing import Any
 from harness import defaults
 from harness.model import GatePolicy
 
+#: The gate block of a config (also the limits a record's policy is held to).
+GATE_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "description": "`gate: off` (or false): measure and compare, decide nothing "
+                   "(exit 0 unless something fails)",
+    "properties": {
+        "compare": {"type": "string"},
+        "against": {"type": "string"},
+        "workload": {"type": "string"},
+        "metric": {"enum": ["wall", "cpu", "instructions"]},
+        "statistic": {"enum": ["paired", "median", "mean"]},
+        "threshold_pct": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
+        "confidence": {"type": "number", "exclusiveMinimum": 0.5, "exclusiveMaximum": 1},
+        "inconclusive": {"enum": ["pass", "fail"]},
+        "carryover": {"enum": ["report", "adjust"]},
+    },
+}
+
 #: Placeholders every builder fills; a builder may add its own (``Builder.placeholders``).
 PLACEHOLDERS = ("python", "bin", "prefix", "source", "workdir")
 

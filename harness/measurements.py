@@ -26,7 +26,6 @@ Nothing here does I/O except :func:`load`; :func:`dumps` and :func:`loads` are p
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,9 @@ from typing import Any
 from harness.errors import HarnessError, field_path
 from harness.inspection.health import ProbeReport
 from harness.model import BuildResult, GatePolicy, Samples, TimingSettings, VariantInfo
+from harness.serial import canonical_json as canonical_json
 from harness.serial import from_data, to_data
+from harness.serial import sha256_of as sha256_of
 
 SCHEMA_VERSION = 1
 FORMAT = "startup-harness measurements"
@@ -145,17 +146,6 @@ class Measurements:
     #: the matrix cells this record should hold (a run: the cells it measured; a merge: every
     #: cell of the config's matrix); a cell without a job is reported as an error
     expected_cells: tuple[str, ...] = ()
-
-
-def canonical_json(data: Any) -> str:
-    """JSON with sorted keys and no whitespace: the text a digest is taken of."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
-
-
-def sha256_of(data: Any) -> str:
-    """``sha256:<hex>`` of ``data``'s canonical JSON."""
-    return "sha256:" + hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
 def digest(measurements: Measurements) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness import measurements
-from harness.cells import key
+from harness.cells import key, matrix_cells
 from harness.errors import HarnessError
 from harness.measurements import Measurements
 
@@ -36,16 +36,6 @@ def find_records(paths: Sequence[str]) -> list[Path]:
         raise HarnessError(f"no {measurements.FILE_NAME} under {', '.join(paths)}",
                            "download every job's artifact into one directory first")
     return found
-
-
-def matrix_cells(config: dict[str, object]) -> tuple[str, ...]:
-    """Every cell label of a raw config's ``matrix`` (empty without one)."""
-    from harness.cells import label, product
-
-    matrix = config.get("matrix") or {}
-    if not isinstance(matrix, dict):
-        return ()
-    return tuple(label(cell) for cell in product(list(matrix.items())))
 
 
 def merge(parts: Sequence[Measurements], names: Sequence[str]) -> Measurements:

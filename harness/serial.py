@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import types
 import typing
 from typing import Any
@@ -44,3 +46,14 @@ def from_data(cls: Any, data: Any) -> Any:
         return cls(**{f.name: from_data(hints[f.name], data[f.name])
                       for f in dataclasses.fields(cls) if f.name in data})
     return data
+
+
+def canonical_json(data: Any) -> str:
+    """JSON with sorted keys and no whitespace: the text a digest is taken of."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)
+
+
+def sha256_of(data: Any) -> str:
+    """``sha256:<hex>`` of ``data``'s canonical JSON."""
+    return "sha256:" + hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()

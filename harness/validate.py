@@ -279,10 +279,8 @@ class Door:
 def policy_schema() -> dict[str, Any]:
     """The gate as a record holds it: the config schema's gate (its own limits) plus the
     fields a resolved policy has."""
-    from harness.config import SCHEMA
+    from harness.config_records import GATE_SCHEMA as gate
 
-    gate = next(option for option in SCHEMA["properties"]["gate"]["oneOf"]
-                if option.get("type") == "object")
     return {"type": "object",
             "properties": {**gate["properties"], "workload": {"type": ["string", "null"]},
                            "enabled": {"type": "boolean"}}}
@@ -292,8 +290,8 @@ def record(data: Mapping[str, Any], where: str, hint: str) -> None:
     """A measurement record (already checked against its JSON Schema): digest, policy, cells
     and every job's samples."""
     from harness import cells
-    from harness.measurements import sha256_of
-    from harness.merge import matrix_cells
+    from harness.cells import matrix_cells
+    from harness.serial import sha256_of
 
     door = Door(where, hint)
     if sha256_of(data["config"]) != data["config_digest"]:
