@@ -177,6 +177,31 @@ class InterpreterInfo:
 
 
 @dataclass(frozen=True)
+class InspectedProcess:
+    """Which process was inspected: its argv and interpreter, the launcher hops that led to
+    it (``"shell exec: bin/app"``, ``"python execv: bin/app.py"``, ``"child (traced): ..."``,
+    ``"inspect_target"``), and whether it is the program (False: only a launcher could be
+    inspected; ``note`` says why)."""
+
+    argv: tuple[str, ...] = ()
+    python: str = ""
+    via: tuple[str, ...] = ()
+    program: bool = True
+    note: str = ""
+
+    def describe(self) -> str:
+        """``the program: python -B app.py (via shell exec: bin/app)`` or ``the launcher
+        only: ... (why)``, for a reader."""
+        what = "the program" if self.program else "the launcher only"
+        line = f"{what}: {' '.join(self.argv)}"
+        if self.via:
+            line += f" (via {' → '.join(self.via)})"
+        if self.note:
+            line += f" — {self.note}"
+        return line
+
+
+@dataclass(frozen=True)
 class ProbeReport:
     """What the probe saw. Fields after ``entries`` were added later and default to empty."""
 
@@ -195,6 +220,7 @@ class ProbeReport:
     interpreter: InterpreterInfo | None = None
     errors: tuple[str, ...] = ()
     probe_seconds: float | None = None
+    process: InspectedProcess | None = None  # set by the harness, not the probe
 
     # -- the seed's sys.path quality numbers ------------------------------------------------
 

@@ -1,0 +1,208 @@
+"""Inspection sees the program behind its launcher: launchers written here mimic the three
+real designs (Bazel's native ``#!python`` stub that sets PYTHONPATH and execv's another
+interpreter; rules_py's bash launcher that execs a venv's interpreter with ``-B -s -I``; a bash
+launcher that runs Python as a child). In each, the PR adds a slow import, which the
+import-time diff must name and explain, and a duplicate distribution that only the program's
+sys.path reaches must be found."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.inspection import importtime, launcher, runner
+from harness.inspection.health import InspectedProcess
+
+PYTHON = os.path.realpath(sys.executable)
+SLOW_S = 0.08
+
+
+def _write(path: Path, text: str, mode: int | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    if mode is not None:
+        path.chmod(mode)
+    return path
+
+
+def _dist(root: Path, name: str, version: str) -> None:
+    _write(root / f"{name}-{version}.dist-info" / "METADATA",
+           f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+
+
+def _program(root: Path, pr: bool) -> Path:
+    """The workload's code: app/main.py (the PR imports ``slowmod``), and two library
+    folders each holding a copy of the distribution ``dupdist``."""
+    _write(root / "libs_a" / "slowmod.py", f"import time\ntime.sleep({SLOW_S})\n")
+    _dist(root / "libs_a", "dupdist", "1.0")
+    _dist(root / "libs_b", "dupdist", "2.0")
+    return _write(root / "app" / "main.py",
+                  ("import slowmod\n" if pr else "") + "import json\nprint('ok')\n")
+
+
+def _venv(root: Path) -> Path:
+    subprocess.run([PYTHON, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
+    return root / "venv" / "bin" / "python"
+
+
+def bazel_stub(root: Path, pr: bool) -> list[str]:
+    """Bazel's native launcher: ``#!/usr/bin/env python3`` stub, PYTHONPATH, os.execv."""
+    main = _program(root, pr)
+    venv_python = _venv(root)
+    _write(root / "tools" / "python3", f"#!/bin/sh\nexec {PYTHON} \"$@\"\n", 0o755)
+    stub = _write(root / "bin" / "app", f"""\
+        #!/usr/bin/env python3
+        import os, subprocess, sys
+        PYTHON_BINARY = {str(venv_python)!r}
+        def Main():
+            module_space = {str(root)!r}
+            entries = [os.path.join(module_space, d) for d in ("app", "libs_a", "libs_b")]
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(entries)
+            os.environ.update(env)
+            os.execv(PYTHON_BINARY, [PYTHON_BINARY, {str(main)!r}] + sys.argv[1:])
+        if __name__ == "__main__":
+            Main()
+    """, 0o755)
+    return [str(stub)]
+
+
+def rules_py_launcher(root: Path, pr: bool) -> list[str]:
+    """Current rules_py: bash exports VIRTUAL_ENV and PATH, execs ``venv/bin/python -B -s -I``
+    (no PYTHON* variable reaches it); the venv's .pth files put the libraries on sys.path."""
+    main = _program(root, pr)
+    venv_python = _venv(root)
+    site = next((root / "venv" / "lib").glob("python3.*")) / "site-packages"
+    (site / "_app.pth").write_text(f"{root / 'libs_a'}\n{root / 'libs_b'}\n")
+    launcher_script = _write(root / "bin" / "app", f"""\
+        #!/usr/bin/env bash
+        set -o errexit -o nounset -o pipefail
+        VENV_PYTHON="{venv_python}"
+        VENV_BIN="$(dirname "${{VENV_PYTHON}}")"
+        export VIRTUAL_ENV="$(dirname "${{VENV_BIN}}")"
+        export PATH="${{VENV_BIN}}:${{PATH-}}"
+        exec "${{VENV_PYTHON}}" -B -s -I "{main}" "$@"
+    """, 0o755)
+    return [str(launcher_script)]
+
+
+def child_launcher(root: Path, pr: bool) -> list[str]:
+    """A bash launcher that runs the interpreter as a child and exits with its status."""
+    main = _program(root, pr)
+    venv_python = _venv(root)
+    launcher_script = _write(root / "bin" / "app", f"""\
+        #!/bin/bash
+        PYTHON="{venv_python}"
+        ENTRY="{main}"
+        export PYTHONPATH="{root / 'libs_a'}:{root / 'libs_b'}"
+        cd "$(dirname "$ENTRY")"
+        "$PYTHON" "$ENTRY" "$@"
+        status=$?
+        exit $status
+    """, 0o755)
+    return [str(launcher_script)]
+
+
+DESIGNS = {"bazel-stub": bazel_stub, "rules_py-exec": rules_py_launcher,
+           "bash-child": child_launcher}
+
+
+def _env(root: Path) -> dict[str, str]:
+    return {"PATH": f"{root / 'tools'}:{os.environ['PATH']}", "HOME": str(root)}
+
+
+@pytest.mark.parametrize("design", sorted(DESIGNS))
+def test_inspection_sees_the_program_behind_the_launcher(tmp_path: Path, design: str) -> None:
+    if design == "bash-child" and shutil.which("strace") is None and not os.environ.get("CI"):
+        pytest.skip("strace not installed")
+    trees = {}
+    for side in ("main", "pr"):
+        root = tmp_path / side
+        argv = DESIGNS[design](root, side == "pr")
+        start = launcher.follow(argv, env=_env(root), cwd=str(tmp_path), timeout=60)
+        assert start.program and start.via, start
+        assert os.path.realpath(start.argv[0]) == PYTHON  # the venv's interpreter
+        assert start.argv[0].startswith(str(root / "venv"))
+        trees[side] = runner.run_importtime(start.argv, env=start.env, cwd=start.cwd, runs=3,
+                                            timeout=60)
+        if side == "pr":
+            probe = runner.probe_for_workload(start.argv, env=start.env, cwd=start.cwd,
+                                              modules=runner.module_names(trees[side]))
+            dups = {d.name: d for d in probe.distributions.duplicates}
+            assert "dupdist" in dups, probe.distributions
+            assert {c.version for c in dups["dupdist"].copies} == {"1.0", "2.0"}
+            assert any(e.path == str(root / "libs_b") for e in probe.entries)
+    diff = importtime.diff(trees["pr"], trees["main"])
+    assert diff.ranked[0].name == "slowmod" and diff.ranked[0].kind == "new"
+    assert diff.ranked[0].delta_us >= SLOW_S * 1e6 * 0.9
+    assert diff.ranked[0].delta_us >= 0.5 * diff.delta_us  # most of the change explained
+
+
+def test_a_launcher_that_leaves_unseen_is_the_launcher_only(tmp_path: Path) -> None:
+    """A stub that execs through libc directly (no os.exec* to interpose): the harness does
+    not take its run for the program's; it says only the launcher was seen."""
+    _program(tmp_path, True)
+    stub = _write(tmp_path / "bin" / "app", f"""\
+        #!{PYTHON}
+        import ctypes, os, subprocess
+        argv = [b"{PYTHON}", b"-c", b"pass"]
+        array = (ctypes.c_char_p * (len(argv) + 1))(*argv, None)
+        ctypes.CDLL(None).execv(argv[0], array)
+    """, 0o755)
+    start = launcher.follow([str(stub)], env=_env(tmp_path), cwd=str(tmp_path), timeout=60)
+    assert not start.program
+    assert "cannot see" in start.note
+    text = InspectedProcess(start.argv, PYTHON, start.via, start.program,
+                            start.note).describe()
+    assert text.startswith("the launcher only: ")
+
+
+def test_a_console_script_is_the_program(tmp_path: Path) -> None:
+    """pip's console script starts no process: it is the program, run as it is."""
+    script = _write(tmp_path / "bin" / "tool", f"""\
+        #!{PYTHON}
+        import sys
+        from json import dumps
+        if __name__ == "__main__":
+            sys.exit(print(dumps(1)))
+    """, 0o755)
+    start = launcher.follow([str(script)], env=_env(tmp_path), cwd=str(tmp_path))
+    assert start.argv == (str(script),) and start.program and not start.via
+
+
+def test_a_python_launcher_that_runs_a_child_via_subprocess(tmp_path: Path) -> None:
+    """Bazel's stub on Windows, with coverage, or run from a zip: ``subprocess.call``."""
+    main = _program(tmp_path, True)
+    stub = _write(tmp_path / "bin" / "app", f"""\
+        #!{PYTHON}
+        import os, subprocess, sys
+        subprocess.check_output(["true"])  # not Python: runs as it would
+        env = dict(os.environ, PYTHONPATH={str(tmp_path / 'libs_a')!r})
+        sys.exit(subprocess.call([{PYTHON!r}, "-s", {str(main)!r}], env=env,
+                                 cwd={str(tmp_path)!r}))
+    """, 0o755)
+    start = launcher.follow([str(stub)], env=_env(tmp_path), cwd=None)
+    assert start.argv == (PYTHON, "-s", str(main))
+    assert start.env["PYTHONPATH"] == str(tmp_path / "libs_a")
+    assert start.cwd == str(tmp_path) and start.via == (f"python subprocess: {stub}",)
+
+
+def test_strace_log_parsing() -> None:
+    trace = "\n".join([
+        '10 1.0 execve("/bin/l", ["/bin/l", "a b"], ["A=1"]) = 0',
+        '10 1.1 chdir("sub") = 0',
+        '10 1.2 clone(child_stack=NULL, flags=CLONE_CHILD_SETTID|SIGCHLD) = 11',
+        '11 1.3 execve("/v/python3", ["python3", "-c", "print(\\"\\\\x\\")\\n"], '
+        '["P=\\303\\251", "Q=a=b"]) = 0',
+        '12 1.4 execve("/nope", ["x"], []) = -1 ENOENT (No such file or directory)',
+    ])
+    starts = launcher.traced_starts(trace, "/w")
+    assert [s.argv for s in starts] == [("/bin/l", "a b"),
+                                       ("/v/python3", "-c", 'print("\\x")\n')]
+    assert starts[1].cwd == "/w/sub" and starts[1].env == {"P": "é", "Q": "a=b"}
