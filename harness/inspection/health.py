@@ -142,6 +142,16 @@ class BytecodeReport:
     unwritable_dirs: tuple[str, ...] = ()
 
     @property
+    def unchecked(self) -> tuple[ModuleBytecode, ...]:
+        """Modules whose ``.pyc`` is unchecked-hash based (flags field of its header: hash
+        based, check_source off) and used as is: never revalidated against the source, so an
+        edited source keeps running its old bytecode. None when the interpreter runs with
+        ``--check-hash-based-pycs always``."""
+        if self.check_hash_based_pycs == "always":
+            return ()
+        return tuple(m for m in self.problems if m.status == "hash_unchecked")
+
+    @property
     def usable(self) -> int:
         return sum(self.counts.get(s, 0) for s in PYC_OK)
 
@@ -288,7 +298,8 @@ class ProbeReport:
 
     def finding_count(self) -> int:
         """How many problems the probe found (0 for a clean environment)."""
-        bad_pyc = sum(self.bytecode.count(s) for s in PYC_BAD) if self.bytecode else 0
+        bad_pyc = (sum(self.bytecode.count(s) for s in PYC_BAD) + len(self.bytecode.unchecked)
+                   if self.bytecode else 0)
         return (len(self.missing_entries) + len(self.duplicates) + self.pth_exec_lines
                 + len(self.extra_hooks) + self.duplicate_distributions + self.shadowed_modules
                 + len(self.entries_before_stdlib) + bad_pyc + len(self.errors))

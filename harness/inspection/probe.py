@@ -468,7 +468,7 @@ def bytecode(modules, site_roots):
             status, pyc = pyc_status(origin, magic)
         counts[status] = counts.get(status, 0) + 1
         if status not in ("valid", "builtin", "frozen", "extension", "namespace",
-                          "hash_checked", "hash_unchecked") \
+                          "hash_checked") \
                 and len(problems) < MAX_MODULE_PROBLEMS:
             problems.append({"name": name, "status": status, "origin": origin, "pyc": pyc})
     flags_b = bool(sys.flags.dont_write_bytecode)

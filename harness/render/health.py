@@ -256,6 +256,11 @@ def findings(probe: ProbeReport, limit: int = DETAIL_LEVELS[0]) -> list[str]:
                 out.append(f"- … and {len(bad) - limit} more")
             out.append("")
     if b is not None:
+        group("`.pyc` compiled with unchecked-hash: never revalidated against the source "
+              "(an edited source keeps running its old bytecode; fast, but only safe where "
+              "sources never change)", b.unchecked,
+              lambda m: f"- {md_code(clip(m.name, 80))}: {md_code(clip(m.pyc or '', 120))}",
+              b.count("hash_unchecked") if b.check_hash_based_pycs != "always" else 0)
         group("site-packages where `__pycache__` cannot be written", b.unwritable_dirs,
               lambda d: f"- {md_code(clip(d))}")
     group("probe errors", probe.errors, lambda e: f"- {md_text(clip(e, 300))}")
