@@ -359,3 +359,13 @@ def test_a_long_pth_import_line_is_timed_whole(venv: Venv) -> None:
     (long,) = [p for p in report.pth_files if p.path.endswith("long.pth")]
     assert long.import_costs_us[0] >= 40_000
     assert len(long.import_lines[0]) <= 300
+
+
+def test_site_toml_files_are_inventoried(venv: Venv) -> None:
+    """PEP 829 start-up configuration files are listed beside the .pth files, with whether
+    this interpreter reads them (3.11 does not)."""
+    (venv.site / "tool.site.toml").write_text('[paths]\nextra = ["x"]\n')
+    report = probe(venv)
+    (found,) = report.site_toml
+    assert found.path.endswith("tool.site.toml") and not found.processed
+    assert "not read by this interpreter" in "\n".join(findings(report))

@@ -72,6 +72,15 @@ class PthFile:
 
 
 @dataclass(frozen=True)
+class SiteToml:
+    """A ``*.site.toml`` file (PEP 829) in a site directory; ``processed``: this interpreter's
+    ``site`` reads such files."""
+
+    path: str
+    processed: bool = False
+
+
+@dataclass(frozen=True)
 class StartupHook:
     """Code run or consulted on every start: sitecustomize/usercustomize, an extra
     ``sys.meta_path`` finder or ``sys.path_hooks`` entry."""
@@ -231,6 +240,7 @@ class ProbeReport:
     errors: tuple[str, ...] = ()
     probe_seconds: float | None = None
     process: InspectedProcess | None = None  # set by the harness, not the probe
+    site_toml: tuple[SiteToml, ...] = ()
 
     # -- the seed's sys.path quality numbers ------------------------------------------------
 

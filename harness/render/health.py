@@ -228,6 +228,9 @@ def findings(probe: ProbeReport, limit: int = DETAIL_LEVELS[0]) -> list[str]:
           lambda pl: f"- {md_code(clip(pl[0].path, 100))}: {md_code(clip(pl[1]))}"
           + (f" — {pl[2] / 1000:.1f} ms" if pl[2] >= 0 else ""),
           probe.pth_exec_lines)
+    group("`.site.toml` files (PEP 829)", probe.site_toml,
+          lambda t: f"- {md_code(clip(t.path, 100))}"
+          + ("" if t.processed else " (not read by this interpreter)"))
     group(".pth path lines", [p for p in probe.pth_files if p.processed and p.n_path_lines],
           lambda p: f"- {md_code(clip(p.path, 100))}: {p.n_path_lines} path line(s)"
           + (f", {len(p.missing_paths)} missing" if p.missing_paths else ""),
