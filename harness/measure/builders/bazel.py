@@ -149,13 +149,26 @@ class BazelBuilder:
         repo_cache = (str(out_base / "repository-cache") if spec.repository_cache == "isolated"
                       else None)
         registries = source.registries if bzlmod and source.kind == "bcr" else ()
+        # pip and uv run by repository rules: the user's settings only when asked for (by
+        # name: values stay off the command line), caches of the variant's own when cold
+        passed = [n for n in bw.passed_names(spec.pass_env, os.environ)
+                  if not (repo_cache and n in bw.TOOL_CACHE_VARIABLES)]
+        repo_env: dict[str, str | None] = {name: os.environ[name] for name in passed}
+        bazel_env = {**env, **{name: os.environ[name] for name in passed}}
+        if repo_cache is not None:
+            repo_env.update(bw.tool_caches(str(out_base / "tool-caches")))
+            details["tool_caches"] = "per variant: " + ", ".join(bw.TOOL_CACHE_VARIABLES)
+        else:
+            details["tool_caches"] = "the user's (repository_cache: shared)"
+        details["passed_env"] = ", ".join(passed) or "none"
 
         def flags(cmd: str) -> list[str]:
             return bw.command_flags(spec, cmd, bzlmod=bzlmod, override=override,
-                                    repository_cache=repo_cache, registries=registries)
+                                    repository_cache=repo_cache, registries=registries,
+                                    repo_env=repo_env)
 
         def bazel(step: str, cmd: str, *args: str) -> proc.Completed:
-            done = proc.run([*command, *startup, cmd, *flags(cmd), *args], env=env,
+            done = proc.run([*command, *startup, cmd, *flags(cmd), *args], env=bazel_env,
                             cwd=workspace, timeout=timeout, check=False,
                             what=f"{who}: bazel {step}", interrupt=INTERRUPT)
             if done.returncode != 0:
