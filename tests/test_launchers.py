@@ -206,3 +206,33 @@ def test_strace_log_parsing() -> None:
     assert [s.argv for s in starts] == [("/bin/l", "a b"),
                                        ("/v/python3", "-c", 'print("\\x")\n')]
     assert starts[1].cwd == "/w/sub" and starts[1].env == {"P": "é", "Q": "a=b"}
+
+
+def test_rules_python_stage1_execs_env_with_safe_path(tmp_path: Path) -> None:
+    """Field trial finding (rules_python's stage-1 bootstrap, filled in by hand): bash
+    ``exec env PYTHONSAFEPATH=1 "$python_exe" "$stage2_bootstrap" "$@"``. The ``env`` hop is
+    read from its arguments (no trace, nothing run), and the probe, like the program, gets
+    no sys.path[0] under PYTHONSAFEPATH."""
+    main = _program(tmp_path, True)
+    venv_python = _venv(tmp_path)
+    stage1 = _write(tmp_path / "bin" / "app", f"""\
+        #!/bin/bash
+        set -e
+        export RUNFILES_DIR="$0.runfiles"
+        declare -a interpreter_env
+        interpreter_env+=("PYTHONSAFEPATH=${{PYTHONSAFEPATH-1}}")
+        command=(env "${{interpreter_env[@]}}" "{venv_python}" "{main}" "$@")
+        exec "${{command[@]}}"
+    """, 0o755)
+    start = launcher.follow([str(stage1), "x"], env=_env(tmp_path), cwd=str(tmp_path))
+    assert start.via == (f"shell exec: {stage1}", "env: PYTHONSAFEPATH=1")
+    assert start.argv == (str(venv_python), str(main), "x")
+    assert start.env["PYTHONSAFEPATH"] == "1" and start.env["RUNFILES_DIR"].endswith("runfiles")
+    probe = runner.probe_for_workload(start.argv, env=start.env, cwd=start.cwd)
+    assert not any(e.is_path0 for e in probe.entries)
+    assert str(main.parent) not in [e.path for e in probe.entries]
+    cleared = launcher.env_hop(launcher.Start(("env", "-i", "A=1", "-u", "B", "python3", "-c",
+                                               "1"), {"B": "2", "C": "3"}, None))
+    assert cleared is not None and cleared.env == {"A": "1"}
+    assert cleared.argv[1:] == ("-c", "1")
+    assert launcher.env_hop(launcher.Start(("env", "-S", "python3"), {}, None)) is None

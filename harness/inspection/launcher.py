@@ -259,6 +259,38 @@ def _shell_hop(current: Start, timeout: float) -> Start | None:
                  (*current.via, f"shell exec: {current.argv[0]}"))
 
 
+def env_hop(current: Start) -> Start | None:
+    """What ``env [-i] [-u NAME] [NAME=VALUE...] COMMAND...`` starts (rules_python's stage-1
+    launcher execs ``env PYTHONSAFEPATH=1 python stage2.py``), read from its arguments; None
+    for options this does not know (then the hop is traced)."""
+    variables = dict(current.env)
+    words = list(current.argv[1:])
+    while words:
+        word = words[0]
+        if word in ("-i", "--ignore-environment", "-"):
+            variables = {}
+        elif word in ("-u", "--unset") and len(words) > 1:
+            variables.pop(words[1], None)
+            words.pop(0)
+        elif word.startswith("--unset="):
+            variables.pop(word.split("=", 1)[1], None)
+        elif word == "--":
+            words.pop(0)
+            break
+        elif word.startswith("-"):
+            return None
+        elif "=" in word:
+            name, value = word.split("=", 1)
+            variables[name] = value
+        else:
+            break
+        words.pop(0)
+    if not words:
+        return None
+    return Start((_resolved(words[0], variables), *words[1:]), variables, current.cwd,
+                 (*current.via, f"env: {' '.join(current.argv[1:len(current.argv) - len(words)])}"))
+
+
 def _python_hop(current: Start, script: str, timeout: float) -> Start | None:
     """What a Python launcher starts (None: it started nothing Python, so it is the program)."""
     launch = launch_of(current.argv, current.cwd)
@@ -404,6 +436,8 @@ def follow(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None,
                 return replace(current, program=False, note=exc.message)
             if nxt is None:
                 return current
+        elif os.path.basename(current.argv[0]) == "env" and (hop := env_hop(current)):
+            nxt = hop
         elif is_shell_script(current.argv[0]):
             nxt = _shell_hop(current, timeout) or _traced_hop(current, timeout)
         else:

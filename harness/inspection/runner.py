@@ -270,8 +270,11 @@ def probe_for_workload(argv: Sequence[str], *, env: Mapping[str, str], cwd: str 
     """Run the probe in the interpreter ``argv`` starts, with the same options and sys.path[0]
     (a console script's shebang interpreter for ``bin/tool`` workloads)."""
     launch = launch_of(argv, cwd)
+    path0 = launch.path0
+    if env.get("PYTHONSAFEPATH") and not set(short_flags(launch.options)) & {"E", "I"}:
+        path0 = None  # 3.11+: nothing is put in front of sys.path (rules_python's stage 1)
     return run_probe(launch.python, interpreter_args=probe_options(launch.options),
-                     path0=launch.path0, cwd=cwd, env=env, modules=modules, timeout=timeout)
+                     path0=path0, cwd=cwd, env=env, modules=modules, timeout=timeout)
 
 
 def run_inspect_command(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None = None,
