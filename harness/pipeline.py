@@ -603,12 +603,20 @@ def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mappi
                 start = start_of(workload)
                 tree = runner.run_importtime(start.argv, env=start.env, cwd=start.cwd,
                                              timeout=timeout)
+                process = inspected_process(start)
             except HarnessError as exc:
-                warn(f"import time of {workload.name!r} in {item.variant.name!r} not "
-                     f"measured: {exc.message}")
-                continue
-            trees[workload.name] = {**to_data(tree),
-                                    "process": to_data(inspected_process(start))}
+                argv = workload_argv(workload, item, cwd)
+                try:  # the launcher as it is, the instrumentation carried by the environment
+                    tree = runner.run_importtime_by_env(argv, env=run_env(env, item, workload),
+                                                        cwd=str(cwd), timeout=timeout)
+                except HarnessError as again:
+                    warn(f"import time of {workload.name!r} in {item.variant.name!r} not "
+                         f"measured: {exc.message}; {again.message}")
+                    continue
+                process = InspectedProcess(
+                    argv, "", ("PYTHONPROFILEIMPORTTIME: the last Python process it started",),
+                    True, exc.message)
+            trees[workload.name] = {**to_data(tree), "process": to_data(process)}
         modules = sorted({m for data in trees.values()
                           for m in runner.module_names(ImportTimeTree.from_dict(data))})
         try:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import HarnessError
 from harness.inspection import importtime, launcher, runner
 from harness.inspection.health import InspectedProcess
 
@@ -236,3 +237,44 @@ def test_rules_python_stage1_execs_env_with_safe_path(tmp_path: Path) -> None:
     assert cleared is not None and cleared.env == {"A": "1"}
     assert cleared.argv[1:] == ("-c", "1")
     assert launcher.env_hop(launcher.Start(("env", "-S", "python3"), {}, None)) is None
+
+
+def test_a_child_in_a_temporary_venv_is_measured_through_the_environment(
+        tmp_path: Path) -> None:
+    """Field trial finding (rules_python's stage 1 with recreate_venv_at_runtime): bash makes
+    a venv in mktemp, runs Python as a child and removes the venv on exit, so the traced
+    command cannot be replayed. Following says so; the import times then come from the
+    launcher run as it is with PYTHONPROFILEIMPORTTIME, the program's tree separated from
+    a launcher's by the header line each process prints."""
+    if shutil.which("strace") is None and not os.environ.get("CI"):
+        pytest.skip("strace not installed")
+    main = _program(tmp_path, True)
+    script = _write(tmp_path / "bin" / "app", f"""\
+        #!/bin/bash
+        venv=$(mktemp -d)
+        trap 'rm -rf "$venv"' EXIT
+        mkdir -p "$venv/bin" && ln -s "{PYTHON}" "$venv/bin/python3"
+        export PYTHONPATH="{tmp_path / 'libs_a'}"
+        "$venv/bin/python3" -c "import json" # a helper Python before the program
+        "$venv/bin/python3" "{main}" "$@"
+        exit $?
+    """, 0o755)
+    with pytest.raises(HarnessError, match="is gone once it exits"):
+        launcher.follow([str(script)], env=_env(tmp_path), cwd=str(tmp_path))
+    tree = runner.run_importtime_by_env([str(script)], env=_env(tmp_path), cwd=str(tmp_path),
+                                        runs=1)
+    names = runner.module_names(tree)
+    assert "slowmod" in names and tree.modules()["slowmod"].self_us >= SLOW_S * 1e6 * 0.9
+    with pytest.raises(HarnessError, match="printed import times"):
+        runner.run_importtime_by_env([PYTHON, "-I", "-c", "pass"], env=_env(tmp_path))
+
+
+def test_import_time_sections_split_per_process() -> None:
+    header = "import time: self [us] | cumulative | imported package"
+    stderr = "\n".join([header, "import time:       100 |        100 | subprocess",
+                        "a warning of the stub", header,
+                        "import time:       200 |        300 |   json.decoder",
+                        "import time:       300 |        600 | json", header])
+    parts = importtime.sections(stderr)
+    assert len(parts) == 2
+    assert [m.name for m in importtime.parse(parts[-1]).walk()] == ["json", "json.decoder"]

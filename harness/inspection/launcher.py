@@ -410,6 +410,12 @@ def _traced_hop(current: Start, timeout: float) -> Start:
                            "is ptrace allowed here? else give an inspect_target")
     for start in starts[1:]:
         if starts_python(start.argv, start.cwd):
+            python = _resolved(launch_of(start.argv, start.cwd).python, start.env)
+            if not os.path.exists(python):
+                raise HarnessError(
+                    f"cannot follow the launcher {current.argv[0]!r}: the Python it starts "
+                    f"({python}) is gone once it exits (a temporary venv)",
+                    "give the bazel builder an inspect_target")
             return replace(start, via=(*current.via, f"child (traced): {current.argv[0]}"))
     raise HarnessError(f"the launcher {current.argv[0]!r} starts no Python process "
                        f"(exit {done.returncode})",

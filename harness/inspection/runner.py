@@ -313,3 +313,24 @@ def run_importtime(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | No
 def module_names(tree: ImportTimeTree) -> list[str]:
     """Modules the workload imported (for the probe's bytecode check)."""
     return importtime.module_names(tree)
+
+
+def run_importtime_by_env(argv: Sequence[str], *, env: Mapping[str, str],
+                          cwd: str | None = None, runs: int = 5,
+                          timeout: float = 600) -> ImportTimeTree:
+    """Import times of a launcher that could not be followed: ``argv`` run as it is with
+    ``PYTHONPROFILEIMPORTTIME=1``, which every Python process it starts inherits (unless it
+    runs with ``-E`` or ``-I``); the tree of the last process that printed one (a launcher's
+    own Python prints first). Raises :class:`HarnessError` when none did."""
+    trees = []
+    for _ in range(max(runs, 1)):
+        done = proc.run(argv, env={**env, "PYTHONPROFILEIMPORTTIME": "1"}, cwd=cwd,
+                        timeout=timeout, what="workload with PYTHONPROFILEIMPORTTIME=1",
+                        hint="run the workload by hand with PYTHONPROFILEIMPORTTIME=1")
+        parts = importtime.sections(done.stderr)
+        if not parts:
+            raise HarnessError(f"no Python process started by {argv[0]!r} printed import "
+                               "times (does it run Python with -E or -I?)",
+                               "give the bazel builder an inspect_target")
+        trees.append(importtime.parse(parts[-1]))
+    return importtime.merge(trees)
