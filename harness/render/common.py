@@ -134,10 +134,10 @@ def relative_paths(text: str, places: Sequence[tuple[str, str]]) -> str:
     ``file://`` URLs, and in the markdown-escaped spelling of the path)."""
     for path, name in places:
         escaped = _MD_ESCAPE.sub(r"\\\1", path)
+        literal = name.replace("\\", "\\\\")  # a replacement template, no group references
         for spelling in {path, escaped}:
             if spelling in text:  # a whole path only: <x>/rules is not <x>/rules-pr
-                text = re.sub(re.escape(spelling) + _PATH_CONTINUES,
-                              lambda _, name=name: name, text)
+                text = re.sub(re.escape(spelling) + _PATH_CONTINUES, literal, text)
     return text
 
 
