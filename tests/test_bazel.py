@@ -261,16 +261,21 @@ def test_broken_ruleset_and_missing_target_exit_2_others_measured(
                 build='{<<: *bz, target: "//:nope"}'),
         variant("nobazel", f'{{git: {{repo: "{repo}", ref: v2}}}}',
                 build="{<<: *bz, command: no-such-bazel-here}"),
+        variant("wrongrelease", '{bcr: {module: rules_tiny, version: "9.9"}}'),
     ], runs=6)
     out = tmp_path / "out"
     code = main(["run", "--config", str(config), "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2, err
-    lines = {name: line for line in err.splitlines() for name in ("pr", "typo", "nobazel")
-             if f"variant '{name}'" in line}
+    lines = {name: line for line in err.splitlines()
+             for name in ("pr", "typo", "nobazel", "wrongrelease") if f"variant '{name}'" in line}
     assert "rules_tiny is broken at this commit" in lines["pr"]
     assert "no such target" in lines["typo"] and "//:nope" in lines["typo"]
     assert "not found" in lines["nobazel"] and "bazel-bootstrap" in lines["nobazel"]
+    # WORKSPACE mode: the declared release (a local_repository whose MODULE.bazel says 1.0)
+    # is not the bcr.version the variant names
+    assert "the WORKSPACE declares rules_tiny 1.0" in lines["wrongrelease"]
+    assert "not bcr.version 9.9" in lines["wrongrelease"]
     data = json.loads((out / "report.json").read_text())
     measured = {s["variant"] for s in data["samples"] if s["values"]}
     assert measured == {"main"}

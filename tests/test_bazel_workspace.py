@@ -269,3 +269,27 @@ def test_bzlmod_variant_workspace_is_a_rewritten_copy(tmp_path: Path) -> None:
     text = (checkout / "MODULE.bazel").read_text()
     assert 'path = "/src"' in text and "../old" not in text
     assert (workspace / "MODULE.bazel").read_text() == SEED_MODULE  # the user's is untouched
+
+
+def test_the_workspace_release_is_checked_against_bcr_version() -> None:
+    archive = ('http_archive(\n  name = "aspect_rules_py",\n'
+               '  urls = ["https://github.com/aspect-build/rules_py/releases/download/v1.11.7/'
+               'rules_py-v1.11.7.tar.gz"],\n  strip_prefix = "rules_py-1.11.7",\n'
+               '  sha256 = "0123abcd",\n)\n')
+    assert bw.release_mismatch(archive, "aspect_rules_py", "1.11.7") is None
+    assert bw.release_mismatch(archive, "aspect_rules_py", "v1.11.7") is None
+    problem = bw.release_mismatch(archive, "aspect_rules_py", "1.11.8")
+    assert problem is not None and problem.startswith(
+        "the WORKSPACE declares aspect_rules_py 1.11.7 (urls=")
+    assert problem.endswith("not bcr.version 1.11.8") and "\n" not in problem
+    by_commit = 'http_archive(\n  urls = ["https://x/archive/0a1b2c3d4e.tar.gz"],\n)\n'
+    assert bw.release_mismatch(by_commit, "m", "1.0") is None  # cannot be told
+    local = 'local_repository(\n  name = "rules_tiny",\n  path = "/r/release",\n)\n'
+    module = 'module(name = "rules_tiny", version = "1.0")\n'
+    assert bw.release_mismatch(local, "rules_tiny", "1.0", module) is None
+    assert "declares rules_tiny 1.0 (the MODULE.bazel at its path" in (
+        bw.release_mismatch(local, "rules_tiny", "2.0", module) or "")
+    assert bw.release_mismatch(local, "rules_tiny", "2.0", None) is None
+    rc = 'http_archive(\n  url = "https://x/rules-2.0.0-rc1.tar.gz",\n)\n'
+    assert bw.release_mismatch(rc, "m", "2.0.0-rc1") is None
+    assert bw.release_mismatch(rc, "m", "2.0.0") is not None

@@ -369,3 +369,19 @@ def test_site_toml_files_are_inventoried(venv: Venv) -> None:
     (found,) = report.site_toml
     assert found.path.endswith("tool.site.toml") and not found.processed
     assert "not read by this interpreter" in "\n".join(findings(report))
+
+
+def test_an_inspection_target_gets_pth_costs_too(venv: Venv) -> None:
+    """The seed's inspection target prints the probe itself; the health table's .pth cost
+    column was lost with it. Costs are measured in the interpreter the target ran in."""
+    from harness.render import health
+
+    (venv.site / "slowmod.py").write_text("import time\ntime.sleep(0.03)\n")
+    (venv.site / "slow.pth").write_text("import slowmod\n")
+    target = venv.root / "bench_syspath"
+    target.write_text(f"#!{venv.python}\n" + runner.probe_source())
+    target.chmod(0o755)
+    report = runner.run_inspect_command([str(target)], env=venv.env(), cwd=str(venv.root))
+    assert report.pth_import_cost_us is not None and report.pth_import_cost_us >= 30_000
+    table = health.health_table([health.VariantHealth("v", "venv", None, report)])
+    assert ".pth import cost (ms)" in table.splitlines()[0]

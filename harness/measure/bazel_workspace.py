@@ -266,6 +266,48 @@ def declaration_summary(query_build_output: str) -> str:
     return " ".join(parts)
 
 
+_VERSIONISH = re.compile(r"(?<![0-9A-Za-z])v?(\d+(?:\.\d+)+(?:-?(?:rc|alpha|beta|a|b)\.?\d+)?)"
+                        r"(?![0-9A-Za-z])")
+_ATTRIBUTE = r"^\s*{key}\s*=\s*(.+?),?\s*$"
+
+
+def declared_release(query_build_output: str,
+                     module_file_of_path: str | None = None) -> tuple[set[str], str]:
+    """Which version of the ruleset a WORKSPACE declaration names (``query //external:NAME
+    --output=build``): the version-like words of its ``urls``/``url``/``strip_prefix``/
+    ``tag`` (``rules_py-v1.11.7.tar.gz`` -> 1.11.7), or for a ``local_repository`` the
+    ``module(version = ...)`` of the MODULE.bazel at its path (``module_file_of_path``).
+    Returns (versions, what they were read from); no versions when it cannot be told (an
+    archive named by a commit, a path without MODULE.bazel)."""
+    versions: set[str] = set()
+    read: list[str] = []
+    for key in ("urls", "url", "strip_prefix", "tag"):
+        found = re.search(_ATTRIBUTE.format(key=key), query_build_output, re.M)
+        if found:
+            value = found.group(1).strip()
+            versions |= set(_VERSIONISH.findall(value))
+            read.append(f"{key}={value}")
+    if module_file_of_path is not None:
+        for _start, _end, _name, args in _calls(module_file_of_path, ("module",)):
+            version = _kwarg(args, "version")
+            if version:
+                versions.add(version)
+                read.append(f"the MODULE.bazel at its path (version {version})")
+    return versions, ", ".join(read)
+
+
+def release_mismatch(query_build_output: str, module: str, version: str,
+                     module_file_of_path: str | None = None) -> str | None:
+    """One line when the WORKSPACE declares another release of ``module`` than the
+    variant's ``bcr.version``; None when it declares that one or cannot be told."""
+    versions, read = declared_release(query_build_output, module_file_of_path)
+    wanted = version.removeprefix("v")
+    if not versions or wanted in {v.removeprefix("v") for v in versions}:
+        return None
+    return (f"the WORKSPACE declares {module} {', '.join(sorted(versions))} ({read}), "
+            f"not bcr.version {version}")
+
+
 def executable_path(execution_root: str, cquery_output: str) -> str:
     """The executable's absolute path from ``info execution_root`` and the cquery's
     ``target.files_to_run.executable.path`` (relative to the execution root)."""
