@@ -278,3 +278,42 @@ def test_import_time_sections_split_per_process() -> None:
     parts = importtime.sections(stderr)
     assert len(parts) == 2
     assert [m.name for m in importtime.parse(parts[-1]).walk()] == ["json", "json.decoder"]
+
+
+def test_import_time_and_probe_fail_independently_and_inspection_is_bounded(
+        tmp_path: Path) -> None:
+    """The field trial's case 3: a launcher that could not be followed for import time
+    skipped the configured inspect_target too. Now the target is always used; the failure
+    is a warning; every inspection process is bounded by timing.timeout_s (here the
+    launcher's child hangs: it is stopped after the timeout, not after 600 s x 5)."""
+    import time
+
+    from harness import pipeline
+    from harness.config import load_config
+    from harness.measure.builders import BuiltEnv
+    from harness.progress import Silent
+
+    hang = _write(tmp_path / "bin" / "app", f"""\
+        #!/bin/bash
+        "{PYTHON}" -I -c "import time; time.sleep(60)"
+    """, 0o755)
+    target = _write(tmp_path / "bin" / "bench_syspath", f"#!{PYTHON}\n" + runner.probe_source(),
+                    0o755)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("variants:\n"
+                   f"  - {{name: pr, role: pr, source: {{python: '{PYTHON}'}}}}\n"
+                   f"workloads:\n  - {{name: start, command: ['{hang}']}}\n"
+                   "timing: {timeout_s: 3}\n")
+    config = load_config(cfg)
+    built = BuiltEnv(python=PYTHON, prefix=str(tmp_path), bin_dir=str(tmp_path / "bin"),
+                     inspect_command=(str(target),))
+    ready = [pipeline.Prepared(config.variants[0], built, None)]
+    started = time.monotonic()
+    probes, trees, warnings = pipeline.inspect_all(config, ready, tmp_path, _env(tmp_path),
+                                                   Silent())
+    assert time.monotonic() - started < 30
+    assert trees == {"pr": {}}
+    (warning,) = warnings
+    assert warning.startswith("import time of 'start' in 'pr' not measured:")
+    assert probes["pr"].process is not None and probes["pr"].process.via == ("inspect_target",)
+    assert probes["pr"].sys_path_entries > 0
