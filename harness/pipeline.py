@@ -26,7 +26,8 @@ from harness import progress as bar
 from harness.config import Config, VariantConfig, WorkloadConfig
 from harness.errors import HarnessError, ProcessError
 from harness.files import remove_tree
-from harness.inspection.health import ProbeReport
+from harness.inspection.health import InspectedProcess, ProbeReport
+from harness.inspection.importtime import ImportTimeTree
 from harness.measure import bytecode, machine, sources, timing
 from harness.measure.builders import BuiltEnv, get_builder
 from harness.measure.timer_registry import AutoRuns, Timer, get_timer
@@ -412,13 +413,22 @@ def run_env(env: Mapping[str, str], ready: Prepared,
 
 
 def python_start(argv: Sequence[str], item: Prepared, cwd: Path,
-                 env: Mapping[str, str]) -> Start:
-    """How ``argv`` starts Python: itself, or (a shell launcher such as a Bazel binary's) the
-    interpreter command line, environment and directory the launcher would exec."""
+                 env: Mapping[str, str], timeout: float = 120) -> Start:
+    """The Python process ``argv`` runs the workload's code in: itself, or what its launchers
+    (a Bazel binary's shell or Python stub, a console script) start
+    (:func:`harness.inspection.launcher.follow`)."""
     from harness.inspection import launcher
 
     del item  # its variables are in ``env`` (run_env)
-    return launcher.capture(argv, env=env, cwd=str(cwd))
+    return launcher.follow(argv, env=env, cwd=str(cwd), timeout=timeout)
+
+
+def inspected_process(start: Start) -> InspectedProcess:
+    """What the JSON and the comment say about the process that was inspected."""
+    from harness.inspection.runner import launch_of
+
+    return InspectedProcess(tuple(start.argv), launch_of(start.argv, start.cwd).python,
+                            tuple(start.via), start.program, start.note)
 
 
 def smoke_test(config: Config, prepared: Sequence[Prepared], cwd: Path,
@@ -542,39 +552,74 @@ def measure_instructions(config: Config, ready: Sequence[Prepared], cwd: Path,
 def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mapping[str, str],
                 progress: Progress) -> tuple[dict[str, ProbeReport],
                                              dict[str, dict[str, Any]], list[str]]:
-    """Probe each variant's interpreter (started like the first workload) and record
-    import times: (probes, variant -> workload -> import-time tree, warnings)."""
+    """Probe each variant's program (started like the first workload, or the variant's
+    inspection target) and record import times: (probes, variant -> workload -> import-time
+    tree with the process it describes, warnings). Import time and the probe fail on their
+    own; every process is bounded by ``timing.timeout_s``."""
     from harness.inspection import runner
 
     probes: dict[str, ProbeReport] = {}
     importtimes: dict[str, dict[str, Any]] = {}
     warnings: list[str] = []
     first = config.workloads[0]
+    timeout = config.timing.timeout_s
     bar.start(progress, "inspecting environments", len(ready))
     for done, item in enumerate(ready):
         bar.advance(progress, done)
         progress(f"inspecting {item.variant.label}")
-        trees = {}
+        starts: dict[str, Start] = {}
+
+        def start_of(workload: WorkloadConfig, item: Prepared = item,
+                     starts: dict[str, Start] = starts) -> Start:
+            if workload.name not in starts:
+                starts[workload.name] = python_start(
+                    workload_argv(workload, item, cwd), item, cwd,
+                    run_env(env, item, workload), timeout)
+            return starts[workload.name]
+
+        def warn(text: str) -> None:
+            warnings.append(text)
+            bar.important(progress, text)
+
+        trees: dict[str, Any] = {}
+        for workload in config.workloads:
+            if not workload.importtime:
+                continue
+            try:
+                start = start_of(workload)
+                tree = runner.run_importtime(start.argv, env=start.env, cwd=start.cwd,
+                                             timeout=timeout)
+                process = inspected_process(start)
+            except HarnessError as exc:
+                argv = workload_argv(workload, item, cwd)
+                try:  # the launcher as it is, the instrumentation carried by the environment
+                    tree = runner.run_importtime_by_env(argv, env=run_env(env, item, workload),
+                                                        cwd=str(cwd), timeout=timeout)
+                except HarnessError as again:
+                    warn(f"import time of {workload.name!r} in {item.variant.name!r} not "
+                         f"measured: {exc.message}; {again.message}")
+                    continue
+                process = InspectedProcess(
+                    argv, "", ("PYTHONPROFILEIMPORTTIME: the last Python process it started",),
+                    True, exc.message)
+            trees[workload.name] = {**to_data(tree), "process": to_data(process)}
+        modules = sorted({m for data in trees.values()
+                          for m in runner.module_names(ImportTimeTree.from_dict(data))})
         try:
-            for workload in config.workloads:
-                if workload.importtime:
-                    start = python_start(workload_argv(workload, item, cwd), item, cwd,
-                                         run_env(env, item, workload))
-                    trees[workload.name] = runner.run_importtime(start.argv, env=start.env,
-                                                                 cwd=start.cwd)
-            modules = sorted({m for tree in trees.values() for m in runner.module_names(tree)})
             if item.env.inspect_command:  # the seed's way: a built program prints the probe
-                probes[item.variant.name] = runner.run_inspect_command(
+                report = runner.run_inspect_command(
                     item.env.inspect_command, env={**env, **item.env.inspect_env, **first.env},
-                    cwd=str(cwd))
+                    cwd=str(cwd), timeout=timeout)
+                probes[item.variant.name] = dataclasses.replace(report, process=InspectedProcess(
+                    tuple(item.env.inspect_command), report.python, ("inspect_target",)))
             else:
-                start = python_start(workload_argv(first, item, cwd), item, cwd,
-                                     run_env(env, item, first))
-                probes[item.variant.name] = runner.probe_for_workload(
-                    start.argv, env=start.env, cwd=start.cwd, modules=modules)
+                start = start_of(first)
+                report = runner.probe_for_workload(start.argv, env=start.env, cwd=start.cwd,
+                                                   modules=modules, timeout=timeout)
+                probes[item.variant.name] = dataclasses.replace(
+                    report, process=inspected_process(start))
         except HarnessError as exc:
-            warnings.append(f"inspection of {item.variant.name!r} incomplete: {exc.message}")
-            bar.important(progress, warnings[-1])
-        importtimes[item.variant.name] = {k: to_data(v) for k, v in trees.items()}
+            warn(f"environment probe of {item.variant.name!r} not run: {exc.message}")
+        importtimes[item.variant.name] = trees
     bar.advance(progress, len(ready))
     return probes, importtimes, warnings

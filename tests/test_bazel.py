@@ -19,7 +19,7 @@ import pytest
 
 from harness.cli import main
 from harness.inspection.runner import probe_source
-from tests.bazel_fixture import export_release, make_ruleset_repo, make_workspace
+from tests.bazel_fixture import export_release, make_ruleset_repo, make_workspace, real_python
 
 pytestmark = pytest.mark.slow
 
@@ -108,12 +108,76 @@ def variant(name: str, source: str, *, role: str | None = None, build: str = "*b
     return "\n".join(lines)
 
 
+#: A repository rule that runs real uv and pip the way a ruleset's pip rules do: uv installs
+#: a wheel (uv always writes its cache), pip says where it would cache; both logged.
+TOOL_RULE = """
+def _impl(rctx):
+    done = rctx.execute(["{uv}", "pip", "install", "--no-index", "--find-links", "{wheels}",
+                         "tinywhl", "--target", "site", "--python", "{python}"])
+    if done.return_code:
+        fail(done.stderr)
+    where = rctx.execute(["{python}", "-m", "pip", "cache", "dir"])
+    rctx.execute(["sh", "-c", 'echo "$1 pip=$2 uv=$UV_CACHE_DIR cert=$PIP_CERT ' +
+                  'index=${{PIP_INDEX_URL:-unset}}" >> "$3"', "sh",
+                  rctx.name, where.stdout.strip(), "{log}"])
+    rctx.file("main.py", "import tinylib\\n")
+    rctx.file("BUILD.bazel", 'exports_files(["main.py"])')
+
+tools = repository_rule(implementation = _impl)
+"""
+
+
+def with_pip_and_uv(workspace: Path, dest: Path) -> tuple[Path, Path]:
+    """A copy of the benchmark workspace whose //:bench main comes from a repository rule
+    that runs uv and pip; returns it and the rule's log."""
+    from harness.measure.tools import which_tool
+
+    uv = which_tool("uv")
+    assert uv is not None
+    shutil.copytree(workspace, dest)
+    wheels = dest.parent / "wheels"
+    wheels.mkdir()
+    import zipfile
+
+    with zipfile.ZipFile(wheels / "tinywhl-1.0-py3-none-any.whl", "w") as whl:
+        whl.writestr("tinywhl.py", "X = 1\n")
+        whl.writestr("tinywhl-1.0.dist-info/METADATA",
+                     "Metadata-Version: 2.1\nName: tinywhl\nVersion: 1.0\n")
+        whl.writestr("tinywhl-1.0.dist-info/WHEEL",
+                     "Wheel-Version: 1.0\nGenerator: t\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        whl.writestr("tinywhl-1.0.dist-info/RECORD", "")
+    log = dest.parent / "tools.log"
+    (dest / "tools.bzl").write_text(TOOL_RULE.format(uv=uv, wheels=wheels, log=log,
+                                                     python=real_python()))
+    (dest / "WORKSPACE").write_text((dest / "WORKSPACE").read_text() + (
+        '\nload("//:tools.bzl", "tools")\n\ntools(name = "pip_and_uv")\n'))
+    build = (dest / "BUILD.bazel").read_text()
+    (dest / "BUILD.bazel").write_text(build.replace('main = "main.py"',
+                                                    'main = "@pip_and_uv//:main.py"'))
+    return dest, log
+
+
 def test_release_ref_and_path_each_cold_regression_exits_1(
-        fixture: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        fixture: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also: build options (--jobs=2) reach build and cquery only (Bazel 4's fetch rejects
+    them), and pip and uv run by repository rules use the variant's caches, never the
+    user's (HOME is a fresh folder here: nothing may appear in its .cache)."""
     repo, checkout = fixture["repo"], fixture["checkout"]
+    workspace, log = with_pip_and_uv(fixture["workspace"],
+                                     tmp_path / f"{fixture['workspace'].name}t")
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PIP_CERT", "/nonexistent/ca.pem")  # passed: pip must see it
+    monkeypatch.setenv("PIP_INDEX_URL", "http://not-passed.invalid/simple")
+    block = (f'&bz {{builder: bazel, workspace: "{workspace}", target: "//:bench", '
+             'module: rules_tiny, max_idle_secs: 30, flags: ["--jobs=2"], '
+             'pass_env: [PIP_CERT], startup_flags: ["--output_user_root='
+             f'{tmp_path / "bazel-user-root"}"]}}')
     config = write(tmp_path / "c.yaml", fixture, [
         variant("release", '{bcr: {module: rules_tiny, version: "1.0"}}', role="baseline",
-                build=anchor(fixture)),
+                build=block),
         variant("main", f'{{git: {{repo: "{repo}", ref: v2}}}}', role="main"),
         variant("pr", f'{{path: "{checkout}"}}', role="pr"),
     ])
@@ -153,6 +217,18 @@ def test_release_ref_and_path_each_cold_regression_exits_1(
     assert bazel_processes("build_venv.sh") == []
     assert "worktree" not in subprocess.run(["git", "-C", str(repo), "worktree", "list"],
                                             capture_output=True, text=True).stdout.split()[1:]
+    # pip and uv inside Bazel: the variant's caches, the user's untouched
+    logged = log.read_text().splitlines()
+    assert len(logged) == 3, logged  # one cold fetch per variant
+    for line in logged:
+        _name, pip_dir, uv_dir, cert, index = line.split(" ")
+        assert cert == "cert=/nonexistent/ca.pem" and index == "index=unset"
+        assert pip_dir.startswith(f"pip={work}/") and pip_dir.endswith("tool-caches/pip")
+        assert uv_dir.startswith(f"uv={work}/") and uv_dir.endswith("tool-caches/uv")
+    assert not (home / ".cache").exists() or sorted(os.listdir(home / ".cache")) == ["bazel"]
+    for b in builds.values():
+        assert b["details"]["passed_env"] == "PIP_CERT"
+        assert b["details"]["tool_caches"].startswith("per variant")
 
 
 def test_same_ref_twice_exits_0_with_inspection_target(
@@ -185,16 +261,21 @@ def test_broken_ruleset_and_missing_target_exit_2_others_measured(
                 build='{<<: *bz, target: "//:nope"}'),
         variant("nobazel", f'{{git: {{repo: "{repo}", ref: v2}}}}',
                 build="{<<: *bz, command: no-such-bazel-here}"),
+        variant("wrongrelease", '{bcr: {module: rules_tiny, version: "9.9"}}'),
     ], runs=6)
     out = tmp_path / "out"
     code = main(["run", "--config", str(config), "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2, err
-    lines = {name: line for line in err.splitlines() for name in ("pr", "typo", "nobazel")
-             if f"variant '{name}'" in line}
+    lines = {name: line for line in err.splitlines()
+             for name in ("pr", "typo", "nobazel", "wrongrelease") if f"variant '{name}'" in line}
     assert "rules_tiny is broken at this commit" in lines["pr"]
     assert "no such target" in lines["typo"] and "//:nope" in lines["typo"]
     assert "not found" in lines["nobazel"] and "bazel-bootstrap" in lines["nobazel"]
+    # WORKSPACE mode: the declared release (a local_repository whose MODULE.bazel says 1.0)
+    # is not the bcr.version the variant names
+    assert "the WORKSPACE declares rules_tiny 1.0" in lines["wrongrelease"]
+    assert "not bcr.version 9.9" in lines["wrongrelease"]
     data = json.loads((out / "report.json").read_text())
     measured = {s["variant"] for s in data["samples"] if s["values"]}
     assert measured == {"main"}
@@ -270,7 +351,7 @@ def test_bzlmod_end_to_end_with_bazel7(fixture: dict[str, Path], tmp_path: Path,
     flags = [f"--registry=file://{registry}", "--noenable_workspace", *extra]
     block = json.dumps({"builder": "bazel", "workspace": str(workspace), "target": "//:bench",
                         "module": "rules_tiny", "mode": "bzlmod", "command": command,
-                        "flags": flags, "max_idle_secs": 30})
+                        "common_flags": flags, "max_idle_secs": 30})
     repo, checkout = fixture["repo"], fixture["checkout"]
     config = write(tmp_path / "c.yaml", fixture, [
         variant("release", f'{{bcr: {{module: rules_tiny, version: "1.0", '

@@ -81,9 +81,30 @@ def test_flags_workspace_mode() -> None:
     assert fetch == []  # shared repository cache: Bazel's default
 
 
+def test_build_options_reach_build_and_cquery_only() -> None:
+    """Bazel 4's fetch rejects build options (``--jobs=2 :: Unrecognized option``): flags go
+    to build and cquery, common_flags everywhere; pip/uv settings to repository rules on
+    every command (the same everywhere, or Bazel refetches), to actions on build commands."""
+    spec = bw.BazelSpec(workspace="/ws", target="//:bench", module="m", flags=("--jobs=2",),
+                        common_flags=("--repo_env=A=1",))
+    env = {"PIP_CERT": None, **bw.tool_caches("/c")}
+    flags = {cmd: bw.command_flags(spec, cmd, bzlmod=False, override=None,
+                                   repository_cache="/rc", repo_env=env)
+             for cmd in ("info", "fetch", "query", "build", "cquery")}
+    for cmd, got in flags.items():
+        assert ("--jobs=2" in got) == (cmd in ("build", "cquery")), cmd
+        assert "--repo_env=A=1" in got
+        assert {"--repo_env=PIP_CERT=", "--repo_env=PIP_CACHE_DIR=/c/pip",
+                "--repo_env=UV_CACHE_DIR=/c/uv", "--repo_env=XDG_CACHE_HOME=/c/xdg"} <= set(got)
+        assert ("--action_env=PIP_CACHE_DIR=/c/pip" in got) == (cmd in ("build", "cquery"))
+    assert bw.passed_names(["UV_*", "PIP_CERT", "NOPE"],
+                           {"UV_INDEX": "x", "UV_": "y", "PIP_CERT": "c", "PATH": "p"}) == [
+        "PIP_CERT", "UV_", "UV_INDEX"]
+
+
 def test_flags_bzlmod_mode() -> None:
     spec = bw.BazelSpec(workspace="/ws", target="//:bench", module="rules_tiny",
-                        flags=("--noenable_workspace",))
+                        common_flags=("--noenable_workspace",))
     flags = bw.command_flags(spec, "mod", bzlmod=True, override="/src",
                              repository_cache="/rc", registries=("file:///reg",))
     assert flags == ["--repository_cache=/rc", "--enable_bzlmod", "--lockfile_mode=off",
@@ -158,6 +179,10 @@ def test_config_bcr_source_and_bazel_block(tmp_path: Path) -> None:
     ("{path: .}", "{builder: bazel}", "missing workspace, target, module"),
     ("{path: .}", "{workspace: ws, target: '//:b', module: m}", "unknown key"),
     ("{bcr: {module: rules_tiny}}", "", "'version' is a required property"),
+    ("{path: .}", "{builder: bazel, workspace: ws, target: '//:b', module: m, "
+     "flags: ['jobs=2']}", "does not match"),
+    ("{path: .}", "{builder: bazel, workspace: ws, target: '//:b', module: m, "
+     "pass_env: ['PIP CERT']}", "does not match"),
 ])
 def test_config_errors(tmp_path: Path, source: str, build: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -244,3 +269,27 @@ def test_bzlmod_variant_workspace_is_a_rewritten_copy(tmp_path: Path) -> None:
     text = (checkout / "MODULE.bazel").read_text()
     assert 'path = "/src"' in text and "../old" not in text
     assert (workspace / "MODULE.bazel").read_text() == SEED_MODULE  # the user's is untouched
+
+
+def test_the_workspace_release_is_checked_against_bcr_version() -> None:
+    archive = ('http_archive(\n  name = "aspect_rules_py",\n'
+               '  urls = ["https://github.com/aspect-build/rules_py/releases/download/v1.11.7/'
+               'rules_py-v1.11.7.tar.gz"],\n  strip_prefix = "rules_py-1.11.7",\n'
+               '  sha256 = "0123abcd",\n)\n')
+    assert bw.release_mismatch(archive, "aspect_rules_py", "1.11.7") is None
+    assert bw.release_mismatch(archive, "aspect_rules_py", "v1.11.7") is None
+    problem = bw.release_mismatch(archive, "aspect_rules_py", "1.11.8")
+    assert problem is not None and problem.startswith(
+        "the WORKSPACE declares aspect_rules_py 1.11.7 (urls=")
+    assert problem.endswith("not bcr.version 1.11.8") and "\n" not in problem
+    by_commit = 'http_archive(\n  urls = ["https://x/archive/0a1b2c3d4e.tar.gz"],\n)\n'
+    assert bw.release_mismatch(by_commit, "m", "1.0") is None  # cannot be told
+    local = 'local_repository(\n  name = "rules_tiny",\n  path = "/r/release",\n)\n'
+    module = 'module(name = "rules_tiny", version = "1.0")\n'
+    assert bw.release_mismatch(local, "rules_tiny", "1.0", module) is None
+    assert "declares rules_tiny 1.0 (the MODULE.bazel at its path" in (
+        bw.release_mismatch(local, "rules_tiny", "2.0", module) or "")
+    assert bw.release_mismatch(local, "rules_tiny", "2.0", None) is None
+    rc = 'http_archive(\n  url = "https://x/rules-2.0.0-rc1.tar.gz",\n)\n'
+    assert bw.release_mismatch(rc, "m", "2.0.0-rc1") is None
+    assert bw.release_mismatch(rc, "m", "2.0.0") is not None

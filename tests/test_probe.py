@@ -12,6 +12,7 @@ from harness.errors import HarnessError
 from harness.inspection import runner
 from harness.inspection.health import ProbeReport
 from harness.measure import bytecode
+from harness.render.health import findings
 from tests.fixtures_env import Venv, venv_fixture  # noqa: F401
 
 
@@ -282,6 +283,16 @@ def test_hash_based_pycs(venv: Venv) -> None:
         assert report.bytecode is not None
         assert report.bytecode.counts == {status: 3}
         assert report.pyc_coverage == 1.0
+        unchecked = {m.name for m in report.bytecode.unchecked}
+        assert unchecked == ({"hashed", "hashed.m0", "hashed.m1"} if mode == "unchecked-hash"
+                             else set())
+        text = "\n".join(findings(report))
+        assert ("never revalidated against the source" in text) == (mode == "unchecked-hash")
+    # with --check-hash-based-pycs always the interpreter does check them: not flagged
+    always = probe(venv, modules=("hashed",), interpreter_args=("--check-hash-based-pycs",
+                                                                "always"))
+    assert always.bytecode is not None and always.bytecode.check_hash_based_pycs == "always"
+    assert always.bytecode.unchecked == ()
     (pkg / "m0.py").write_text("CHANGED = 1\n")
     venv.run("-m", "compileall", "-q", "-f", "--invalidation-mode", "checked-hash", str(pkg))
     (pkg / "m1.py").write_text("CHANGED = 2\n")
@@ -333,3 +344,44 @@ def test_pth_import_line_gets_its_measured_cost(venv: Venv,
     data = json.loads(capsys.readouterr().out)
     slow = next(p for p in data["pth_files"] if p["path"].endswith("slow.pth"))
     assert slow["import_costs_us"][0] >= 30_000
+
+
+def test_a_long_pth_import_line_is_timed_whole(venv: Venv) -> None:
+    """The field trial's case: a 424-character .pth line (an editable install's hook that
+    imports certifi) was timed cut to 300 characters, raised inside the timer and showed
+    0.0 ms. The line is now executed whole, from the file; the display stays short."""
+    (venv.site / "slowmod.py").write_text("import time\ntime.sleep(0.04)\n")
+    padding = "; ".join(f"_v{i} = {i}" for i in range(60))
+    line = f"import sys; {padding}; import slowmod; sys.modules.pop('_nothing', None)"
+    assert len(line) > 400 and line.index("import slowmod") > 300
+    (venv.site / "long.pth").write_text("# comment\n\n" + line + "\n")
+    report = probe(venv)
+    (long,) = [p for p in report.pth_files if p.path.endswith("long.pth")]
+    assert long.import_costs_us[0] >= 40_000
+    assert len(long.import_lines[0]) <= 300
+
+
+def test_site_toml_files_are_inventoried(venv: Venv) -> None:
+    """PEP 829 start-up configuration files are listed beside the .pth files, with whether
+    this interpreter reads them (3.11 does not)."""
+    (venv.site / "tool.site.toml").write_text('[paths]\nextra = ["x"]\n')
+    report = probe(venv)
+    (found,) = report.site_toml
+    assert found.path.endswith("tool.site.toml") and not found.processed
+    assert "not read by this interpreter" in "\n".join(findings(report))
+
+
+def test_an_inspection_target_gets_pth_costs_too(venv: Venv) -> None:
+    """The seed's inspection target prints the probe itself; the health table's .pth cost
+    column was lost with it. Costs are measured in the interpreter the target ran in."""
+    from harness.render import health
+
+    (venv.site / "slowmod.py").write_text("import time\ntime.sleep(0.03)\n")
+    (venv.site / "slow.pth").write_text("import slowmod\n")
+    target = venv.root / "bench_syspath"
+    target.write_text(f"#!{venv.python}\n" + runner.probe_source())
+    target.chmod(0o755)
+    report = runner.run_inspect_command([str(target)], env=venv.env(), cwd=str(venv.root))
+    assert report.pth_import_cost_us is not None and report.pth_import_cost_us >= 30_000
+    table = health.health_table([health.VariantHealth("v", "venv", None, report)])
+    assert ".pth import cost (ms)" in table.splitlines()[0]

@@ -197,3 +197,16 @@ def test_gate_warnings_name_variants_by_label() -> None:
         "inconclusive: pr vs main on import: +3.0 % [-1.0, +7.0] — rerun",))
     text = markdown.render(dataclasses.replace(base, gate=gate))
     assert "⚠️ inconclusive: This PR \\| feat/x next vs HEAD main on import: +3.0 %" in text
+
+
+def test_a_sibling_checkout_is_not_taken_for_the_repository() -> None:
+    """Field trial: the git repo <x>/rules made a sibling checkout <x>/rules-pr read
+    "<repo>-pr". Only whole paths are shortened."""
+    from harness.render.common import relative_paths
+
+    places = [("/src/rules", "<repo>"), ("/tmp/w", "<work>")]
+    text = ("/src/rules-pr, /src/rules2, /src/rules.git, /src/rules_x but /src/rules, "
+            "/src/rules/sub, `/src/rules`, file:///src/rules. /tmp/w/ob /tmp/wx")
+    assert relative_paths(text, places) == (
+        "/src/rules-pr, /src/rules2, /src/rules.git, /src/rules_x but <repo>, <repo>/sub, "
+        "`<repo>`, file://<repo>. <work>/ob /tmp/wx")

@@ -13,6 +13,7 @@ from harness.inspection.health import (
     DistributionSummary,
     DuplicateDistribution,
     DuplicatePath,
+    InspectedProcess,
     InterpreterInfo,
     ModuleBytecode,
     PathEntry,
@@ -224,3 +225,22 @@ def test_fit_prefers_less_detail_to_leaving_out() -> None:
     assert text == "a" * 50 + "\n\n" + "b" * 40 + "\n\nNOTE"
     assert health.fit([["x"]], 100, note="NOTE") == "x"
     assert len(health.fit([["y" * 100]], 2, note="NOTE")) <= 2
+
+
+def test_the_comment_names_the_inspected_process_and_never_a_launcher_as_the_program() -> None:
+    program = InspectedProcess(("/v/bin/python", "-B", "-s", "-I", "/r/app.py"),
+                               "/v/bin/python", ("shell exec: bazel-bin/app",))
+    launcher_only = InspectedProcess(("/r/bin/app",), "/usr/bin/python3", (), False,
+                                     f"it left Python in a way the harness cannot see {HOSTILE}")
+    trees = {"main": tree(("json", 2000)), "pr": tree(("json", 2000), ("zipfile", 9000))}
+    report = with_health(sample_report(), clean_probe(process=program),
+                         clean_probe(process=launcher_only), trees)
+    report.extras["importtime"]["main"]["import"]["process"] = to_data(program)
+    report.extras["importtime"]["pr"]["import"]["process"] = to_data(launcher_only)
+    (section,) = health.health_sections(report)
+    assert "Inspected in HEAD main: the program: `/v/bin/python -B -s -I /r/app.py` " \
+           "(via shell exec: bazel-bin/app)" in section
+    assert "(inspected: the launcher only)" in section  # its health row
+    assert "Import time: not compared — inspected: the launcher only." in section
+    assert "zipfile" not in section  # the launcher's imports are not shown as the program's
+    assert "<script>" not in MarkdownIt("commonmark").enable("table").render(section)

@@ -72,6 +72,15 @@ class PthFile:
 
 
 @dataclass(frozen=True)
+class SiteToml:
+    """A ``*.site.toml`` file (PEP 829) in a site directory; ``processed``: this interpreter's
+    ``site`` reads such files."""
+
+    path: str
+    processed: bool = False
+
+
+@dataclass(frozen=True)
 class StartupHook:
     """Code run or consulted on every start: sitecustomize/usercustomize, an extra
     ``sys.meta_path`` finder or ``sys.path_hooks`` entry."""
@@ -142,6 +151,16 @@ class BytecodeReport:
     unwritable_dirs: tuple[str, ...] = ()
 
     @property
+    def unchecked(self) -> tuple[ModuleBytecode, ...]:
+        """Modules whose ``.pyc`` is unchecked-hash based (flags field of its header: hash
+        based, check_source off) and used as is: never revalidated against the source, so an
+        edited source keeps running its old bytecode. None when the interpreter runs with
+        ``--check-hash-based-pycs always``."""
+        if self.check_hash_based_pycs == "always":
+            return ()
+        return tuple(m for m in self.problems if m.status == "hash_unchecked")
+
+    @property
     def usable(self) -> int:
         return sum(self.counts.get(s, 0) for s in PYC_OK)
 
@@ -177,6 +196,31 @@ class InterpreterInfo:
 
 
 @dataclass(frozen=True)
+class InspectedProcess:
+    """Which process was inspected: its argv and interpreter, the launcher hops that led to
+    it (``"shell exec: bin/app"``, ``"python execv: bin/app.py"``, ``"child (traced): ..."``,
+    ``"inspect_target"``), and whether it is the program (False: only a launcher could be
+    inspected; ``note`` says why)."""
+
+    argv: tuple[str, ...] = ()
+    python: str = ""
+    via: tuple[str, ...] = ()
+    program: bool = True
+    note: str = ""
+
+    def describe(self) -> str:
+        """``the program: python -B app.py (via shell exec: bin/app)`` or ``the launcher
+        only: ... (why)``, for a reader."""
+        what = "the program" if self.program else "the launcher only"
+        line = f"{what}: {' '.join(self.argv)}"
+        if self.via:
+            line += f" (via {' → '.join(self.via)})"
+        if self.note:
+            line += f" — {self.note}"
+        return line
+
+
+@dataclass(frozen=True)
 class ProbeReport:
     """What the probe saw. Fields after ``entries`` were added later and default to empty."""
 
@@ -195,6 +239,8 @@ class ProbeReport:
     interpreter: InterpreterInfo | None = None
     errors: tuple[str, ...] = ()
     probe_seconds: float | None = None
+    process: InspectedProcess | None = None  # set by the harness, not the probe
+    site_toml: tuple[SiteToml, ...] = ()
 
     # -- the seed's sys.path quality numbers ------------------------------------------------
 
@@ -262,7 +308,8 @@ class ProbeReport:
 
     def finding_count(self) -> int:
         """How many problems the probe found (0 for a clean environment)."""
-        bad_pyc = sum(self.bytecode.count(s) for s in PYC_BAD) if self.bytecode else 0
+        bad_pyc = (sum(self.bytecode.count(s) for s in PYC_BAD) + len(self.bytecode.unchecked)
+                   if self.bytecode else 0)
         return (len(self.missing_entries) + len(self.duplicates) + self.pth_exec_lines
                 + len(self.extra_hooks) + self.duplicate_distributions + self.shadowed_modules
                 + len(self.entries_before_stdlib) + bad_pyc + len(self.errors))

@@ -105,6 +105,23 @@ def parse(stderr: str) -> ImportTimeTree:
     return ImportTimeTree(tuple(roots))
 
 
+_HEADER = re.compile(r"^import time:\s*self \[us\] \| cumulative \| imported package\s*$")
+
+
+def sections(stderr: str) -> list[str]:
+    """The stderr of several processes that each printed import times (with
+    ``PYTHONPROFILEIMPORTTIME`` inherited by a launcher's Python and the program's): one
+    part per process, split at the header line each process prints before its first import;
+    parts without an import line are dropped."""
+    parts: list[list[str]] = [[]]
+    for line in stderr.splitlines():
+        if _HEADER.match(line):
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    return ["\n".join(p) for p in parts if any(_LINE.match(line) for line in p)]
+
+
 def merge(trees: Sequence[ImportTimeTree]) -> ImportTimeTree:
     """One tree with the shape of the first and, per module, the median time over ``trees``
     (a module missing from a run is left out of its median)."""

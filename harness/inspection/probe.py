@@ -177,6 +177,29 @@ def site_dirs():
     return out, True
 
 
+def site_toml_files(dirs, processed):
+    """``*.site.toml`` files (PEP 829, drafted for 3.15) in the site directories, and whether
+    this interpreter's ``site`` reads them (its source mentions them), so the inventory of
+    what runs at start-up stays complete whichever format a package uses."""
+    supported = False
+    if processed:
+        try:
+            import site
+            with open(site.__file__, encoding="utf-8") as handle:
+                supported = "site.toml" in handle.read()
+        except (OSError, TypeError):
+            supported = False
+    out = []
+    for d in dirs:
+        try:
+            names = sorted(e.name for e in os.scandir(d)
+                           if e.name.endswith(".site.toml") and not e.name.startswith("."))
+        except OSError:
+            continue
+        out += [{"path": os.path.join(d, name), "processed": supported} for name in names]
+    return out
+
+
 def pth_files(dirs, processed):
     out = []
     for d in dirs:
@@ -468,7 +491,7 @@ def bytecode(modules, site_roots):
             status, pyc = pyc_status(origin, magic)
         counts[status] = counts.get(status, 0) + 1
         if status not in ("valid", "builtin", "frozen", "extension", "namespace",
-                          "hash_checked", "hash_unchecked") \
+                          "hash_checked") \
                 and len(problems) < MAX_MODULE_PROBLEMS:
             problems.append({"name": name, "status": status, "origin": origin, "pyc": pyc})
     flags_b = bool(sys.flags.dont_write_bytecode)
@@ -572,6 +595,7 @@ def probe(opts):
     section("zips", zip_entries, entries)
     dirs, processed = site_dirs()
     section("pth_files", pth_files, dirs, processed)
+    section("site_toml", site_toml_files, dirs, processed)
     section("hooks", customize_hooks)
     listings = scan_roots(entries)
     section("distributions", distributions, listings)

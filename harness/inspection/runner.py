@@ -185,39 +185,57 @@ def run_probe(python: str, *, interpreter_args: Sequence[str] = (), path0: str |
         done = proc.run(probe_argv(python, interpreter_args=interpreter_args, path0=path0,
                                    modules=modules),
                         env=env, cwd=cwd, timeout=timeout, what=what)
-        return with_pth_costs(parse_probe_output(done.stdout, what), python, env=env, cwd=cwd)
+        return with_pth_costs(parse_probe_output(done.stdout, what), python, env=env, cwd=cwd,
+                              timeout=timeout)
     with tempfile.TemporaryDirectory(prefix="startup-harness-probe-") as tmp:
         listing = Path(tmp) / "modules.txt"
         listing.write_text("\n".join(modules), encoding="utf-8")
         done = proc.run(probe_argv(python, interpreter_args=interpreter_args, path0=path0,
                                    modules_file=str(listing)),
                         env=env, cwd=cwd, timeout=timeout, what=what)
-    return with_pth_costs(parse_probe_output(done.stdout, what), python, env=env, cwd=cwd)
+    return with_pth_costs(parse_probe_output(done.stdout, what), python, env=env, cwd=cwd,
+                          timeout=timeout)
 
 
 #: Runs per ``.pth`` import line (median), and how many lines are measured at most.
 PTH_COST_RUNS = 5
 PTH_COST_MAX_LINES = 20
 
-_PTH_TIMER = """import sys, time
-sys.path.append(sys.argv[1])
+#: Run as ``python -S -c <this> PTH INDEX``: executes the INDEX-th import line of the ``.pth``
+#: file PTH, read whole from the file the way ``site`` reads it (never the probe's shortened
+#: copy), with the file's directory on sys.path, and prints how long it took.
+_PTH_TIMER = """import sys, time, os
+pth, index = sys.argv[1], int(sys.argv[2])
+sys.path.append(os.path.dirname(pth))
+with open(pth, "rb") as f:
+    raw = f.read()
+try:
+    text = raw.decode("utf-8-sig")
+except UnicodeDecodeError:
+    import locale
+    text = raw.decode(locale.getpreferredencoding(False))
+lines = [l for l in text.splitlines(keepends=True)
+         if not l.startswith("#") and l.startswith(("import ", "import\t"))]
+line = lines[index]
 start = time.perf_counter_ns()
 try:
-    exec(sys.argv[2])
+    exec(line)
 finally:
     print("cost:", time.perf_counter_ns() - start)
 """
 
 
-def pth_line_cost_us(python: str, sitedir: str, line: str, *, env: Mapping[str, str],
-                     cwd: str | None = None, runs: int = PTH_COST_RUNS) -> int:
-    """What one ``.pth`` import line costs at start-up: the median wall time of executing it
-    alone in a fresh ``python -S`` (so nothing it imports is loaded yet) with its site
-    directory on sys.path, in microseconds; -1 when it cannot be measured."""
+def pth_line_cost_us(python: str, pth: str, index: int, *, env: Mapping[str, str],
+                     cwd: str | None = None, runs: int = PTH_COST_RUNS,
+                     timeout: float = 60) -> int:
+    """What the ``index``-th import line of the ``.pth`` file ``pth`` costs at start-up: the
+    median wall time of executing the whole line alone in a fresh ``python -S`` (so nothing
+    it imports is loaded yet) with its site directory on sys.path, in microseconds; -1 when
+    it cannot be measured."""
     costs = []
     for _ in range(runs):
-        done = proc.run([python, "-S", "-c", _PTH_TIMER, sitedir, line], env=env, cwd=cwd,
-                        timeout=60, check=False, what=".pth line cost")
+        done = proc.run([python, "-S", "-c", _PTH_TIMER, pth, str(index)], env=env, cwd=cwd,
+                        timeout=timeout, check=False, what=".pth line cost")
         found = [w for w in done.stdout.split() if w.isdigit()]
         if not found:
             return -1
@@ -226,7 +244,7 @@ def pth_line_cost_us(python: str, sitedir: str, line: str, *, env: Mapping[str, 
 
 
 def with_pth_costs(report: ProbeReport, python: str, *, env: Mapping[str, str],
-                   cwd: str | None = None) -> ProbeReport:
+                   cwd: str | None = None, timeout: float = 60) -> ProbeReport:
     """``report`` with the measured cost of every processed ``.pth`` import line (the first
     :data:`PTH_COST_MAX_LINES`; the rest -1)."""
     budget = PTH_COST_MAX_LINES
@@ -236,34 +254,40 @@ def with_pth_costs(report: ProbeReport, python: str, *, env: Mapping[str, str],
             files.append(pth)
             continue
         costs = []
-        for line in pth.import_lines:
+        for index in range(len(pth.import_lines)):
             if budget <= 0:
                 costs.append(-1)
                 continue
             budget -= 1
-            costs.append(pth_line_cost_us(python, os.path.dirname(pth.path), line, env=env,
-                                          cwd=cwd))
+            costs.append(pth_line_cost_us(python, pth.path, index, env=env, cwd=cwd,
+                                          timeout=timeout))
         files.append(dataclasses.replace(pth, import_costs_us=tuple(costs)))
     return dataclasses.replace(report, pth_files=tuple(files))
 
 
 def probe_for_workload(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None = None,
-                       modules: Sequence[str] = ()) -> ProbeReport:
+                       modules: Sequence[str] = (), timeout: float = 120) -> ProbeReport:
     """Run the probe in the interpreter ``argv`` starts, with the same options and sys.path[0]
     (a console script's shebang interpreter for ``bin/tool`` workloads)."""
     launch = launch_of(argv, cwd)
+    path0 = launch.path0
+    if env.get("PYTHONSAFEPATH") and not set(short_flags(launch.options)) & {"E", "I"}:
+        path0 = None  # 3.11+: nothing is put in front of sys.path (rules_python's stage 1)
     return run_probe(launch.python, interpreter_args=probe_options(launch.options),
-                     path0=launch.path0, cwd=cwd, env=env, modules=modules)
+                     path0=path0, cwd=cwd, env=env, modules=modules, timeout=timeout)
 
 
 def run_inspect_command(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None = None,
                         timeout: float = 300) -> ProbeReport:
     """Run a built program whose output is the probe's (the seed's inspection target, its
-    ``main`` printed by ``startup-harness probe-script``) and read its report."""
+    ``main`` printed by ``startup-harness probe-script``) and read its report, with the cost
+    of its ``.pth`` import lines measured in the interpreter it ran in."""
     what = f"inspection program {argv[0]}"
     done = proc.run(argv, env=env, cwd=cwd, timeout=timeout, what=what,
                     hint="its main must be the output of `startup-harness probe-script`")
-    return parse_probe_output(done.stdout, what)
+    report = parse_probe_output(done.stdout, what)
+    python = (report.interpreter.executable if report.interpreter else "") or report.python
+    return with_pth_costs(report, python, env=env, cwd=cwd, timeout=timeout)
 
 
 def importtime_argv(argv: Sequence[str], cwd: str | None = None) -> tuple[str, ...]:
@@ -289,3 +313,24 @@ def run_importtime(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | No
 def module_names(tree: ImportTimeTree) -> list[str]:
     """Modules the workload imported (for the probe's bytecode check)."""
     return importtime.module_names(tree)
+
+
+def run_importtime_by_env(argv: Sequence[str], *, env: Mapping[str, str],
+                          cwd: str | None = None, runs: int = 5,
+                          timeout: float = 600) -> ImportTimeTree:
+    """Import times of a launcher that could not be followed: ``argv`` run as it is with
+    ``PYTHONPROFILEIMPORTTIME=1``, which every Python process it starts inherits (unless it
+    runs with ``-E`` or ``-I``); the tree of the last process that printed one (a launcher's
+    own Python prints first). Raises :class:`HarnessError` when none did."""
+    trees = []
+    for _ in range(max(runs, 1)):
+        done = proc.run(argv, env={**env, "PYTHONPROFILEIMPORTTIME": "1"}, cwd=cwd,
+                        timeout=timeout, what="workload with PYTHONPROFILEIMPORTTIME=1",
+                        hint="run the workload by hand with PYTHONPROFILEIMPORTTIME=1")
+        parts = importtime.sections(done.stderr)
+        if not parts:
+            raise HarnessError(f"no Python process started by {argv[0]!r} printed import "
+                               "times (does it run Python with -E or -I?)",
+                               "give the bazel builder an inspect_target")
+        trees.append(importtime.parse(parts[-1]))
+    return importtime.merge(trees)

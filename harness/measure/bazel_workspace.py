@@ -16,6 +16,8 @@ MODES = ("auto", "bzlmod", "workspace")
 REPOSITORY_CACHES = ("isolated", "shared")
 
 _LABEL = "^(@[A-Za-z0-9_.~+-]*)?//"
+_FLAG = "^--?[A-Za-z@]"  # an option, not a target or a stray word
+_ENV_NAME = "^[A-Za-z_][A-Za-z0-9_]*[*]?$"  # NAME, or a prefix ending in * (UV_*)
 
 #: The bazel builder's own ``build:`` keys (JSON Schema properties).
 OPTIONS_SCHEMA: dict[str, Any] = {
@@ -33,8 +35,18 @@ OPTIONS_SCHEMA: dict[str, Any] = {
     "command": {"oneOf": [{"type": "string", "minLength": 1},
                           {"type": "array", "items": {"type": "string"}, "minItems": 1}],
                 "description": "The Bazel command (default bazel), e.g. a wrapper script."},
-    "flags": {"type": "array", "items": {"type": "string", "minLength": 1},
-              "description": "Extra flags for every Bazel command, after the harness's."},
+    "flags": {"type": "array", "items": {"type": "string", "pattern": _FLAG},
+              "description": "Extra build options (--jobs=2, --copt=...), for build and "
+                             "cquery only: fetch, query and mod reject them."},
+    "common_flags": {"type": "array", "items": {"type": "string", "pattern": _FLAG},
+                     "description": "Extra flags for every Bazel command the harness runs "
+                                    "(info, fetch, query, mod, build, cquery): repository "
+                                    "and registry options, --repo_env=..."},
+    "pass_env": {"type": "array", "items": {"type": "string", "pattern": _ENV_NAME},
+                 "description": "Variables of your environment that repository rules and "
+                                "build actions see (--repo_env/--action_env), e.g. PIP_CERT, "
+                                "PIP_INDEX_URL, UV_*; none by default (PIP_*, UV_*, PYTHON* "
+                                "are removed). Their values are on Bazel's command line."},
     "startup_flags": {"type": "array", "items": {"type": "string", "minLength": 1},
                       "description": "Extra startup options (before the command)."},
     "repository_cache": {"enum": list(REPOSITORY_CACHES),
@@ -58,6 +70,8 @@ class BazelSpec:
     command: tuple[str, ...] = ("bazel",)
     flags: tuple[str, ...] = ()
     startup_flags: tuple[str, ...] = ()
+    common_flags: tuple[str, ...] = ()
+    pass_env: tuple[str, ...] = ()
     repository_cache: str = "isolated"
     max_idle_secs: int = MAX_IDLE_SECS
 
@@ -77,6 +91,7 @@ def parse_spec(raw: Mapping[str, Any], base_dir: str) -> BazelSpec:
         mode=raw.get("mode", "auto"),
         command=tuple([command] if isinstance(command, str) else command),
         flags=tuple(raw.get("flags", ())), startup_flags=tuple(raw.get("startup_flags", ())),
+        common_flags=tuple(raw.get("common_flags", ())), pass_env=tuple(raw.get("pass_env", ())),
         repository_cache=raw.get("repository_cache", "isolated"),
         max_idle_secs=int(raw.get("max_idle_secs", MAX_IDLE_SECS)))
 
@@ -90,17 +105,48 @@ def startup_options(spec: BazelSpec, output_base: str) -> list[str]:
 
 #: Commands that take only the repository flags (no --disk_cache, no --symlink_prefix).
 REPOSITORY_COMMANDS = ("fetch", "mod", "sync", "query")
+#: Commands that take build options: ``flags`` and ``--action_env`` go to these only.
+BUILD_COMMANDS = ("build", "cquery")
+#: Where pip and uv (run by a ruleset's repository rules or actions) keep their caches.
+TOOL_CACHE_VARIABLES = ("PIP_CACHE_DIR", "UV_CACHE_DIR", "XDG_CACHE_HOME")
+
+
+def tool_caches(root: str) -> dict[str, str]:
+    """The variant's own cache directories for pip and uv (and anything following XDG), so a
+    cold build never reads or fills the user's ``~/.cache/pip`` or ``~/.cache/uv``."""
+    return {"PIP_CACHE_DIR": f"{root}/pip", "UV_CACHE_DIR": f"{root}/uv",
+            "XDG_CACHE_HOME": f"{root}/xdg"}
+
+
+def passed_names(patterns: Sequence[str], environ: Mapping[str, str]) -> list[str]:
+    """The names of ``environ`` that ``pass_env`` asks for (``UV_*`` = every UV_ name),
+    sorted; a pattern matching nothing passes nothing."""
+    out = set()
+    for pattern in patterns:
+        if pattern.endswith("*"):
+            out |= {name for name in environ if name.startswith(pattern[:-1])}
+        elif pattern in environ:
+            out.add(pattern)
+    return sorted(out)
 
 
 def command_flags(spec: BazelSpec, command: str, *, bzlmod: bool, override: str | None,
-                  repository_cache: str | None, registries: Sequence[str] = ()) -> list[str]:
+                  repository_cache: str | None, registries: Sequence[str] = (),
+                  repo_env: Mapping[str, str | None] | None = None) -> list[str]:
     """Flags ``command`` gets for one variant; every command sees the same repository flags,
     so info, fetch, build, cquery and mod resolve the same repositories. ``override``: the
     ruleset's checkout replacing the declared release; ``repository_cache``: its directory
-    (None: Bazel's default, shared by every output base of the user)."""
+    (None: Bazel's default, shared by every output base of the user); ``repo_env``: variables
+    for repository rules (and, for build commands, actions). ``common_flags`` go to every
+    command, ``flags`` (build options) to build and cquery only."""
     flags = [] if command in REPOSITORY_COMMANDS else ["--disk_cache=", "--symlink_prefix=/"]
     if repository_cache is not None:
         flags.append(f"--repository_cache={repository_cache}")
+    for name, value in (repo_env or {}).items():
+        flags.append(f"--repo_env={name}={value if value is not None else ''}")
+        if command in BUILD_COMMANDS:  # NAME alone: the action takes the client's value
+            flags.append(f"--action_env={name}" if value is None else
+                         f"--action_env={name}={value}")
     if bzlmod:
         flags += ["--enable_bzlmod", "--lockfile_mode=off"]
         flags += [f"--registry={url}" for url in registries]
@@ -108,7 +154,7 @@ def command_flags(spec: BazelSpec, command: str, *, bzlmod: bool, override: str 
             flags.append(f"--override_module={spec.module}={override}")
     elif override:
         flags.append(f"--override_repository={spec.module}={override}")
-    return [*flags, *spec.flags]
+    return [*flags, *spec.common_flags, *(spec.flags if command in BUILD_COMMANDS else ())]
 
 
 def use_bzlmod(mode: str, has_module_file: bool) -> bool:
@@ -218,6 +264,48 @@ def declaration_summary(query_build_output: str) -> str:
         if found:
             parts.append(f"{key}={found.group(1).strip()}")
     return " ".join(parts)
+
+
+_VERSIONISH = re.compile(r"(?<![0-9A-Za-z])v?(\d+(?:\.\d+)+(?:-?(?:rc|alpha|beta|a|b)\.?\d+)?)"
+                        r"(?![0-9A-Za-z])")
+_ATTRIBUTE = r"^\s*{key}\s*=\s*(.+?),?\s*$"
+
+
+def declared_release(query_build_output: str,
+                     module_file_of_path: str | None = None) -> tuple[set[str], str]:
+    """Which version of the ruleset a WORKSPACE declaration names (``query //external:NAME
+    --output=build``): the version-like words of its ``urls``/``url``/``strip_prefix``/
+    ``tag`` (``rules_py-v1.11.7.tar.gz`` -> 1.11.7), or for a ``local_repository`` the
+    ``module(version = ...)`` of the MODULE.bazel at its path (``module_file_of_path``).
+    Returns (versions, what they were read from); no versions when it cannot be told (an
+    archive named by a commit, a path without MODULE.bazel)."""
+    versions: set[str] = set()
+    read: list[str] = []
+    for key in ("urls", "url", "strip_prefix", "tag"):
+        found = re.search(_ATTRIBUTE.format(key=key), query_build_output, re.M)
+        if found:
+            value = found.group(1).strip()
+            versions |= set(_VERSIONISH.findall(value))
+            read.append(f"{key}={value}")
+    if module_file_of_path is not None:
+        for _start, _end, _name, args in _calls(module_file_of_path, ("module",)):
+            version = _kwarg(args, "version")
+            if version:
+                versions.add(version)
+                read.append(f"the MODULE.bazel at its path (version {version})")
+    return versions, ", ".join(read)
+
+
+def release_mismatch(query_build_output: str, module: str, version: str,
+                     module_file_of_path: str | None = None) -> str | None:
+    """One line when the WORKSPACE declares another release of ``module`` than the
+    variant's ``bcr.version``; None when it declares that one or cannot be told."""
+    versions, read = declared_release(query_build_output, module_file_of_path)
+    wanted = version.removeprefix("v")
+    if not versions or wanted in {v.removeprefix("v") for v in versions}:
+        return None
+    return (f"the WORKSPACE declares {module} {', '.join(sorted(versions))} ({read}), "
+            f"not bcr.version {version}")
 
 
 def executable_path(execution_root: str, cquery_output: str) -> str:

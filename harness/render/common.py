@@ -117,15 +117,19 @@ def locations(report: Report) -> list[tuple[str, str]]:
                   key=lambda item: -len(item[0]))
 
 
+#: After a replaced path: not a character that would continue its last name (``-pr``, ``2``).
+_PATH_CONTINUES = r"(?![\w.~+\\-]*[\w~+-])"
+
+
 def relative_paths(text: str, places: Sequence[tuple[str, str]]) -> str:
     """``text`` with every path of ``places`` replaced by its short name (also inside
     ``file://`` URLs, and in the markdown-escaped spelling of the path)."""
     for path, name in places:
-        if path in text:
-            text = text.replace(path, name)
         escaped = _MD_ESCAPE.sub(r"\\\1", path)
-        if escaped != path and escaped in text:
-            text = text.replace(escaped, name)
+        literal = name.replace("\\", "\\\\")  # a replacement template, no group references
+        for spelling in {path, escaped}:
+            if spelling in text:  # a whole path only: <x>/rules is not <x>/rules-pr
+                text = re.sub(re.escape(spelling) + _PATH_CONTINUES, literal, text)
     return text
 
 

@@ -21,11 +21,12 @@ from typing import Any, TypeVar
 
 from harness import defaults
 from harness.inspection import checks, importtime
-from harness.inspection.health import PYC_BAD, ProbeReport
+from harness.inspection.health import PYC_BAD, InspectedProcess, ProbeReport
 from harness.inspection.importtime import ImportTimeDiff, ImportTimeTree, ModuleTime
 from harness.model import Report
 from harness.render.common import md_table
 from harness.render.escape import html_code, html_text, md_cell, md_code, md_code_cell, md_text
+from harness.serial import from_data
 
 T = TypeVar("T")
 WARN = "⚠️"
@@ -62,7 +63,36 @@ def clip(text: object, limit: int = CLIP) -> str:
 
 
 def _label(row: VariantHealth) -> str:
-    return md_cell(clip(row.label, 80))
+    text = md_cell(clip(row.label, 80))
+    if row.probe is not None and row.probe.process is not None and not row.probe.process.program:
+        text += " (inspected: the launcher only)"
+    return text
+
+
+def inspected_line(label: str, process: InspectedProcess | None) -> str:
+    """``Inspected in PR: the program: `python -B app.py` (via shell exec: bin/app)``:
+    which process the numbers describe (markdown, escaped, clipped)."""
+    if process is None:
+        return ""
+    what = "the program" if process.program else "**the launcher only**"
+    line = f"Inspected in {md_text(clip(label, 60))}: {what}: " \
+           f"{md_code(clip(' '.join(process.argv), 120))}"
+    if process.via:
+        line += f" (via {md_text(clip(' → '.join(process.via), 160))})"
+    if process.note:
+        line += f" — {md_text(clip(process.note, 200))}"
+    if not process.program:
+        line += "; its numbers describe the launcher, not the program"
+    return line
+
+
+def _process_of(data: Any) -> InspectedProcess | None:
+    """The process an import-time tree's record says it describes (None for older ones)."""
+    raw = data.get("process") if isinstance(data, Mapping) else None
+    if not isinstance(raw, Mapping):
+        return None
+    value = from_data(InspectedProcess, raw)
+    return value if isinstance(value, InspectedProcess) else None
 
 
 # -- tables ---------------------------------------------------------------------------------------
@@ -167,6 +197,9 @@ def findings(probe: ProbeReport, limit: int = DETAIL_LEVELS[0]) -> list[str]:
           lambda pl: f"- {md_code(clip(pl[0].path, 100))}: {md_code(clip(pl[1]))}"
           + (f" — {pl[2] / 1000:.1f} ms" if pl[2] >= 0 else ""),
           probe.pth_exec_lines)
+    group("`.site.toml` files (PEP 829)", probe.site_toml,
+          lambda t: f"- {md_code(clip(t.path, 100))}"
+          + ("" if t.processed else " (not read by this interpreter)"))
     group(".pth path lines", [p for p in probe.pth_files if p.processed and p.n_path_lines],
           lambda p: f"- {md_code(clip(p.path, 100))}: {p.n_path_lines} path line(s)"
           + (f", {len(p.missing_paths)} missing" if p.missing_paths else ""),
@@ -195,6 +228,11 @@ def findings(probe: ProbeReport, limit: int = DETAIL_LEVELS[0]) -> list[str]:
                 out.append(f"- … and {len(bad) - limit} more")
             out.append("")
     if b is not None:
+        group("`.pyc` compiled with unchecked-hash: never revalidated against the source "
+              "(an edited source keeps running its old bytecode; fast, but only safe where "
+              "sources never change)", b.unchecked,
+              lambda m: f"- {md_code(clip(m.name, 80))}: {md_code(clip(m.pyc or '', 120))}",
+              b.count("hash_unchecked") if b.check_hash_based_pycs != "always" else 0)
         group("site-packages where `__pycache__` cannot be written", b.unwritable_dirs,
               lambda d: f"- {md_code(clip(d))}")
     group("probe errors", probe.errors, lambda e: f"- {md_text(clip(e, 300))}")
@@ -311,6 +349,11 @@ def _measured_change_us(report: Report, pr: str, main: str, workload: str) -> in
     return None if a is None or b is None else round((a.median - b.median) * 1e6)
 
 
+def _tree_process(report: Report, variant: str, workload: str) -> InspectedProcess | None:
+    raw: Mapping[str, Any] = (report.extras.get("importtime") or {}).get(variant) or {}
+    return _process_of(raw.get(workload))
+
+
 def _trees(report: Report, variant: str) -> dict[str, ImportTimeTree]:
     raw: Mapping[str, Any] = (report.extras.get("importtime") or {}).get(variant) or {}
     out = {}
@@ -367,6 +410,9 @@ def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
         table = ("#### Environment health\n\n" + health_table(rows) + "\n\n"
                  f"{WARN} marks a value worse in the PR than in main. .pyc coverage counts the "
                  "workload's imported modules that have a valid bytecode cache.")
+        lines = [inspected_line(r.label, r.probe.process) for r in rows if r.probe is not None]
+        if any(lines):
+            table += "\n\n" + "  \n".join(line for line in lines if line)
         blocks.append([table])
         for row in rows:
             blocks.append([details_block(row, level) for level in DETAIL_LEVELS])
@@ -377,6 +423,15 @@ def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
         for workload in report.workloads:
             a, b = pr_trees.get(workload), main_trees.get(workload)
             if a is None or b is None:
+                continue
+            only_launcher = [(row.label, process) for row in (pr, main)
+                             if (process := _tree_process(report, row.name, workload))
+                             is not None and not process.program]
+            if only_launcher:
+                what = f" of {md_code(clip(workload, 60))}" if len(report.workloads) > 1 else ""
+                blocks.append([f"Import time{what}: not compared — inspected: the launcher "
+                               "only. " + "  \n".join(inspected_line(label, process)
+                                                       for label, process in only_launcher)])
                 continue
             d = importtime.diff(a, b, threshold_pct=threshold_pct, min_us=min_us)
             name = workload if len(report.workloads) > 1 else None

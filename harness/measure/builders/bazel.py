@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import time
@@ -149,13 +150,26 @@ class BazelBuilder:
         repo_cache = (str(out_base / "repository-cache") if spec.repository_cache == "isolated"
                       else None)
         registries = source.registries if bzlmod and source.kind == "bcr" else ()
+        # pip and uv run by repository rules: the user's settings only when asked for (by
+        # name: values stay off the command line), caches of the variant's own when cold
+        passed = [n for n in bw.passed_names(spec.pass_env, os.environ)
+                  if not (repo_cache and n in bw.TOOL_CACHE_VARIABLES)]
+        repo_env: dict[str, str | None] = {name: os.environ[name] for name in passed}
+        bazel_env = {**env, **{name: os.environ[name] for name in passed}}
+        if repo_cache is not None:
+            repo_env.update(bw.tool_caches(str(out_base / "tool-caches")))
+            details["tool_caches"] = "per variant: " + ", ".join(bw.TOOL_CACHE_VARIABLES)
+        else:
+            details["tool_caches"] = "the user's (repository_cache: shared)"
+        details["passed_env"] = ", ".join(passed) or "none"
 
         def flags(cmd: str) -> list[str]:
             return bw.command_flags(spec, cmd, bzlmod=bzlmod, override=override,
-                                    repository_cache=repo_cache, registries=registries)
+                                    repository_cache=repo_cache, registries=registries,
+                                    repo_env=repo_env)
 
         def bazel(step: str, cmd: str, *args: str) -> proc.Completed:
-            done = proc.run([*command, *startup, cmd, *flags(cmd), *args], env=env,
+            done = proc.run([*command, *startup, cmd, *flags(cmd), *args], env=bazel_env,
                             cwd=workspace, timeout=timeout, check=False,
                             what=f"{who}: bazel {step}", interrupt=INTERRUPT)
             if done.returncode != 0:
@@ -174,6 +188,8 @@ class BazelBuilder:
             info = bazel("info execution_root", "info", "execution_root")
             phases["server_start"] = round(info.seconds, 4)
             execution_root = info.stdout.strip().splitlines()[-1]
+            declaration = (self._check_declared_release(bazel, spec, source, who)
+                           if not bzlmod and source.kind == "bcr" else None)
             phases["fetch"] = round(bazel(f"fetch {' '.join(targets)}", "fetch",
                                           *targets).seconds, 4)
             phases["build"] = round(bazel(f"build {' '.join(targets)}", "build",
@@ -181,7 +197,8 @@ class BazelBuilder:
             exe = self._executable(bazel, execution_root, spec.target, who)
             inspect_exe = (self._executable(bazel, execution_root, spec.inspect_target, who)
                            if spec.inspect_target else None)
-            details["resolved"] = self._resolved(bazel, spec, source, bzlmod, override)
+            details["resolved"] = self._resolved(bazel, spec, source, bzlmod, override,
+                                                 declaration)
             details["execution_root"] = execution_root
             ok = True
         finally:
@@ -211,8 +228,33 @@ class BazelBuilder:
                               "build.bazel.target must be a *_binary") from exc
 
     @staticmethod
+    def _check_declared_release(bazel: BazelRun, spec: bw.BazelSpec, source: Source,
+                                who: str) -> str | None:
+        """WORKSPACE mode, ``bcr:`` variant: the release is what the WORKSPACE declares, so
+        it must be ``bcr.version``; a mismatch fails the variant (one line, exit 2). Returns
+        the declaration (``query --output=build``), None when it cannot be read."""
+        try:
+            done = bazel(f"query //external:{spec.module}", "query",
+                         f"//external:{spec.module}", "--output=build")
+        except BazelFailed:
+            return None
+        module_file = None
+        path = re.search(r'^\s*path\s*=\s*"([^"]+)"', done.stdout, re.M)
+        if path:
+            where = Path(spec.workspace, path.group(1)) / "MODULE.bazel"
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                module_file = where.read_text(encoding="utf-8")
+        problem = bw.release_mismatch(done.stdout, spec.module, source.version or "",
+                                      module_file)
+        if problem:
+            raise BazelFailed(f"{who}: {problem}",
+                              "set bcr.version to the release the WORKSPACE declares, or "
+                              "declare that release in the WORKSPACE")
+        return done.stdout
+
+    @staticmethod
     def _resolved(bazel: BazelRun, spec: bw.BazelSpec, source: Source, bzlmod: bool,
-                  override: str | None) -> str:
+                  override: str | None, declaration: str | None = None) -> str:
         """What the ruleset resolved to, as Bazel says it (bzlmod: ``bazel mod deps``)."""
         if bzlmod:
             try:
@@ -228,12 +270,13 @@ class BazelBuilder:
             where = (f"git {source.ref}" if source.kind == "git" else
                      f"path {source.path}" if source.kind == "path" and source.path else override)
             return f"{spec.module} overridden by {where} (--override_repository)"
-        try:
-            done = bazel(f"query //external:{spec.module}", "query",
-                         f"//external:{spec.module}", "--output=build")
-        except BazelFailed:
-            return f"{spec.module} as declared in WORKSPACE"
-        return f"{spec.module} as declared in WORKSPACE: " + bw.declaration_summary(done.stdout)
+        if declaration is None:
+            try:
+                declaration = bazel(f"query //external:{spec.module}", "query",
+                                    f"//external:{spec.module}", "--output=build").stdout
+            except BazelFailed:
+                return f"{spec.module} as declared in WORKSPACE"
+        return f"{spec.module} as declared in WORKSPACE: " + bw.declaration_summary(declaration)
 
     @staticmethod
     def _variant_workspace(spec: bw.BazelSpec, source: Source, override: str | None,
