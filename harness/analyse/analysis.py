@@ -132,14 +132,16 @@ def analyse_jobs(m: Measurements, jobs: Sequence[Job], policy: GatePolicy) -> Re
     missing = {policy.compare, policy.against} - measured if policy.enabled else set()
     if missing and not errors:
         errors.append(f"gated variant(s) {', '.join(sorted(missing))} produced no timings")
-    gate = decide(policy, gated, errors)
+    auto = bool(sequential_records(jobs))  # runs: auto: its advice is not given again
+    gate = decide(policy, gated, errors, auto=auto)
     load = jobs[0].timing.load if jobs else None
     busy_text = busy.busy_cause(load)
-    noise = busy.diagnose_load(load, policy.metric)
+    noise = busy.diagnose_load(load, policy.metric, auto=auto)
     noise += tuple(finding for s in raw if s.metric == "wall" and s.values
                    for finding in stats.diagnose(s, threshold_pct=policy.threshold_pct,
-                                                 busy=busy_text))
-    noise += tuple(finding for c in gated for finding in stats.diagnose_comparison(c))
+                                                 busy=busy_text, auto=auto))
+    noise += tuple(finding for c in gated
+                   for finding in stats.diagnose_comparison(c, auto=auto))
     if carry is not None and jobs:
         noise += carryover.diagnose(carry, order=jobs[0].timing.order)
     extras: dict[str, Any] = {
