@@ -102,9 +102,14 @@ def prune_stale(config: Config, env: Mapping[str, str], progress: Progress,
             continue
         if pid == os.getpid() or proc.alive(pid):
             continue
+        # its builds and workloads ran in process groups of their own, which a SIGKILL of
+        # the run's group did not reach: end them before removing the dir they run in
+        ended = proc.end_recorded_groups(owner.parent / proc.GROUPS_FILE)
         remove_tree(owner.parent)
         removed.append(owner.parent)
-        progress(f"removed {owner.parent}, the scratch dir of a run that was killed (pid {pid})")
+        left = f", after ending {ended} of its processes still running" if ended else ""
+        progress(f"removed {owner.parent}, the scratch dir of a run that was killed "
+                 f"(pid {pid}){left}")
     if removed:
         for repo in sorted({v.source.repo for v in config.variants
                             if v.source.kind == "git" and v.source.repo}):
@@ -127,9 +132,11 @@ def workspace(work_dir: str | None, keep: bool = False) -> Iterator[Path]:
     else:
         path = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     (path / OWNER_FILE).write_text(f"{os.getpid()}\n", encoding="utf-8")
+    proc.record_groups_in(path / proc.GROUPS_FILE)
     try:
         yield path
     finally:
+        proc.record_groups_in(None)
         if not keep:
             remove_tree(path)  # also Bazel's output bases, whose files are read-only
 
