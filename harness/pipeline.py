@@ -167,6 +167,9 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     tools = preflight(config, timed_env)
     timer = get_timer(config.timing.timer)
     prune_stale(config, build_env, progress)
+    recovered = bytecode.recover_snapshots()  # a killed run's __pycache__ snapshots
+    for line in recovered:
+        progress(line)
     shas = {v.name: sources.check(v, build_env) for v in config.variants}
     infos = tuple(VariantInfo(v.name, v.label, v.role, sources.describe(v.source),
                               v.build.builder, shas[v.name], v.source.ref)
@@ -223,7 +226,7 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     record_job = Job(
         id=job, machine=machine.describe(before, after), timing=settings, builds=tuple(builds),
         samples=tuple(dataclasses.replace(s, job=job) for s in samples), probes=probes,
-        importtime=importtimes, errors=tuple(errors), warnings=tuple(warnings),
+        importtime=importtimes, errors=tuple(errors), warnings=(*recovered, *warnings),
         phases_s=phases.laps, locations=places, cell=cell, sweeps=sweeps)
     raw_config = json.loads(canonical_json(config.raw))  # plain JSON types only
     return Measurements(
