@@ -113,7 +113,9 @@ def analyse_jobs(m: Measurements, jobs: Sequence[Job], policy: GatePolicy) -> Re
     errors = [error for job in jobs for error in job.errors]
     errors += [error for _, run_errors in judged for error in run_errors]
     summaries = summarize_all(samples)
-    carry = carryover.fit([s for s in samples if s.metric == "wall"])
+    # duet runs start together: no run has a single predecessor to carry over from
+    duet = bool(jobs) and jobs[0].timing.order == "duet"
+    carry = None if duet else carryover.fit([s for s in samples if s.metric == "wall"])
     compared = samples
     if carry is not None and policy.carryover == "adjust":
         wall = [s for s in samples if s.metric == "wall"]
