@@ -199,7 +199,7 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
                                                       timed_env, cwd, progress)
         after = machine.snapshot()
         allowed = {w.name for w in config.workloads if w.allow_failure}
-        from harness.analyse.analysis import failed_runs  # numpy after timing, not before
+        from harness.analyse.failures import failed_runs  # stdlib only: no numpy here
 
         for message in failed_runs(samples, allowed)[1]:  # judged again by analyse()
             progress(message)
@@ -501,6 +501,15 @@ def bytecode_scenarios(config: Config, ready: Sequence[Prepared],
         yield
 
 
+def timer_warmups(warmup: int, commands: Sequence[timing.TimedCommand]) -> int:
+    """Warm-up runs left for the timer: the smoke run (the same command, environment and
+    working directory, just before) was every default command's first warm-up. Bytecode
+    scenario commands were not smoke-run: with any of them, the timer runs them all."""
+    if warmup and all(c.scenario == "default" for c in commands):
+        return warmup - 1
+    return warmup
+
+
 def time_commands(config: Config, timer: Timer, commands: Sequence[timing.TimedCommand],
                   raw_dir: Path, env: Mapping[str, str], cwd: Path, progress: Progress,
                   ) -> tuple[tuple[Samples, ...], SequentialRecord | None, TimingLoad]:
@@ -508,13 +517,14 @@ def time_commands(config: Config, timer: Timer, commands: Sequence[timing.TimedC
     schedule (wall and CPU time; with ``runs: auto`` it looks at the gated comparisons after
     each batch, :mod:`harness.measure.adaptive`); any other timer runs its own schedule."""
     t = config.timing
+    warmup = timer_warmups(t.warmup, commands)
     if timer.name != "spawn":
         from harness.measure.load import LoadMonitor
 
         progress(f"timing {len(commands)} commands: {t.order}, {t.warmup} warmup + "
                  f"{t.runs} runs")
         with LoadMonitor() as monitor:
-            samples = timer.measure(commands, warmup=t.warmup, runs=t.runs, order=t.order,
+            samples = timer.measure(commands, warmup=warmup, runs=t.runs, order=t.order,
                                     env=env, raw_dir=raw_dir, seed=t.seed,
                                     timeout_s=t.timeout_s, progress=progress, cwd=cwd)
         return samples, None, monitor.record
@@ -530,7 +540,7 @@ def time_commands(config: Config, timer: Timer, commands: Sequence[timing.TimedC
         return gated_comparisons(config.gate, config.workloads, so_far, confidence,
                                  n_resamples)
 
-    timed = adaptive.measure(commands, warmup=t.warmup, runs=t.runs, order=t.order, env=env,
+    timed = adaptive.measure(commands, warmup=warmup, runs=t.runs, order=t.order, env=env,
                              raw_dir=raw_dir, seed=t.seed, timeout_s=t.timeout_s, cwd=cwd,
                              progress=progress, auto=auto, look=look)
     return timed.samples, timed.sequential, timed.load

@@ -124,3 +124,25 @@ def test_the_harness_own_cpu_is_not_other_processes() -> None:
     while time.process_time() < end:
         pass
     assert load.own_cpu() - before >= 0.29
+
+
+def test_what_runs_right_after_timing_and_in_renderers_imports_no_numpy() -> None:
+    """The pipeline reports failed runs right after timing (inside the timing phase) and the
+    renderers label intervals: neither may pay numpy's import."""
+    import subprocess
+    import sys
+
+    code = ("import sys, harness.analyse.failures, harness.analyse.levels; "
+            "sys.exit('numpy' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_the_smoke_run_is_the_first_warmup() -> None:
+    from harness.measure.timing import TimedCommand
+    from harness.pipeline import timer_warmups
+
+    default = TimedCommand("pr", "w", ("python", "-c", "pass"))
+    cold = TimedCommand("pr", "w", ("python", "-c", "pass"), scenario="cold")
+    assert timer_warmups(5, [default, default]) == 4
+    assert timer_warmups(0, [default]) == 0
+    assert timer_warmups(5, [default, cold]) == 5  # scenario commands were not smoke-run

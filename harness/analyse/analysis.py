@@ -9,11 +9,12 @@ record and policy give the same report, byte for byte once serialized. ``run`` i
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from harness import __version__
 from harness.analyse import busy, carryover, sequential, stats
+from harness.analyse.failures import failed_runs
 from harness.analyse.gate import decide
 from harness.measurements import FILE_NAME, Job, Measurements, WorkloadInfo, digest
 from harness.model import (
@@ -162,29 +163,6 @@ def analyse_jobs(m: Measurements, jobs: Sequence[Job], policy: GatePolicy) -> Re
         noise=noise, measurements={"file": FILE_NAME, "digest": digest(m)},
         locations={path: name for job in jobs for path, name in job.locations.items()},
         sweeps=fit_sweeps(jobs))
-
-
-def failed_runs(samples: Sequence[Samples], allowed: Collection[str] = ()
-                ) -> tuple[tuple[Samples, ...], list[str]]:
-    """Failed runs are failures: a command with a failing run (warmup or timed: non-zero exit,
-    or a timeout) is an error, named with its exit code and last stderr lines, and its times are
-    left out of the analysis (the record keeps them). A workload in ``allowed``
-    (``allow_failure``) keeps its non-zero exits (not its timeouts)."""
-    kept: list[Samples] = []
-    errors: list[str] = []
-    for s in samples:
-        codes = [c for c in s.exit_codes if c != 0]
-        timed_out = s.failure.startswith("timed out")
-        if not (s.failure or codes) or (s.workload in allowed and not timed_out):
-            kept.append(s)
-            continue
-        scenario = "" if s.scenario == "default" else f" (scenario {s.scenario})"
-        detail = s.failure or f"exit {codes[0]}"
-        counted = f"{len(codes)} of {len(s.exit_codes)} timed runs failed; " if codes else ""
-        errors.append(f"workload {s.workload!r} of variant {s.variant!r}{scenario} failed: "
-                      f"{counted}first: {detail}")
-        kept.append(dataclasses.replace(s, values=(), rounds=()))
-    return tuple(kept), errors
 
 
 def first_per_variant(per_job: Iterable[Mapping[str, T]]) -> dict[str, T]:
