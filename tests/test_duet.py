@@ -89,3 +89,18 @@ def test_duet_needs_the_spawn_timer(tmp_path: Path) -> None:
         "timing: {order: duet, timer: hyperfine}\n")
     with pytest.raises(ConfigError, match="duet"):
         load_config(config)
+
+
+def test_duet_timer_wakes_at_realtime_priority_and_children_do_not(tmp_path: Path) -> None:
+    """Where allowed (root here), the timer runs SCHED_FIFO so it records each exit when it
+    happens (without it, on a loaded machine both sides of a launch got the same end time);
+    the timed commands run at normal priority."""
+    import json
+
+    check = "import os, sys; sys.exit(os.sched_getscheduler(0) != os.SCHED_OTHER)"
+    commands = [TimedCommand(v, "w", (sys.executable, "-S", "-c", check)) for v in "ab"]
+    out = timers.run_schedule_full(commands, warmup=0, runs=2, order="duet",
+                                   env={"PATH": os.environ["PATH"]}, raw_dir=tmp_path)
+    assert out["failures"] == []
+    saved = json.loads((tmp_path / "spawn-times.json").read_text())
+    assert saved["realtime"] is (os.geteuid() == 0)
