@@ -100,6 +100,8 @@ DESIGNS = {
     "blocks": Design("blocks", "blocks", "hyperfine", "seed"),
     "auto-spawn": Design("auto-spawn", "interleaved", "spawn", "auto"),
     "auto-spawn-cpu": Design("auto-spawn-cpu", "interleaved", "spawn", "auto", "cpu"),
+    "balanced-spawn": Design("balanced-spawn", "balanced", "spawn", "harness"),
+    "duet-spawn": Design("duet-spawn", "duet", "spawn", "harness"),
 }
 
 
@@ -183,16 +185,68 @@ def _spin() -> None:
         pass
 
 
+#: Load profiles: ``quiet`` (nothing started by the script), ``hogN`` (N busy processes, one
+#: CPU each; a bare number N means the same) and ``bursty`` (two busy processes, each switched
+#: on and off, SIGCONT / SIGSTOP, at random intervals of 0.2-3 s).
+PROFILES = ("quiet", "hog1", "hog2", "hog3", "bursty")
+BURSTY_HOGS = 2
+BURSTY_INTERVAL_S = (0.2, 3.0)
+
+
+def profile_name(level: str | int) -> str:
+    """``quiet``, ``hog2``, ``bursty``: a profile by name, or a number of hogs."""
+    text = str(level)
+    if text.isdigit():
+        return "quiet" if int(text) == 0 else f"hog{int(text)}"
+    if text not in PROFILES and not (text.startswith("hog") and text[3:].isdigit()):
+        raise SystemExit(f"unknown load profile {text!r} (known: {', '.join(PROFILES)})")
+    return text
+
+
+def _switch(procs: Sequence[Any], stop: Any, seed: int) -> None:
+    """Switch each hog on and off at random intervals until ``stop`` is set; leave them on."""
+    import signal as sig
+
+    rng = random.Random(seed)
+    now = time.monotonic()
+    due = [now + rng.uniform(*BURSTY_INTERVAL_S) for _ in procs]
+    running = [True] * len(procs)
+    while not stop.is_set():
+        k = min(range(len(procs)), key=due.__getitem__)
+        if stop.wait(max(0.0, due[k] - time.monotonic())):
+            break
+        running[k] = not running[k]
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(procs[k].pid, sig.SIGCONT if running[k] else sig.SIGSTOP)
+        due[k] = time.monotonic() + rng.uniform(*BURSTY_INTERVAL_S)
+    for p in procs:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p.pid, sig.SIGCONT)
+
+
 @contextlib.contextmanager
-def background_load(n: int) -> Iterator[None]:
-    """``n`` busy processes (one CPU each) for the duration of the block, always stopped."""
+def background_load(level: str | int, seed: int = 0) -> Iterator[None]:
+    """The load ``profile`` for the duration of the block (hogs always stopped afterwards)."""
+    import threading
+
+    profile = profile_name(level)
+    n = BURSTY_HOGS if profile == "bursty" else int(profile[3:] or 0) if profile != "quiet" \
+        else 0
     procs = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(n)]
     for p in procs:
         p.start()
+    stop = threading.Event()
+    switcher = (threading.Thread(target=_switch, args=(procs, stop, seed), daemon=True)
+                if profile == "bursty" else None)
+    if switcher:
+        switcher.start()
     try:
         time.sleep(1.0 if n else 0.0)  # let the scheduler see them before timing starts
         yield
     finally:
+        stop.set()
+        if switcher:
+            switcher.join(5)
         for p in procs:
             p.terminate()
         for p in procs:
@@ -518,8 +572,8 @@ def noise_table(records: Sequence[dict[str, Any]], threshold_pct: float) -> str:
     lines = ["| load | variant-trials | old 'noisy' note fires | new 'noisy' note fires | "
              "machine note fires (of trials) | robust CV p50 / p95 | self-split p50 / p95 | "
              "others' CPUs p5 / p50 / p95 | load avg p50 |", "|" + "---|" * 9]
-    for load in sorted({r.get("load", 0) for r in records}):
-        rows = [r for r in records if r.get("load", 0) == load]
+    for load in sorted({profile_name(r.get("load", 0)) for r in records}):
+        rows = [r for r in records if profile_name(r.get("load", 0)) == load]
         rcvs, splits, fired, fired_new = [], [], 0, 0
         for rec in rows:
             for s in _samples_of(rec):
@@ -687,19 +741,120 @@ def simulation_table(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+# -- load profiles: coverage, false regressions, inconclusive, detection (issue 22) ----------
+
+#: Thresholds and effects the load-profile table reports.
+PROFILE_THRESHOLDS = (2.0, 5.0)
+PROFILE_EFFECTS = (3.0, 5.0)
+
+
+def pair_log_ratios(rec: dict[str, Any], metric: str = "wall") -> list[tuple[int, float]]:
+    """(round, log(subject / reference)) of every round of a trial: the per-pair sample."""
+    subj, ref = _samples_of(rec, metric)
+    by_ref = ref.by_round()
+    return [(r, math.log(v / by_ref[r])) for r, v in subj.by_round().items()
+            if r in by_ref and v > 0 and by_ref[r] > 0]
+
+
+def profile_rows(records: Sequence[dict[str, Any]], *, confidence: float,
+                 statistic: str) -> list[dict[str, Any]]:
+    """One row per (profile, design, metric): A/A interval coverage, false-regression and
+    inconclusive rates per threshold, detection per effect and threshold, the per-pair ratio's
+    bias and sd of its log, and the load seen."""
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for rec in records:
+        if DESIGNS[rec["design"]].rule == "auto":
+            continue
+        metrics = ["wall"] + (["cpu"] if rec.get("subject_cpu") else [])
+        for metric in metrics:
+            key = (profile_name(rec.get("load", 0)), rec["design"], metric)
+            groups.setdefault(key, []).append(rec)
+    rows = []
+    for (profile, design, metric), recs in sorted(groups.items()):
+        judged: dict[tuple[float, float], list[str]] = {}
+        covered = []
+        logs: list[float] = []
+        first_side: dict[str, list[float]] = {"reference first": [], "subject first": []}
+        for rec in recs:
+            subj, ref = _samples_of(rec, metric)
+            for threshold in PROFILE_THRESHOLDS:
+                c = stats.compare(subj, ref, threshold_pct=threshold, confidence=confidence,
+                                  statistic=statistic)
+                judged.setdefault((rec["effect"], threshold), []).append(c.verdict)
+                if rec["effect"] == 0 and threshold == PROFILE_THRESHOLDS[0]:
+                    covered.append(c.ci_low is not None and c.ci_high is not None
+                                   and c.ci_low <= 1.0 <= c.ci_high)
+            if rec["effect"] == 0:
+                pairs = pair_log_ratios(rec, metric)
+                logs += [x for _, x in pairs]
+                if design.startswith("duet"):  # round r even: the reference runs on CPU 0
+                    for r, x in pairs:
+                        first_side["reference first" if r % 2 == 0 else "subject first"] \
+                            .append(x)
+        row: dict[str, Any] = {
+            "profile": profile, "design": design, "metric": metric,
+            "aa_trials": sum(1 for r in recs if r["effect"] == 0),
+            "coverage": statistics.fmean(covered) if covered else math.nan,
+            "pairs": len(logs),
+            "bias": math.exp(statistics.median(logs)) if logs else math.nan,
+            "sd_log": statistics.stdev(logs) if len(logs) > 1 else math.nan,
+            "split": {k: math.exp(statistics.median(v)) for k, v in first_side.items() if v},
+            "loadavg": statistics.median([r["loadavg_max"] for r in recs
+                                          if r.get("loadavg_max") is not None] or [math.nan]),
+            "others": statistics.median([r["others_cpus"] for r in recs
+                                         if r.get("others_cpus") is not None] or [math.nan]),
+        }
+        for threshold in PROFILE_THRESHOLDS:
+            aa = judged.get((0.0, threshold), [])
+            row[f"fr{threshold:g}"] = (aa.count("regression"), len(aa))
+            row[f"inc{threshold:g}"] = (aa.count("inconclusive"), len(aa))
+            for effect in PROFILE_EFFECTS:
+                hit = judged.get((effect, threshold), [])
+                row[f"det{effect:g}@{threshold:g}"] = (hit.count("regression"), len(hit))
+        rows.append(row)
+    return rows
+
+
+def profile_table(records: Sequence[dict[str, Any]], *, confidence: float,
+                  statistic: str = "paired") -> str:
+    """The load-profile table (markdown): per profile, design (order) and metric."""
+    def share(pair: tuple[int, int]) -> str:
+        hits, n = pair
+        return f"{hits / n * 100:.1f} % ({n})" if n else "—"
+
+    header = ["profile", "design", "metric", "A/A coverage", "pairs", "A/A ratio (median)",
+              "sd log ratio", "FR 2 %", "inconcl. 2 %", "FR 5 %", "inconcl. 5 %",
+              "+3 % @2", "+5 % @2", "+5 % @5", "load avg", "others' CPUs"]
+    lines = [f"{confidence * 100:g} % intervals, statistic {statistic}; FR: A/A trials judged "
+             "'regression'; +N % @T: detection of an injected +N % at threshold T %; load: "
+             "medians over the profile's trials (the load average counts the script's own "
+             "hogs and every other process on the machine)", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in profile_rows(records, confidence=confidence, statistic=statistic):
+        split = "".join(f"; {k}: {v:.3f}" for k, v in row["split"].items())
+        cells = [row["profile"], row["design"], row["metric"],
+                 f"{row['coverage'] * 100:.1f} % ({row['aa_trials']})", str(row["pairs"]),
+                 f"{row['bias']:.4f}{split}", f"{row['sd_log']:.4f}",
+                 share(row["fr2"]), share(row["inc2"]), share(row["fr5"]), share(row["inc5"]),
+                 share(row["det3@2"]), share(row["det5@2"]), share(row["det5@5"]),
+                 f"{row['loadavg']:.2f}", f"{row['others']:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def report(records: Sequence[dict[str, Any]], args: argparse.Namespace) -> str:
     """Every table: per load level the fixed designs (re-judged) and runs: auto; the noise-note
     calibration; the replica experiment."""
     parts = []
     trials = [r for r in records if r.get("kind") != "replicas"]
     replicas = [r for r in records if r.get("kind") == "replicas"]
-    for load in sorted({r.get("load", 0) for r in trials}):
-        at = [r for r in trials if r.get("load", 0) == load]
+    for load in sorted({profile_name(r.get("load", 0)) for r in trials}):
+        at = [r for r in trials if profile_name(r.get("load", 0)) == load]
         others = [r["others_cpus"] for r in at if r.get("others_cpus") is not None]
         loadavg = [r["loadavg_max"] for r in at if r.get("loadavg_max") is not None]
         avg = statistics.median(loadavg) if loadavg else math.nan
         busy = statistics.median(others) if others else math.nan
-        parts.append(f"### background load {load} (busy processes started by the script); "
+        parts.append(f"### load profile {load} (started by the script); "
                      f"measured during trials: load average median {avg:.2f}, other "
                      f"processes' CPUs median {busy:.2f}")
         fixed = [r for r in at if DESIGNS[r["design"]].rule != "auto"]
@@ -719,6 +874,8 @@ def report(records: Sequence[dict[str, Any]], args: argparse.Namespace) -> str:
                              f"confidence {args.confidence:g})")
                 parts.append(auto_table([r for r in auto if r["design"] == name], args))
     if trials:
+        parts += ["### load profiles", profile_table(trials, confidence=args.confidence,
+                                                     statistic=args.statistic)]
         parts += ["### noise notes", noise_table(trials, args.threshold_pct)]
     if replicas:
         parts += ["### replicas", replica_table(replicas)]
@@ -753,8 +910,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--orders", default=",".join(CARRYOVER_ORDERS))
     p.add_argument("--carryover-effects", default="0,100,300",
                    help="the PR's injected start-up cost, %% of base (0: a third twin)")
-    p.add_argument("--loads", default="0", help="background load levels: busy processes "
-                   "started by the script, e.g. 0,1,2")
+    p.add_argument("--loads", default="quiet", help="load profiles, comma-separated, from "
+                   f"{', '.join(PROFILES)} (a number N: N busy processes)")
     p.add_argument("--trials-aa-auto", type=int, default=0,
                    help="A/A trials of auto-spawn (default: --trials-aa)")
     p.add_argument("--batch", type=int, default=15, help="auto-spawn: rounds per look")
@@ -787,7 +944,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     designs = [DESIGNS[d] for d in args.designs.split(",")]
     effects = [float(e) for e in args.effects.split(",") if e]
-    loads = [int(n) for n in args.loads.split(",") if n]
+    loads = [profile_name(n) for n in args.loads.split(",") if n]
     hyperfine = find_tool("hyperfine") if any(d.timer == "hyperfine" for d in designs) else ""
     uv = find_tool("uv")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="gate-calibration-"))
@@ -828,10 +985,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     for i in range(args.trials_aa if d.rule != "auto" or not args.trials_aa_auto
                                    else args.trials_aa_auto)]
             jobs += [(d, e, i) for d in designs for e in effects for i in range(args.trials)]
-            random.Random(args.seed + load).shuffle(jobs)  # drift hits every cell alike
+            random.Random(f"{args.seed}/{load}").shuffle(jobs)  # drift hits every cell alike
             log(f"load {load}: {len(jobs)} trials; samples -> {args.save}")
             level_start = time.perf_counter()
-            with background_load(load):
+            with background_load(load, args.seed):
                 for n, (design, effect, i) in enumerate(jobs):
                     if (args.minutes_per_load
                             and time.perf_counter() - level_start > args.minutes_per_load * 60):

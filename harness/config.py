@@ -466,6 +466,9 @@ def check_runs(timing: TimingConfig, gate: GatePolicy, where: str) -> None:
     if timing.auto and timing.max_runs < timing.batch:
         raise ConfigError(f"{where}: max_runs {timing.max_runs} is below one batch "
                           f"({timing.batch})", "raise timing.max_runs or lower timing.batch")
+    if timing.order == "duet" and timing.timer != "spawn":
+        raise ConfigError(f"{where}: order: duet starts the commands together, which only "
+                          "the spawn timer does", "use timing.timer: spawn")
     if gate.metric == "cpu" and timing.timer != "spawn":
         raise ConfigError(f"{where}: gate.metric cpu: CPU time is measured by the spawn timer "
                           "only", "use timing.timer: spawn, or gate on wall")

@@ -18,7 +18,7 @@ GATE_METRIC = "wall"
 WARMUP = 5
 RUNS = 50
 ORDER = "balanced"
-ORDERS = ("balanced", "interleaved", "shuffled", "blocks")
+ORDERS = ("balanced", "interleaved", "shuffled", "duet", "blocks")
 TIMER = "spawn"
 #: ``runs: auto``: a look every 15 rounds, at most 300 rounds or 300 s of timing.
 AUTO_BATCH = 15

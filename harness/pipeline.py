@@ -103,9 +103,14 @@ def prune_stale(config: Config, env: Mapping[str, str], progress: Progress,
             continue
         if pid == os.getpid() or proc.alive(pid):
             continue
+        # its builds and workloads ran in process groups of their own, which a SIGKILL of
+        # the run's group did not reach: end them before removing the dir they run in
+        ended = proc.end_recorded_groups(owner.parent / proc.GROUPS_FILE)
         remove_tree(owner.parent)
         removed.append(owner.parent)
-        progress(f"removed {owner.parent}, the scratch dir of a run that was killed (pid {pid})")
+        left = f", after ending {ended} of its processes still running" if ended else ""
+        progress(f"removed {owner.parent}, the scratch dir of a run that was killed "
+                 f"(pid {pid}){left}")
     if removed:
         for repo in sorted({v.source.repo for v in config.variants
                             if v.source.kind == "git" and v.source.repo}):
@@ -128,9 +133,11 @@ def workspace(work_dir: str | None, keep: bool = False) -> Iterator[Path]:
     else:
         path = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     (path / OWNER_FILE).write_text(f"{os.getpid()}\n", encoding="utf-8")
+    proc.record_groups_in(path / proc.GROUPS_FILE)
     try:
         yield path
     finally:
+        proc.record_groups_in(None)
         if not keep:
             remove_tree(path)  # also Bazel's output bases, whose files are read-only
 
@@ -161,6 +168,9 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     timer = get_timer(config.timing.timer)
     tools = preflight(config, timed_env, timer)
     prune_stale(config, build_env, progress)
+    recovered = bytecode.recover_snapshots()  # a killed run's __pycache__ snapshots
+    for line in recovered:
+        progress(line)
     shas = {v.name: sources.check(v, build_env) for v in config.variants}
     infos = tuple(VariantInfo(v.name, v.label, v.role, sources.describe(v.source),
                               v.build.builder, shas[v.name], v.source.ref)
@@ -190,7 +200,7 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
                                                       timed_env, cwd, progress)
         after = machine.snapshot()
         allowed = {w.name for w in config.workloads if w.allow_failure}
-        from harness.analyse.analysis import failed_runs  # numpy after timing, not before
+        from harness.analyse.failures import failed_runs  # stdlib only: no numpy here
 
         for message in failed_runs(samples, allowed)[1]:  # judged again by analyse()
             progress(message)
@@ -217,7 +227,7 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     record_job = Job(
         id=job, machine=machine.describe(before, after), timing=settings, builds=tuple(builds),
         samples=tuple(dataclasses.replace(s, job=job) for s in samples), probes=probes,
-        importtime=importtimes, errors=tuple(errors), warnings=tuple(warnings),
+        importtime=importtimes, errors=tuple(errors), warnings=(*recovered, *warnings),
         phases_s=phases.laps, locations=places, cell=cell, sweeps=sweeps)
     raw_config = json.loads(canonical_json(config.raw))  # plain JSON types only
     return Measurements(
@@ -499,6 +509,15 @@ def bytecode_scenarios(config: Config, ready: Sequence[Prepared],
         yield
 
 
+def timer_warmups(warmup: int, commands: Sequence[timing.TimedCommand]) -> int:
+    """Warm-up runs left for the timer: the smoke run (the same command, environment and
+    working directory, just before) was every default command's first warm-up. Bytecode
+    scenario commands were not smoke-run: with any of them, the timer runs them all."""
+    if warmup and all(c.scenario == "default" for c in commands):
+        return warmup - 1
+    return warmup
+
+
 def time_commands(config: Config, timer: Timer, commands: Sequence[timing.TimedCommand],
                   raw_dir: Path, env: Mapping[str, str], cwd: Path, progress: Progress,
                   ) -> tuple[tuple[Samples, ...], SequentialRecord | None, TimingLoad]:
@@ -506,6 +525,7 @@ def time_commands(config: Config, timer: Timer, commands: Sequence[timing.TimedC
     default included), with the machine's load; with ``runs: auto`` the timer looks at the
     gated comparisons after each batch (:mod:`harness.measure.adaptive`)."""
     t = config.timing
+    warmup = timer_warmups(t.warmup, commands)
     auto = (AutoRuns(t.batch, t.max_runs, t.max_seconds, 1.0 - config.gate.confidence)
             if t.auto else None)
 
@@ -516,7 +536,7 @@ def time_commands(config: Config, timer: Timer, commands: Sequence[timing.TimedC
         return gated_comparisons(config.gate, config.workloads, so_far, confidence,
                                  n_resamples)
 
-    timed = timer.measure(commands, warmup=t.warmup, runs=t.runs, order=t.order, env=env,
+    timed = timer.measure(commands, warmup=warmup, runs=t.runs, order=t.order, env=env,
                           raw_dir=raw_dir, seed=t.seed, timeout_s=t.timeout_s, cwd=cwd,
                           progress=progress, auto=auto, look=look if auto else None)
     return timed.samples, timed.sequential, timed.load

@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from harness.errors import ProcessError
 
@@ -22,6 +23,93 @@ BASE_ALLOWED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR"
 
 #: Prefixes never passed through implicitly: they change what the interpreter does at start-up.
 SCRUBBED_PREFIXES = ("PYTHON", "PIP_", "UV_", "VIRTUAL_ENV", "CONDA_", "__PYVENV")
+
+
+#: In a run's scratch dir: one line ``PGID START`` per child process group the run started
+#: (``START``: the leader's start time in clock ticks since boot, from ``/proc``). Every child
+#: has a group of its own, so a SIGKILL of the harness's group does not reach it: the next run
+#: ends the groups a killed run recorded (:func:`end_recorded_groups`) before it removes the
+#: scratch dir they may still run in.
+GROUPS_FILE = ".startup-harness-groups"
+_groups_log: list[Path | None] = [None]
+
+
+def record_groups_in(path: Path | None) -> None:
+    """Record every child's process group in ``path`` from now on (``None``: stop)."""
+    _groups_log[0] = path
+
+
+def _record_group(pid: int) -> None:
+    path = _groups_log[0]
+    if path is None:
+        return
+    started = start_time(pid)
+    with contextlib.suppress(OSError), open(path, "a", encoding="ascii") as handle:
+        handle.write(f"{pid} {started if started is not None else 0}\n")
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` after the command name (state first), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def start_time(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot (None when it is gone)."""
+    fields = _stat_fields(pid)
+    return int(fields[19]) if fields and len(fields) > 19 else None
+
+
+def group_members(pgid: int, since: int = 0) -> list[int]:
+    """Live processes (zombies excluded) of process group ``pgid`` that started at or after
+    ``since`` (clock ticks since boot)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        fields = _stat_fields(int(entry))
+        if (fields and len(fields) > 19 and fields[0] != "Z" and int(fields[2]) == pgid
+                and int(fields[19]) >= since):
+            found.append(int(entry))
+    return found
+
+
+def end_recorded_groups(path: Path, wait: float = 5.0) -> int:
+    """SIGKILL what is left of the process groups a (dead) run recorded in ``path``; the
+    number of processes ended. A group is ended only while it is still the recorded one: its
+    leader, if alive, has the recorded start time, and only members started since then are
+    counted (a PID in use as a group id is never reused, so a live member means the same
+    group)."""
+    try:
+        lines = path.read_text(encoding="ascii", errors="replace").splitlines()
+    except OSError:
+        return 0
+    ended = 0
+    pending: list[tuple[int, int]] = []
+    for line in dict.fromkeys(lines):
+        try:
+            pgid, started = (int(x) for x in line.split())
+        except ValueError:
+            continue
+        if pgid <= 1 or pgid == os.getpgrp():
+            continue
+        leader = start_time(pgid)
+        if leader is not None and leader != started:
+            continue  # the PID now belongs to another process: not ours
+        members = group_members(pgid, started)
+        if members:
+            signal_group(pgid, signal.SIGKILL)
+            ended += len(members)
+            pending.append((pgid, started))
+    deadline = time.monotonic() + wait
+    while pending and time.monotonic() < deadline:
+        pending = [(g, t) for g, t in pending if group_members(g, t)]
+        if pending:
+            time.sleep(0.05)
+    return ended
 
 
 @dataclass(frozen=True)
@@ -119,6 +207,7 @@ def stream(argv: Sequence[str], *, env: Mapping[str, str], on_line: Callable[[st
     except FileNotFoundError as exc:
         raise ProcessError(f"{what}: cannot execute {argv[0]!r}",
                            hint or "is it installed and on PATH?") from exc
+    _record_group(child.pid)
     err: list[str] = []
     out: list[str] = []
     reader = threading.Thread(target=lambda: err.append(child.stderr.read() if child.stderr
@@ -172,6 +261,7 @@ def _run_grouped(argv: Sequence[str], env: Mapping[str, str],
             argv, env=dict(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL, text=True, errors="replace",
             start_new_session=True) as child:
+        _record_group(child.pid)
         try:
             stdout, stderr = child.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

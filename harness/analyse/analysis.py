@@ -9,11 +9,12 @@ record and policy give the same report, byte for byte once serialized. ``run`` i
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from harness import __version__, cells
 from harness.analyse import busy, carryover, sequential, stats
+from harness.analyse.failures import failed_runs
 from harness.analyse.gate import decide
 from harness.measurements import FILE_NAME, Job, Measurements, WorkloadInfo, digest
 from harness.model import (
@@ -119,7 +120,9 @@ def analyse_jobs(m: Measurements, jobs: Sequence[Job], policy: GatePolicy,
     errors = [error for job in jobs for error in job.errors]
     errors += [error for _, run_errors in judged for error in run_errors]
     summaries = summarize_all(samples)
-    carry = carryover.fit([s for s in samples if s.metric == "wall"])
+    # duet runs start together: no run has a single predecessor to carry over from
+    duet = bool(jobs) and jobs[0].timing.order == "duet"
+    carry = None if duet else carryover.fit([s for s in samples if s.metric == "wall"])
     compared = samples
     if carry is not None and policy.carryover == "adjust":
         wall = [s for s in samples if s.metric == "wall"]
@@ -138,14 +141,16 @@ def analyse_jobs(m: Measurements, jobs: Sequence[Job], policy: GatePolicy,
     missing = {policy.compare, policy.against} - measured if policy.enabled else set()
     if missing and not errors:
         errors.append(f"gated variant(s) {', '.join(sorted(missing))} produced no timings")
-    gate = decide(policy, gated, errors)
+    auto = bool(sequential_records(jobs))  # runs: auto: its advice is not given again
+    gate = decide(policy, gated, errors, auto=auto)
     load = jobs[0].timing.load if jobs else None
     busy_text = busy.busy_cause(load)
-    noise = busy.diagnose_load(load, policy.metric)
+    noise = busy.diagnose_load(load, policy.metric, auto=auto)
     noise += tuple(finding for s in raw if s.metric == "wall" and s.values
                    for finding in stats.diagnose(s, threshold_pct=policy.threshold_pct,
-                                                 busy=busy_text))
-    noise += tuple(finding for c in gated for finding in stats.diagnose_comparison(c))
+                                                 busy=busy_text, auto=auto))
+    noise += tuple(finding for c in gated
+                   for finding in stats.diagnose_comparison(c, auto=auto))
     if carry is not None and jobs:
         noise += carryover.diagnose(carry, order=jobs[0].timing.order)
     extras: dict[str, Any] = {
@@ -165,32 +170,6 @@ def analyse_jobs(m: Measurements, jobs: Sequence[Job], policy: GatePolicy,
         measurements=dict(quoted or {"file": FILE_NAME, "digest": digest(m)}),
         locations={path: name for job in jobs for path, name in job.locations.items()},
         sweeps=fit_sweeps(jobs))
-
-
-def failed_runs(samples: Sequence[Samples], allowed: Collection[str] = ()
-                ) -> tuple[tuple[Samples, ...], list[str]]:
-    """Failed runs are failures: a command with a failing run (warmup or timed: non-zero exit,
-    or a timeout) is an error, named with its exit code and last stderr lines, and its times are
-    left out of the analysis (the record keeps them). A workload in ``allowed``
-    (``allow_failure``) keeps its non-zero exits (not its timeouts)."""
-    kept: list[Samples] = []
-    errors: list[str] = []
-    named: set[tuple[str, str, str]] = set()  # wall and CPU time of one command: one error
-    for s in samples:
-        codes = [c for c in s.exit_codes if c != 0]
-        timed_out = s.failure.startswith("timed out")
-        if not (s.failure or codes) or (s.workload in allowed and not timed_out):
-            kept.append(s)
-            continue
-        scenario = "" if s.scenario == "default" else f" (scenario {s.scenario})"
-        detail = s.failure or f"exit {codes[0]}"
-        counted = f"{len(codes)} of {len(s.exit_codes)} timed runs failed; " if codes else ""
-        if (s.variant, s.workload, s.scenario) not in named:
-            named.add((s.variant, s.workload, s.scenario))
-            errors.append(f"workload {s.workload!r} of variant {s.variant!r}{scenario} failed: "
-                          f"{counted}first: {detail}")
-        kept.append(dataclasses.replace(s, values=(), rounds=()))
-    return tuple(kept), errors
 
 
 def first_per_variant(per_job: Iterable[Mapping[str, T]]) -> dict[str, T]:

@@ -32,13 +32,16 @@ def busy_cause(load: TimingLoad | None) -> str:
     return f"load average {load.max_loadavg:.1f} during timing; " + " and ".join(causes)
 
 
-def diagnose_load(load: TimingLoad | None, gate_metric: str) -> tuple[NoiseFinding, ...]:
-    """One warning for the whole run when the machine was busy while timing."""
+def diagnose_load(load: TimingLoad | None, gate_metric: str, *, auto: bool = False
+                  ) -> tuple[NoiseFinding, ...]:
+    """One warning for the whole run when the machine was busy while timing (``auto``: the
+    run used ``runs: auto``, so that is not advised)."""
     cause = busy_cause(load)
     if not cause:
         return ()
     advice = ("paired rounds cancel load that hits both variants alike, but bursts widen the "
-              "interval: use `runs: auto`, or a quieter runner")
+              "interval: " + ("use a quieter runner" if auto else
+                              "use `runs: auto`, or a quieter runner"))
     if gate_metric == "wall":
         advice += "; CPU time (`gate: {metric: cpu}`) is less sensitive to load"
     return (NoiseFinding("busy", "", "", gate_metric, "warning", f"machine busy: {cause}",

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from harness.analyse.levels import level_text
 from harness.analyse.stats import verdict as judge
 from harness.defaults import MIN_PAIRS
 from harness.model import Comparison, GatePolicy, GateResult
@@ -62,11 +63,14 @@ def fmt_change(c: Comparison) -> str:
     return text
 
 
-def remedies(metric: str) -> str:
-    """What to do about an unclear timed comparison; never the metric already gated on."""
+def remedies(metric: str, *, auto: bool = False) -> str:
+    """What to do about an unclear timed comparison; never the metric already gated on, nor
+    ``runs: auto`` when the run used it (``auto``)."""
     others = {"wall": "`metric: cpu` (less sensitive to machine load) or `metric: instructions`",
               "cpu": "`metric: instructions`"}.get(metric)
-    text = "rerun with `runs: auto` or more runs, on a quieter runner"
+    text = ("rerun with a larger `runs: auto` budget (timing.max_runs, max_seconds), on a "
+            "quieter runner" if auto else
+            "rerun with `runs: auto` or more runs, on a quieter runner")
     return text + (f", or gate on {others}" if others else "")
 
 
@@ -75,7 +79,7 @@ def _where(c: Comparison) -> str:
 
 
 def decide(policy: GatePolicy, comparisons: Sequence[Comparison],
-           errors: Sequence[str] = ()) -> GateResult:
+           errors: Sequence[str] = (), *, auto: bool = False) -> GateResult:
     """Pass (0), regression (1) or error (2) from the gated comparisons and any errors.
 
     ``comparisons`` are the gated ones (policy.compare vs policy.against on policy.metric);
@@ -106,8 +110,8 @@ def decide(policy: GatePolicy, comparisons: Sequence[Comparison],
     unclear = [c for c, v in verdicts if v == "inconclusive"]
     warnings = tuple(
         f"inconclusive: {c.subject} vs {c.reference} on {_where(c)}: {fmt_change(c)} — the "
-        f"{c.confidence * 100:g} % interval reaches past the ±{policy.threshold_pct:g} % "
-        f"threshold; {remedies(c.metric)}" for c in unclear)
+        f"{level_text(c.confidence)} interval reaches past the ±{policy.threshold_pct:g} % "
+        f"threshold; {remedies(c.metric, auto=auto)}" for c in unclear)
     if regressions:
         worst = max(regressions, key=lambda c: c.ratio)
         return GateResult("regression", 1, f"Regression detected in {_where(worst)}",

@@ -40,6 +40,7 @@ from typing import Any, cast
 import numpy as np
 
 from harness import defaults
+from harness.analyse.levels import level_text
 from harness.model import Comparison, NoiseFinding, Samples, Summary
 
 #: The exact Hodges-Lehmann point estimate uses every Walsh average up to this many (2000
@@ -344,23 +345,40 @@ def drift(samples: Samples) -> tuple[float, float]:
     return change, p
 
 
-def diagnose_comparison(comparison: Comparison) -> tuple[NoiseFinding, ...]:
+def relative_half_width(c: Comparison) -> float | None:
+    """Half the width of the ratio interval relative to the ratio, in percent: what a change
+    this run can resolve (a 4.83x [4.73, 4.94] is ±2.2 %, a 0.50x [0.42, 0.58] ±16 %)."""
+    if c.ci_low is None or c.ci_high is None or c.ratio <= 0:
+        return None
+    return (c.ci_high - c.ci_low) / 2 / c.ratio * 100
+
+
+#: The verdicts an interval settles: a resolution note beside them would contradict them.
+DECISIVE = ("regression", "improvement", "no change")
+
+
+def diagnose_comparison(comparison: Comparison, *, auto: bool = False
+                        ) -> tuple[NoiseFinding, ...]:
     """A finding when the comparison's interval is too wide for its threshold: the run cannot
-    resolve a change of the size the gate is asked about."""
+    resolve a change of the size the gate is asked about. None when the verdict is decisive
+    (the interval settled the question, however wide), and no advice the run already follows
+    (``auto``: it used ``runs: auto``)."""
     c = comparison
     if c.ci_low is None or c.ci_high is None:
         return (NoiseFinding(
             "noisy", c.subject, c.workload, c.metric, "warning",
             f"{c.subject} vs {c.reference}: too few paired runs for a confidence interval",
             f"measure at least {MIN_PAIRS} interleaved rounds"),)
-    half = (c.ci_high - c.ci_low) / 2 * 100
-    if half <= c.threshold_pct / 2:
+    half = relative_half_width(c)
+    if half is None or half <= c.threshold_pct / 2 or c.verdict in DECISIVE:
         return ()
+    more = ("raise timing.max_runs or max_seconds of `runs: auto`" if auto else
+            "use `runs: auto` or raise timing.runs")
     return (NoiseFinding(
         "noisy", c.subject, c.workload, c.metric, "warning" if half > c.threshold_pct else "info",
         (f"{c.subject} vs {c.reference}: this run resolves ±{half:.1f} % at "
-         f"{c.confidence * 100:g} % confidence; the threshold is {c.threshold_pct:g} %"),
-        "use `runs: auto` or raise timing.runs (the interval narrows with its square root), "
+         f"{level_text(c.confidence)} confidence; the threshold is {c.threshold_pct:g} %"),
+        f"{more} (the interval narrows with the square root of the runs), "
         "use a quieter runner" + ("" if c.metric == "instructions" else
                                   ", or gate on `metric: cpu` or `metric: instructions`"
                                   if c.metric == "wall" else ", or gate on "
@@ -389,7 +407,8 @@ NOISY_SPLIT_Z = 2.576
 NOISY_SPREAD = 0.10
 
 
-def noisy_variant(samples: Samples, limit: float, busy: str = "") -> tuple[NoiseFinding, ...]:
+def noisy_variant(samples: Samples, limit: float, busy: str = "", *, auto: bool = False
+                  ) -> tuple[NoiseFinding, ...]:
     """A "noisy" note when the variant's own timings changed during the run by more than the
     sampling noise explains (significant self A/A split) and by more than half the threshold,
     or when its spread is very large. ``busy`` names the machine load seen during timing, if
@@ -410,12 +429,13 @@ def noisy_variant(samples: Samples, limit: float, busy: str = "") -> tuple[Noise
     return (NoiseFinding(
         "noisy", severity="info" if busy else "warning", value=rcv,
         message=f"noisy measurements: {', '.join(parts)}; {cause}",
-        advice=("rounds are paired, so load that hits both variants cancels; use `runs: auto` "
-                "to measure until the interval is clear, or a quieter runner"), **where),)
+        advice=("rounds are paired, so load that hits both variants cancels; " + (
+            "use a quieter runner" if auto else "use `runs: auto` to measure until the "
+            "interval is clear, or a quieter runner")), **where),)
 
 
 def diagnose(samples: Samples, *, threshold_pct: float = defaults.THRESHOLD_PCT,
-             busy: str = "") -> tuple[NoiseFinding, ...]:
+             busy: str = "", auto: bool = False) -> tuple[NoiseFinding, ...]:
     """Noise findings for one variant's samples: failed runs, outliers, a noisy machine (large
     spread, or an A/A split of the variant against itself that differs by more than a
     fraction of the threshold) and drift across rounds."""
@@ -446,7 +466,7 @@ def diagnose(samples: Samples, *, threshold_pct: float = defaults.THRESHOLD_PCT,
             advice=("the median ignores a few outliers; many of them mean other work competed "
                     "for the CPU: use a quieter runner or more runs"), **where))
     limit = threshold_pct / 100.0
-    found += noisy_variant(samples, limit, busy)
+    found += noisy_variant(samples, limit, busy, auto=auto)
     change, p = drift(samples)
     if p < 0.01 and abs(change) > max(0.02, limit / 4):
         found.append(NoiseFinding(

@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 
-_running = {"pid": 0, "timed_out": False}
+_running: dict[str, object] = {"pids": [], "timed_out": False}
 
 
 def _kill_group(pid: int) -> None:
@@ -45,15 +45,21 @@ def _kill_group(pid: int) -> None:
         pass
 
 
+def _pids() -> list[int]:
+    pids = _running["pids"]
+    return list(pids) if isinstance(pids, list) else []
+
+
 def _on_alarm(signum: int, frame: object) -> None:
-    if _running["pid"]:
+    if _pids():
         _running["timed_out"] = True
-        _kill_group(_running["pid"])
+        for pid in _pids():
+            _kill_group(pid)
 
 
 def _on_term(signum: int, frame: object) -> None:
-    if _running["pid"]:
-        _kill_group(_running["pid"])
+    for pid in _pids():
+        _kill_group(pid)
     os._exit(128 + signum)
 
 
@@ -96,16 +102,163 @@ def _run_once(argv: list[str], env: dict[str, str], timeout: float | None,
             signal.setitimer(signal.ITIMER_REAL, 0)
             os.write(err_fd, f"cannot execute {argv[0]!r}: {exc.strerror}\n".encode())
             return 0.0, 127, 0.0, False
-        _running["pid"] = pid
+        _running["pids"] = [pid]
         _, status, usage = os.wait4(pid, 0)
         elapsed = time.perf_counter_ns() - start
         signal.setitimer(signal.ITIMER_REAL, 0)
-        _running["pid"] = 0
+        _running["pids"] = []
         _kill_group(pid)  # anything the run left behind in its group
     finally:
         os.close(devnull)
     cpu = usage.ru_utime + usage.ru_stime
     return elapsed / 1e9, os.waitstatus_to_exitcode(status), cpu, bool(_running["timed_out"])
+
+
+def _child(argv: list[str], env: dict[str, str], err_fd: int, devnull: int, gate: int,
+           others: list[int], cpu: int | None) -> None:
+    """In a forked child: its own group, its core, stdio, then wait at the barrier (EOF on
+    ``gate`` when the timer closes the other end) and exec. Never returns."""
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if os.sched_getscheduler(0) != os.SCHED_OTHER:  # the timer's priority is not theirs
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+        os.setpgid(0, 0)
+        for fd in others:
+            os.close(fd)
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.dup2(err_fd, 2)
+        os.read(gate, 1)  # the barrier
+        os.execvpe(argv[0], argv, env)
+    except BaseException as exc:  # report, then leave the forked child
+        try:
+            os.write(2, f"cannot execute {argv[0]!r}: {exc}\n".encode())
+        finally:
+            os._exit(127)
+
+
+def _run_together(argvs: list[list[str]], envs: list[dict[str, str]], timeout: float | None,
+                  err_fds: list[int], cpus: list[int | None]
+                  ) -> list[tuple[float, int, float, bool]]:
+    """Order ``duet``: start every argv at once, each pinned to its CPU and released from one
+    barrier (all forked first, each waiting on one pipe; closing its write end wakes them
+    together), and wait for all. Each run's wall time is from the release to its own exit;
+    (wall seconds, exit code, CPU seconds, timed out) per argv."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    gate_read, gate_write = os.pipe()
+    pids: list[int] = []
+    try:
+        for argv, env, err_fd, cpu in zip(argvs, envs, err_fds, cpus, strict=True):
+            os.ftruncate(err_fd, 0)
+            os.lseek(err_fd, 0, os.SEEK_SET)
+            pid = os.fork()
+            if pid == 0:
+                _child(argv, env, err_fd, devnull, gate_read, [gate_write], cpu)
+            try:
+                os.setpgid(pid, pid)  # also here: no race with a kill of its group
+            except OSError:
+                pass
+            pids.append(pid)
+        _running["pids"] = list(pids)
+        _running["timed_out"] = False
+        os.close(gate_read)
+        gate_read = -1
+        if timeout:
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+        start = time.perf_counter_ns()
+        os.close(gate_write)  # the release: every child's read returns at once
+        gate_write = -1
+        results: dict[int, tuple[float, int, float, bool]] = {}
+        while len(results) < len(pids):
+            pid, status, usage = os.wait4(-1, 0)
+            elapsed = time.perf_counter_ns() - start
+            if pid not in pids:
+                continue
+            _kill_group(pid)  # anything the run left behind in its group
+            results[pid] = (elapsed / 1e9, os.waitstatus_to_exitcode(status),
+                            usage.ru_utime + usage.ru_stime, False)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        timed_out = bool(_running["timed_out"])
+        _running["pids"] = []
+        return [(w, c, u, timed_out and c == -signal.SIGKILL)
+                for w, c, u, _ in (results[pid] for pid in pids)]
+    finally:
+        for fd in (devnull, gate_read, gate_write):
+            if fd >= 0:
+                os.close(fd)
+
+
+def _realtime() -> bool:
+    """Run the timer at the lowest real-time priority (SCHED_FIFO 1) where allowed (root or
+    CAP_SYS_NICE): it then wakes the moment a child exits, even when every CPU is busy. Without
+    it, a loaded machine lets both children of a launch exit before the timer runs again, and
+    both get the same end time (per-pair ratios squeezed to 1: measured on this machine). The
+    children run at normal priority. True when it was granted."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+def _duet(plan: dict[str, object], envs: list[dict[str, str]], timeout: float | None
+          ) -> tuple[list[list[float]], list[dict[str, object]]]:
+    """Run the schedule launch by launch: every ``len(commands)`` consecutive entries start
+    together, the i-th of a launch on the i-th allowed CPU (the order rotates the commands
+    over the CPUs from round to round). A command that failed is left out of later launches."""
+    commands = plan["commands"]
+    schedule = plan["schedule"]
+    assert isinstance(commands, list) and isinstance(schedule, list)
+    prepare = plan.get("prepare") or [None] * len(commands)
+    keep_going = plan.get("keep_going") or [False] * len(commands)
+    assert isinstance(prepare, list) and isinstance(keep_going, list)
+    first_position = int(str(plan.get("first_position") or 0))
+    allowed = sorted(os.sched_getaffinity(0))
+    width = len(commands)
+    err_fds = []
+    for _ in range(width):
+        fd, name = tempfile.mkstemp(prefix="spawn-timer-stderr-")
+        os.unlink(name)
+        err_fds.append(fd)
+    results: list[list[float]] = []
+    failures: list[dict[str, object]] = []
+    stopped: set[int] = set()
+    report_progress = bool(plan.get("progress"))
+    last_report = 0.0
+    for at in range(0, len(schedule), width):
+        if report_progress and time.monotonic() - last_report >= 0.25:
+            os.write(1, f"{at}\n".encode())
+            last_report = time.monotonic()
+        launch = [(at + j, int(r), int(i)) for j, (r, i) in enumerate(schedule[at:at + width])
+                  if int(i) not in stopped]
+        if not launch:
+            continue
+        for _, _, index in launch:
+            if prepare[index]:
+                _run_once(prepare[index], envs[index], timeout, err_fds[0])
+        cpus: list[int | None] = [allowed[(position - at) % len(allowed)]
+                                  if len(allowed) >= width else None
+                                  for position, _, _ in launch]
+        done = _run_together([commands[index] for _, _, index in launch],
+                             [envs[index] for _, _, index in launch], timeout,
+                             err_fds[:len(launch)], cpus)
+        for (position, round_no, index), fd, (seconds, code, cpu, timed_out) in zip(
+                launch, err_fds, done, strict=False):
+            if round_no >= 0:
+                results.append([round_no, index, seconds, code, cpu, first_position + position])
+            if code != 0 or timed_out:
+                failures.append({"index": index, "round": round_no, "exit_code": code,
+                                 "timed_out": timed_out, "stderr": _tail(fd)})
+                if timed_out or not keep_going[index]:
+                    stopped.add(index)
+    for fd in err_fds:
+        os.close(fd)
+    if report_progress:
+        os.write(1, f"{len(schedule)}\n".encode())
+    return results, failures
 
 
 def main(args: list[str]) -> int:
@@ -125,6 +278,13 @@ def main(args: list[str]) -> int:
     prepare = plan.get("prepare") or [None] * len(commands)
     keep_going = plan.get("keep_going") or [False] * len(commands)
     timeout = plan.get("timeout_s")
+    if plan.get("order") == "duet":
+        realtime = _realtime()
+        duet_results, duet_failures = _duet(plan, envs, timeout)
+        with open(out_path, "w", encoding="utf-8") as f:
+            json.dump({"timer": "spawn-wait", "results": duet_results,
+                       "failures": duet_failures, "realtime": realtime}, f)
+        return 0
     results: list[list[float]] = []
     failures: list[dict[str, object]] = []
     stopped: set[int] = set()

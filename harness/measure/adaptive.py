@@ -82,7 +82,8 @@ def _auto(commands: Sequence[TimedCommand], *, warmup: int, order: str,
         batch_start = time.perf_counter()
         out = timers.run_plan(commands, batch, env=env, raw_dir=raw_dir / name,
                               timeout_s=timeout_s, cwd=cwd, progress=progress,
-                              first_position=full.index(batch[0]) if batch else 0)
+                              first_position=full.index(batch[0]) if batch else 0,
+                              order=order)
         rows += out["results"]
         failures += out["failures"]
         files.append(f"{name}/spawn-times.json")

@@ -42,6 +42,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,13 +273,87 @@ def _no_interrupt() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
+#: Prefix of a snapshot store in the temp dir, and the files in it that say whose it is (the
+#: owner's PID and start time, written first) and that the copy is complete (written last).
+STORE_PREFIX = "startup-harness-pyc-"
+OWNER_FILE = "owner.json"
+MANIFEST_FILE = "manifest.json"
+
+
+def _write_json(path: str, data: object) -> None:
+    import json
+
+    with open(path + ".tmp", "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    os.replace(path + ".tmp", path)
+
+
+def _owner_alive(owner: Mapping[str, object]) -> bool:
+    """Whether the run that wrote ``owner`` still runs (same PID and start time)."""
+    pid, started = owner.get("pid"), owner.get("start")
+    if not isinstance(pid, int) or pid == os.getpid():
+        return pid == os.getpid()
+    return proc.alive(pid) and proc.start_time(pid) == started
+
+
+def recover_snapshots(tmp: str | None = None) -> list[str]:
+    """Find the ``__pycache__`` snapshots of runs that were killed (SIGKILL) inside
+    :func:`preserved`, in ``tmp`` (default: the temp dir); restore each (verified) and remove
+    it, or, when that fails, keep it and say where. One line per snapshot, for the user.
+    A snapshot whose copy never completed is removed: its environment was not changed yet."""
+    import json
+
+    found = []
+    for store in Path(tmp or tempfile.gettempdir()).glob(f"{STORE_PREFIX}*"):
+        try:
+            owner = json.loads((store / OWNER_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # not ours, or from a harness that did not record its owner
+        if isinstance(owner, dict) and not _owner_alive(owner):
+            found.append((owner, store))
+    # newest first: nested snapshots of one environment unwind as the run would have
+    found.sort(key=lambda item: (-int(item[0].get("taken") or 0), str(item[1])))
+    said = []
+    for owner, store in found:
+        pid = owner.get("pid")
+        try:
+            manifest = json.loads((store / MANIFEST_FILE).read_text(encoding="utf-8"))
+            snapshot = Snapshot(tuple(manifest["roots"]), str(store), tuple(manifest["dirs"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            shutil.rmtree(store, ignore_errors=True)
+            said.append(f"removed {store}, an incomplete bytecode snapshot of a run that was "
+                        f"killed (pid {pid}) before it changed any __pycache__")
+            continue
+        try:
+            restore_snapshot(snapshot)
+            problems = verify_restored(snapshot)
+        except OSError as exc:
+            problems = [f"{exc.filename or ''}: {exc.strerror or exc}"]
+        roots = ", ".join(snapshot.roots)
+        if problems:
+            said.append(f"could not restore the __pycache__ of {roots}, changed by a run that "
+                        f"was killed (pid {pid}): {problems[0]}; the snapshot is kept in "
+                        f"{store} (snapshot dir N is the N-th __pycache__ in os.walk order)")
+            continue
+        shutil.rmtree(store, ignore_errors=True)
+        said.append(f"restored the __pycache__ of {roots} from the snapshot a killed run "
+                    f"(pid {pid}) left in {store} (verified; snapshot removed)")
+    return said
+
+
 @contextlib.contextmanager
 def preserved(roots: Sequence[str]) -> Iterator[Snapshot]:
     """Snapshot every ``__pycache__`` under ``roots``; on exit (always) restore them exactly and
-    remove any the block created."""
-    store = tempfile.mkdtemp(prefix="startup-harness-pyc-")
+    remove any the block created. The snapshot names its owner and, once complete, its roots,
+    so the next run restores it if this one is killed (:func:`recover_snapshots`)."""
+    store = tempfile.mkdtemp(prefix=STORE_PREFIX)
     try:
+        _write_json(os.path.join(store, OWNER_FILE),
+                    {"pid": os.getpid(), "start": proc.start_time(os.getpid()),
+                     "taken": time.time_ns()})
         snapshot = take_snapshot(roots, store)
+        _write_json(os.path.join(store, MANIFEST_FILE),
+                    {"roots": list(snapshot.roots), "dirs": list(snapshot.dirs)})
     except BaseException:
         shutil.rmtree(store, ignore_errors=True)
         raise

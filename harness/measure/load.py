@@ -3,8 +3,9 @@
 A :class:`LoadMonitor` reads ``/proc/loadavg`` (through :func:`os.getloadavg`) and the CPU
 counters of ``/proc/stat`` when timing starts, every ``interval`` seconds while it runs (a
 daemon thread; the harness itself only waits for the timer child meanwhile) and when it ends.
-Over the whole window it also knows the CPU time of the harness's own children (the timer and
-the timed commands, from :func:`os.times`), so it can tell how many CPUs *other* processes kept
+Over the whole window it also knows the CPU time of the harness itself (its analysis between
+the batches of ``runs: auto``) and of its children (the timer and the timed commands), from
+:func:`os.times`, so it can tell how many CPUs *other* processes kept
 busy — the cause a noise note should name — and how much the hypervisor stole.
 """
 
@@ -44,9 +45,12 @@ def cpu_counters(stat_text: str | None = None) -> tuple[float, float, float]:
     return busy / hz, (busy + idle + iowait) / hz, steal / hz
 
 
-def _children_cpu() -> float:
+def own_cpu() -> float:
+    """CPU seconds of the harness itself (every thread: the analysis between batches of
+    ``runs: auto`` included) and of its reaped children (the timer and the timed commands):
+    the CPU time that is ours, not "other processes"'."""
     t = os.times()
-    return t.children_user + t.children_system
+    return t.user + t.system + t.children_user + t.children_system
 
 
 class LoadMonitor:
@@ -62,7 +66,7 @@ class LoadMonitor:
         self._start = 0.0
         self._first: tuple[float, float, float] = (0.0, 0.0, 0.0)
         self._last: tuple[float, float, float] = (0.0, 0.0, 0.0)
-        self._children0 = 0.0
+        self._ours0 = 0.0
         self.record = TimingLoad(self.cpus)
 
     def _sample(self, at: str) -> None:
@@ -85,7 +89,7 @@ class LoadMonitor:
     def __enter__(self) -> LoadMonitor:
         self._start = time.perf_counter()
         self._first = self._last = cpu_counters()
-        self._children0 = _children_cpu()
+        self._ours0 = own_cpu()
         self._sample("before")
         self._thread = threading.Thread(target=self._run, name="load-monitor", daemon=True)
         self._thread.start()
@@ -98,7 +102,7 @@ class LoadMonitor:
             self._thread.join(timeout=5)
         self._sample("after")
         busy, total, steal = (a - b for a, b in zip(self._last, self._first, strict=True))
-        ours = _children_cpu() - self._children0
+        ours = own_cpu() - self._ours0
         wall = total / self.cpus if total > 0 else 0.0
         others = round(max(0.0, (busy - ours) / wall), 2) if wall > 0 else None
         steal_pct = round(100.0 * steal / total, 2) if total > 0 else None

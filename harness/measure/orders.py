@@ -25,7 +25,9 @@ order hands that to the variants unevenly unless every command is preceded by ev
 Other orders, by name: ``interleaved`` (forward and reversed on alternate rounds, ABC CBA: for
 two commands this *is* balanced, for three the middle one never follows itself and the outer
 ones never follow each other inside a round), ``shuffled`` (a seeded shuffle per round) and
-``blocks`` (all runs of one command back to back; not made of rounds).
+``duet`` (every command of a round started at once, one per CPU, released from one barrier by
+the spawn timer; the commands rotate over the CPUs and the launch order from round to round:
+AB BA for two) and ``blocks`` (all runs of one command back to back; not made of rounds).
 """
 
 from __future__ import annotations
@@ -127,6 +129,8 @@ def round_orders(k: int, runs: int, order: str, seed: int = 0) -> list[list[int]
     if order == "interleaved":
         forward = list(range(k))
         return [forward if r % 2 == 0 else forward[::-1] for r in range(runs)]
+    if order == "duet":  # a Latin square: each command on each CPU, launched i-th, equally often
+        return [[(r + j) % k for j in range(k)] for r in range(runs)]
     if order == "shuffled":
         out = []
         for r in range(runs):

@@ -36,8 +36,10 @@ def schedule(n_commands: int, *, warmup: int, runs: int, order: str,
     run of every command per round in a carry-over-balanced order (every command preceded by
     every command equally often, :mod:`harness.measure.orders`). ``interleaved``: warmups
     round-robin, then rounds forward and reversed on alternate rounds (ABC CBA ...).
-    ``shuffled``: a seeded shuffle per round. ``blocks``: every command's warmups and runs back
-    to back (the seed's method)."""
+    ``shuffled``: a seeded shuffle per round. ``duet``: every round's commands started together
+    (the timer runs every ``n_commands`` consecutive entries as one launch; warmups too), the
+    commands rotating over the CPUs. ``blocks``: every command's warmups and runs back to back
+    (the seed's method)."""
     if order == "blocks":  # run numbers never repeat across blocks: nothing is paired
         return [pair for i in range(n_commands)
                 for pair in [(-1, i)] * warmup + [(i * runs + r, i) for r in range(runs)]]
@@ -114,15 +116,27 @@ def run_schedule_full(commands: Sequence[TimedCommand], *, warmup: int, runs: in
     runs) and the count of runs done reaches ``progress`` as it happens."""
     return run_plan(commands, schedule(len(commands), warmup=warmup, runs=runs, order=order,
                                        seed=seed),
-                    env=env, raw_dir=raw_dir, timeout_s=timeout_s, cwd=cwd, progress=progress)
+                    env=env, raw_dir=raw_dir, timeout_s=timeout_s, cwd=cwd, progress=progress,
+                    order=order)
+
+
+def check_duet(n_commands: int) -> None:
+    """Order ``duet`` needs one CPU per command of a round (this process's allowed CPUs)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+    if n_commands > cpus:
+        raise HarnessError(
+            f"timing.order duet: {n_commands} commands start together but only {cpus} CPUs "
+            "are available (one per command)",
+            "time fewer commands (variants x workloads x scenarios) or use order: balanced")
 
 
 def run_plan(commands: Sequence[TimedCommand], plan_schedule: Sequence[tuple[int, int]], *,
              env: Mapping[str, str], raw_dir: Path, timeout_s: float = 600.0,
              cwd: Path | None = None, progress: Callable[[str], None] | None = None,
-             first_position: int = 0) -> dict[str, list[Any]]:
+             first_position: int = 0, order: str = "") -> dict[str, list[Any]]:
     """Run ``plan_schedule`` (``(round, index)`` pairs, round -1 = warmup) in one timer child
-    (plan and output kept in ``raw_dir``); its ``results`` rows
+    (plan and output kept in ``raw_dir``; ``order`` ``duet`` starts each round's commands
+    together); its ``results`` rows
     ``[round, index, seconds, exit_code, cpu, position]`` and ``failures``. Positions count
     from ``first_position`` (the batch's place in a longer schedule)."""
     raw_dir = raw_dir.resolve()
@@ -135,6 +149,9 @@ def run_plan(commands: Sequence[TimedCommand], plan_schedule: Sequence[tuple[int
             "keep_going": [c.allow_failure for c in commands], "parent_pid": os.getpid(),
             "env": [dict(c.env) for c in commands],
             "progress": progress is not None, "first_position": first_position}
+    if order == "duet":
+        check_duet(len(commands))
+        plan["order"] = "duet"
     plan_path.write_text(json.dumps(plan), encoding="utf-8")
     n_runs = len(plan["schedule"]) * (2 if any(plan["prepare"]) else 1)
     argv = [sys.executable, "-S", "-E", str(TIMER_SCRIPT), str(plan_path), str(out_path)]

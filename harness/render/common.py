@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
+from harness.analyse.levels import levels_text
 from harness.model import (
     Comparison,
     NoiseFinding,
@@ -305,17 +306,18 @@ STATISTIC_TEXT = {
 
 def change_legend(report: Report, workload: str) -> str:
     """What the change columns show, in words (empty without comparisons)."""
-    shown = {c.statistic for c in report.comparisons if c.workload == workload
-             and c.metric == "wall"}
+    wall = [c for c in report.comparisons if c.workload == workload and c.metric == "wall"]
+    shown = {c.statistic for c in wall}
     if not shown:
         return ""
-    confidence = report.gate_config.confidence * 100
+    # each interval's own level (runs: auto gates at the last look's, e.g. 99.75 %)
+    confidence = levels_text(wall, sep="") or f"{report.gate_config.confidence * 100:g}%"
     if shown == {"paired"}:
         return (f"Change columns: the pseudo-median of the per-round ratios (paired), with its "
-                f"{confidence:g}% interval. Load bursts that slow both runs of a round cancel "
+                f"{confidence} interval. Load bursts that slow both runs of a round cancel "
                 "in it, so it can differ from the ratio of the medians beside it.")
     names = ", ".join(STATISTIC_TEXT.get(x, x) for x in sorted(shown))
-    return f"Change columns: {names}, with the {confidence:g}% interval."
+    return f"Change columns: {names}, with the {confidence} interval."
 
 
 def sequential_text(record: SequentialRecord) -> str:

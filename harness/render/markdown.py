@@ -3,6 +3,7 @@ environment goes through :mod:`harness.render.escape`."""
 
 from __future__ import annotations
 
+from harness.analyse.levels import level_text
 from harness.github.wire import MARKER
 from harness.model import NoiseFinding, Report
 from harness.render.common import (
@@ -197,9 +198,11 @@ def _gate_lines(report: Report) -> list[str]:
     metric = g.metric
     what = STATISTIC_TEXT.get(statistic, md_text(statistic))
     interval = _interval_text(report, gated[0].method if gated else "")
+    # the gated interval's own level (runs: auto: the last look's, e.g. 99.75 %)
+    level = level_text(gated[0].confidence if gated else g.confidence, "")
     text = (f"Gate: {subject} vs {reference} (threshold: {g.threshold_pct:g}%, "
             f"{what} of {METRIC_TEXT.get(metric, md_text(metric))}, "
-            f"{g.confidence * 100:g}% confidence interval {interval}).")
+            f"{level} confidence interval {interval}).")
     baseline = report.variant_with_role("baseline")
     if baseline and baseline.name not in (g.compare, g.against):
         text += f" {md_text(baseline.label)} is shown only as a historical baseline."
