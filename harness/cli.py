@@ -153,7 +153,10 @@ def _history_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
                        ("html", "static dashboard (one self-contained page)")):
         cmd = hsub.add_parser(name, help=text)
         cmd.add_argument("--store", required=True, help="the history directory")
-        cmd.add_argument("--metric", default="wall", choices=["wall", "cpu", "instructions"])
+        cmd.add_argument("--metric", default="auto", choices=[
+            "auto", "wall", "cpu", "instructions", "wall-ratio", "cpu-ratio"],
+            help="series: auto (default) = the load-proof ones, CPU time where recorded and "
+            "main's paired ratio to the baseline (wall-ratio); wall = wall time")
         cmd.add_argument("--role", default="main", help="series: the variant with this role "
                          "(default: main)")
         cmd.add_argument("--variant", help="series: this variant name instead of a role")

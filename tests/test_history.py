@@ -61,7 +61,8 @@ def test_history_of_36_runs_shows_exactly_the_two_steps(
                                                                    commit_of(24)[:12]]
     assert main(["history", "show", "--store", str(root)]) == 0
     terminal = capsys.readouterr().out
-    assert "last 20 of 36 commits" in terminal and "change point at" in terminal
+    assert "last 20 of 36 commits" in terminal and "introduced at" in terminal
+    assert "wall time ÷ baseline (paired)" in terminal  # the load-proof series by default
 
 
 def test_pure_noise_history_marks_nothing(tmp_path: Path,

@@ -179,6 +179,8 @@ def analyse(values: Sequence[float], intervals: Sequence[tuple[float, float]] | 
     if noise == 0.0:  # a constant or deterministic series: any move is a step
         noise = max(float(np.std(y_all)) / 10.0, float(np.max(own)), 1e-9)
     pen = penalty_for(n) if penalty is None else penalty
+    # the MAD of a few differences can be far too small: the runs' scatter around the levels
+    # found is a second estimate, and the larger one is kept
     y, w, kept, points, spikes, spread = _segmented(y_all, own, noise, pen, min_step_pct)
     if spread > noise:  # the runs scatter more than their differences said: judge again
         noise = spread

@@ -1,5 +1,5 @@
 """The ``history`` and ``compare`` commands: read files, call the pure parts, write files.
-Imported only when one of them runs (pandas, scipy and ruptures stay out of ``--help``)."""
+Imported only when one of them runs (pandas and scipy stay out of ``--help``)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,44 @@ if TYPE_CHECKING:
 def _warn_problems(history: store.History) -> None:
     for problem in history.problems:
         print(f"warning: skipped a bad line: {problem}", file=sys.stderr)
+
+
+def _loaded(store_dir: str | Path) -> store.History:
+    """The store, its bad lines warned about, with main's paired ratio to the baseline
+    computed from the raw samples for runs added before the store kept it."""
+    import dataclasses
+
+    import pandas as pd
+
+    from harness.history.records import RATIO, points_from_samples
+
+    history = store.load(store_dir)
+    _warn_problems(history)
+    frame = history.points
+    if frame.empty or not (frame["role"] == "baseline").any():
+        return history
+    has_ratio = set(frame.loc[frame["metric"].str.endswith(RATIO), "run_id"])
+    has_base = set(frame.loc[frame["role"] == "baseline", "run_id"])
+    extra = []
+    for run in history.runs:
+        if run.run_id in has_base and run.run_id not in has_ratio:
+            try:
+                samples = store.load_samples(history, run)
+            except HarnessError:
+                continue  # no raw samples: no ratio for this run
+            rows = frame[frame["run_id"] == run.run_id]
+            roles = dict(zip(rows["variant"], rows["role"], strict=True))
+            extra += [vars(p) for p in points_from_samples(samples, roles, run.run_id,
+                                                           run.commit, run.date)
+                      if p.metric.endswith(RATIO)]
+    if not extra:
+        return history
+    order = {r.run_id: i for i, r in enumerate(history.runs)}
+    added = pd.DataFrame.from_records(extra)
+    added["seq"] = added["run_id"].map(order)
+    frame = pd.concat([frame, added], ignore_index=True).sort_values(
+        ["seq", "variant", "workload", "metric", "scenario"], kind="stable")
+    return dataclasses.replace(history, points=frame.reset_index(drop=True))
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -71,8 +109,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from harness.history import trend
 
     start = time.perf_counter()
-    history = store.load(args.store)
-    _warn_problems(history)
+    history = _loaded(args.store)
     order = history.runs[-1].workloads if history.runs else ()
     trend_list = trend.trends(history.points, metric=args.metric, role=args.role,
                               variant=args.variant, order=order)
@@ -91,8 +128,7 @@ def cmd_html(args: argparse.Namespace) -> int:
     from harness.history import dashboard
     from harness.report import write_atomic
 
-    history = store.load(args.store)
-    _warn_problems(history)
+    history = _loaded(args.store)
     latest = history.runs[-1] if history.runs else None
     page = dashboard.render(history.runs, history.points, latest=latest, title=args.title,
                             commit_url=args.commit_url, metric=args.metric, role=args.role,
@@ -162,9 +198,10 @@ def trend_section(store_dir: str, report: object) -> str:
     from harness.render.trend import trend_section as render_section
 
     assert isinstance(report, Report)
-    history = store.load(store_dir)
-    _warn_problems(history)
-    wanted = [t for t in trend.trends(history.points) if t.workload in report.workloads]
+    history = _loaded(store_dir)
+    metrics = trend.load_proof_metrics(history.points)
+    wanted = [t for t in trend.trends(history.points, metric=metrics[0])
+              if t.workload in report.workloads]
     return render_section(wanted, report)
 
 
@@ -192,9 +229,8 @@ def _plots(report: object, out: Path, history_dir: str | None) -> None:
     if history_dir:
         from harness.history import trend
 
-        history = store.load(history_dir)
-        _warn_problems(history)
-        for t in trend.trends(history.points):
+        history = _loaded(history_dir)
+        for t in trend.trends(history.points, metric="auto"):
             written += plots.trend_with_pr(t, report, out)  # type: ignore[arg-type]
     # ``out`` may be the staging directory a run swaps into place: name where they end up
     where = f"{out.name}/ of the output" if out.parent.name.startswith(".") else str(out)
