@@ -128,6 +128,9 @@ def cmd_html(args: argparse.Namespace) -> int:
     from harness.history import dashboard
     from harness.report import write_atomic
 
+    if not dashboard.safe_commit_url(args.commit_url):
+        raise HarnessError(f"--commit-url {args.commit_url[:60]!r} is not an http(s) link",
+                           "e.g. https://github.com/OWNER/REPO/commit/{commit}")
     history = _loaded(args.store)
     latest = history.runs[-1] if history.runs else None
     page = dashboard.render(history.runs, history.points, latest=latest, title=args.title,
