@@ -152,3 +152,35 @@ def test_history_and_compare_help_stay_light() -> None:
         heavy = {m for m in loaded if m.split(".")[0] in ("numpy", "scipy", "pandas",
                                                           "ruptures", "matplotlib")}
         assert heavy == set(), (args, sorted(heavy)[:5])
+
+
+def test_a_load_burst_that_moved_the_control_is_the_machine_not_main(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Wall time of main and of the baseline both double for four commits (the runner was
+    loaded): main's wall series is not called a regression, each commit says the control
+    moved, and the paired ratio (the default series) has no step at all."""
+    root = tmp_path / "store"
+    burst = {i: 2.0 for i in range(10, 14)}
+    noise = stepped_medians(24, {}, seed=3)
+    for i, median in enumerate(noise):
+        load = burst.get(i, 1.0)
+        report = synthetic_report({"baseline": 0.1 * load * median / 0.05, "main": median * load},
+                                  seed=200 + i, created=f"2026-01-01T00:00:{i:02d}+00:00",
+                                  noise=0.004)
+        path = write_report(tmp_path / "runs" / f"{i}.json", report)
+        assert main(["history", "add", str(path), "--store", str(root),
+                     "--commit", commit_of(i)]) == 0
+    history = store.load(root)
+    wall = trend(history.points, "import", metric="wall")
+    assert [s.index for s in wall.steps] == [10, 14]
+    assert wall.machine_steps == {10, 14}
+    assert {p.commit for p in wall.points if p.control_pct is not None} >= {
+        commit_of(10), commit_of(14)}
+    capsys.readouterr()
+    assert main(["history", "show", "--store", str(root), "--metric", "wall", "--last", "30"]) == 0
+    text = capsys.readouterr().out
+    assert "the control moved too" in text and "the machine changed" in text
+    assert "introduced at" not in text and "(machine)" in text
+    assert main(["history", "show", "--store", str(root), "--last", "30"]) == 0
+    text = capsys.readouterr().out
+    assert "wall time ÷ baseline (paired)" in text and "step" not in text
