@@ -184,3 +184,73 @@ def test_a_load_burst_that_moved_the_control_is_the_machine_not_main(
     assert main(["history", "show", "--store", str(root), "--last", "30"]) == 0
     text = capsys.readouterr().out
     assert "wall time ÷ baseline (paired)" in text and "step" not in text
+
+
+def test_add_takes_a_full_sha_or_resolves_a_ref_in_repo(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    for args in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "one"],
+                 ["tag", "v1"], ["commit", "-q", "--allow-empty", "-m", "two"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, env=env)
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD~1"], check=True,
+                          env=env, capture_output=True, text=True).stdout.strip()
+    path = write_report(tmp_path / "r.json", synthetic_report({"main": 0.05}))
+    root = tmp_path / "store"
+    capsys.readouterr()
+    for bad, hint in (("abc", "not a full commit SHA"), ("ab" * 19, "not a full commit SHA")):
+        assert main(["history", "add", str(path), "--store", str(root), "--commit", bad]) == 2
+        err = capsys.readouterr().err.strip()
+        assert hint in err and "--repo" in err and "\n" not in err
+    assert main(["history", "add", str(path), "--store", str(root), "--commit", "nope",
+                 "--repo", str(repo)]) == 2
+    assert "no such commit in" in capsys.readouterr().err
+    assert main(["history", "add", str(path), "--store", str(root), "--commit=--all",
+                 "--repo", str(repo)]) == 2
+    assert "is not a ref" in capsys.readouterr().err
+    assert not (root / "runs.jsonl").exists()
+    assert main(["history", "add", str(path), "--store", str(root), "--commit", "v1",
+                 "--repo", str(repo)]) == 0
+    assert [r.commit for r in store.load(root).runs] == [head]
+
+
+def test_re_adding_a_run_under_another_commit_is_an_error_unless_replaced(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_report(tmp_path / "r.json", synthetic_report({"main": 0.05}))
+    root = tmp_path / "store"
+    assert main(["history", "add", str(path), "--store", str(root), "--commit", "a" * 40]) == 0
+    before = {p.name: p.read_bytes() for p in root.rglob("*.jsonl")}
+    capsys.readouterr()
+    assert main(["history", "add", str(path), "--store", str(root), "--commit", "b" * 40]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "already in the store under commit aaaaaaaaaaaa" in err and "--replace" in err
+    assert {p.name: p.read_bytes() for p in root.rglob("*.jsonl")} == before
+    assert main(["history", "add", str(path), "--store", str(root), "--commit", "b" * 40,
+                 "--replace"]) == 0
+    history = store.load(root)
+    assert [r.commit for r in history.runs] == ["b" * 40]
+    assert set(history.points["commit"]) == {"b" * 40}
+
+
+def test_export_limited_to_chosen_variants(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    report = synthetic_report({"baseline": 0.1, "main": 0.05, "pr": 0.051})
+    path = write_report(tmp_path / "r.json", report)
+    root = tmp_path / "store"
+    gab, bmf = tmp_path / "gab.json", tmp_path / "bmf.json"
+    assert main(["history", "add", str(path), "--store", str(root), "--commit", "c" * 40,
+                 "--export", f"gab={gab}", "--export", f"bmf={bmf}",
+                 "--export-variant", "main"]) == 0
+    assert [e["name"] for e in json.loads(gab.read_text())] == ["main/import"]
+    assert list(json.loads(bmf.read_text())) == ["main/import"]
+    capsys.readouterr()
+    assert main(["history", "show", "--store", str(root), "--export", f"gab={gab}",
+                 "--export-variant", "baseline", "--export-variant", "pr"]) == 0
+    assert [e["name"] for e in json.loads(gab.read_text())] == ["baseline/import", "pr/import"]
+    assert main(["history", "add", str(path), "--store", str(tmp_path / "s2"), "--commit",
+                 "c" * 40, "--export", f"gab={gab}", "--export-variant", "nightly"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--export-variant 'nightly'" in err and "baseline, main, pr" in err
+    assert not (tmp_path / "s2").exists()
