@@ -141,27 +141,43 @@ def _add_export(parser: argparse.ArgumentParser) -> None:
                         help="also write FORMAT (csv, gab, bmf, pyperf) to PATH; repeatable")
 
 
+def _add_export_variant(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--export-variant", action="append", default=[], metavar="NAME",
+                        help="export only this variant (a name or a role, e.g. main); "
+                        "repeatable (default: every variant)")
+
+
 def _history_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     history = sub.add_parser("history", help="a history of runs on main: add, show, html")
     hsub = history.add_subparsers(dest="history_command", required=True)
     add = hsub.add_parser("add", help="add a saved run (report.json) to the store")
     add.add_argument("run", help="report.json (or measurements.json) of the run")
     add.add_argument("--store", required=True, help="the history directory")
-    add.add_argument("--commit", help="commit measured (default: the main variant's revision)")
+    add.add_argument("--commit", help="commit measured: a full SHA, or a ref resolved in "
+                     "--repo (default: the main variant's revision)")
+    add.add_argument("--repo", help="git repository that resolves --commit (a branch, tag, "
+                     "HEAD~N)")
+    add.add_argument("--replace", action="store_true",
+                     help="replace the run if the store holds it (e.g. under another commit)")
     add.add_argument("--date", help="ISO date ordering the run (default: when it was measured; "
                      "the workflow passes the commit date)")
     add.add_argument("--ref", default="main", help="branch the commit is on (default: main)")
     add.add_argument("--url", help="link to the run's log or artifact")
     _add_export(add)
+    _add_export_variant(add)
     for name, text in (("show", "trend table per workload"),
                        ("html", "static dashboard (one self-contained page)")):
         cmd = hsub.add_parser(name, help=text)
         cmd.add_argument("--store", required=True, help="the history directory")
-        cmd.add_argument("--metric", default="wall", choices=["wall", "cpu", "instructions"])
+        cmd.add_argument("--metric", default="auto", choices=[
+            "auto", "wall", "cpu", "instructions", "wall-ratio", "cpu-ratio"],
+            help="series: auto (default) = the load-proof ones, CPU time where recorded and "
+            "main's paired ratio to the baseline (wall-ratio); wall = wall time")
         cmd.add_argument("--role", default="main", help="series: the variant with this role "
                          "(default: main)")
         cmd.add_argument("--variant", help="series: this variant name instead of a role")
         _add_export(cmd)
+        _add_export_variant(cmd)
         if name == "show":
             cmd.add_argument("--last", type=_count, default=20,
                              help="commits shown (default 20)")

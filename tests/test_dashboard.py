@@ -31,19 +31,37 @@ def test_page_marks_exactly_the_two_steps_and_links_every_point(site: Path) -> N
         'xmlns="http://www.w3.org/2000/svg"', "")
     steps = re.findall(r'<line class="step" data-commit="([0-9a-f]+)"', page)
     assert steps == [commit_of(12), commit_of(24)]
-    links = re.findall(r'<a href="https://github.com/OWNER/REPO/commit/([0-9a-f]+)">', page)
+    links = re.findall(r'<a href="https://github.com/OWNER/REPO/commit/([0-9a-f]+)">'
+                       r'<circle class="pt"', page)
     assert links == [commit_of(i) for i in range(36)]
+    # both step commits (and the spike's) labelled under the axis, in red, linked
+    ticks = re.findall(r'<a href="https://github.com/OWNER/REPO/commit/([0-9a-f]+)">'
+                       r'<text class="steptick"[^>]*>([0-9a-f]{7})</text>', page)
+    assert ticks == [(commit_of(i), commit_of(i)[:7]) for i in (5, 12, 24)]
     assert "demo &lt;history&gt;" in page
+    # the load-proof series by default, and the chart says which
+    assert 'data-metric="wall-ratio"' in page and "wall time ÷ baseline (paired)" in page
+    table = page[page.index('<table class="steps">'):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r"<tr><td>(.*?)</tr>", table)
+    assert len(rows) == 3 and "spike" in rows[2]
+    assert commit_of(12)[:12] in rows[0] and "fixed at" in rows[0]
+    assert commit_of(24)[:12] in rows[0] and "lived 12 commits" in rows[0]
+    assert re.search(r"\+6\.\d% \[\+\d\.\d, \+\d\.\d\]", rows[0])
 
 
-def test_dashboard_loads_in_headless_chromium(site: Path) -> None:
-    dom, console = browser.load(site)
-    assert console == []
-    charts = re.findall(r'<svg class="trend" data-workload="([^"]+)"', dom)
-    assert charts == ["import"]
-    assert len(re.findall(r'<circle class="pt"', dom)) == 36
-    assert len(re.findall(r'<line class="step"', dom)) == 2
-    assert dom.count("<table>") == 2  # the steps and the latest run
+def test_a_javascript_commit_url_is_refused(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    root = build_history(tmp_path, stepped_medians(4, {}))
+    capsys.readouterr()
+    for url in ("javascript:alert(1)//{commit}", "JavaScript:x", "data:text/html,{commit}",
+                "//evil.example/{commit}"):
+        assert main(["history", "html", "--store", str(root), "--out", str(tmp_path / "s"),
+                     "--commit-url", url]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: --commit-url") and "http(s)" in err and "\n" not in err
+    assert not (tmp_path / "s").exists()
+    assert dashboard.commit_href("javascript:alert(1)", "abc") == ""
 
 
 def test_two_workloads_two_charts_and_noise_marks_none(tmp_path: Path) -> None:

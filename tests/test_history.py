@@ -61,7 +61,8 @@ def test_history_of_36_runs_shows_exactly_the_two_steps(
                                                                    commit_of(24)[:12]]
     assert main(["history", "show", "--store", str(root)]) == 0
     terminal = capsys.readouterr().out
-    assert "last 20 of 36 commits" in terminal and "change point at" in terminal
+    assert "last 20 of 36 commits" in terminal and "introduced at" in terminal
+    assert "wall time ÷ baseline (paired)" in terminal  # the load-proof series by default
 
 
 def test_pure_noise_history_marks_nothing(tmp_path: Path,
@@ -151,3 +152,105 @@ def test_history_and_compare_help_stay_light() -> None:
         heavy = {m for m in loaded if m.split(".")[0] in ("numpy", "scipy", "pandas",
                                                           "ruptures", "matplotlib")}
         assert heavy == set(), (args, sorted(heavy)[:5])
+
+
+def test_a_load_burst_that_moved_the_control_is_the_machine_not_main(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Wall time of main and of the baseline both double for four commits (the runner was
+    loaded): main's wall series is not called a regression, each commit says the control
+    moved, and the paired ratio (the default series) has no step at all."""
+    root = tmp_path / "store"
+    burst = {i: 2.0 for i in range(10, 14)}
+    noise = stepped_medians(24, {}, seed=3)
+    for i, median in enumerate(noise):
+        load = burst.get(i, 1.0)
+        report = synthetic_report({"baseline": 0.1 * load * median / 0.05, "main": median * load},
+                                  seed=200 + i, created=f"2026-01-01T00:00:{i:02d}+00:00",
+                                  noise=0.004)
+        path = write_report(tmp_path / "runs" / f"{i}.json", report)
+        assert main(["history", "add", str(path), "--store", str(root),
+                     "--commit", commit_of(i)]) == 0
+    history = store.load(root)
+    wall = trend(history.points, "import", metric="wall")
+    assert [s.index for s in wall.steps] == [10, 14]
+    assert wall.machine_steps == {10, 14}
+    assert {p.commit for p in wall.points if p.control_pct is not None} >= {
+        commit_of(10), commit_of(14)}
+    capsys.readouterr()
+    assert main(["history", "show", "--store", str(root), "--metric", "wall", "--last", "30"]) == 0
+    text = capsys.readouterr().out
+    assert "the control moved too" in text and "the machine changed" in text
+    assert "introduced at" not in text and "(machine)" in text
+    assert main(["history", "show", "--store", str(root), "--last", "30"]) == 0
+    text = capsys.readouterr().out
+    assert "wall time ÷ baseline (paired)" in text and "step" not in text
+
+
+def test_add_takes_a_full_sha_or_resolves_a_ref_in_repo(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    for args in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "one"],
+                 ["tag", "v1"], ["commit", "-q", "--allow-empty", "-m", "two"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, env=env)
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD~1"], check=True,
+                          env=env, capture_output=True, text=True).stdout.strip()
+    path = write_report(tmp_path / "r.json", synthetic_report({"main": 0.05}))
+    root = tmp_path / "store"
+    capsys.readouterr()
+    for bad, hint in (("abc", "not a full commit SHA"), ("ab" * 19, "not a full commit SHA")):
+        assert main(["history", "add", str(path), "--store", str(root), "--commit", bad]) == 2
+        err = capsys.readouterr().err.strip()
+        assert hint in err and "--repo" in err and "\n" not in err
+    assert main(["history", "add", str(path), "--store", str(root), "--commit", "nope",
+                 "--repo", str(repo)]) == 2
+    assert "no such commit in" in capsys.readouterr().err
+    assert main(["history", "add", str(path), "--store", str(root), "--commit=--all",
+                 "--repo", str(repo)]) == 2
+    assert "is not a ref" in capsys.readouterr().err
+    assert not (root / "runs.jsonl").exists()
+    assert main(["history", "add", str(path), "--store", str(root), "--commit", "v1",
+                 "--repo", str(repo)]) == 0
+    assert [r.commit for r in store.load(root).runs] == [head]
+
+
+def test_re_adding_a_run_under_another_commit_is_an_error_unless_replaced(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_report(tmp_path / "r.json", synthetic_report({"main": 0.05}))
+    root = tmp_path / "store"
+    assert main(["history", "add", str(path), "--store", str(root), "--commit", "a" * 40]) == 0
+    before = {p.name: p.read_bytes() for p in root.rglob("*.jsonl")}
+    capsys.readouterr()
+    assert main(["history", "add", str(path), "--store", str(root), "--commit", "b" * 40]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "already in the store under commit aaaaaaaaaaaa" in err and "--replace" in err
+    assert {p.name: p.read_bytes() for p in root.rglob("*.jsonl")} == before
+    assert main(["history", "add", str(path), "--store", str(root), "--commit", "b" * 40,
+                 "--replace"]) == 0
+    history = store.load(root)
+    assert [r.commit for r in history.runs] == ["b" * 40]
+    assert set(history.points["commit"]) == {"b" * 40}
+
+
+def test_export_limited_to_chosen_variants(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    report = synthetic_report({"baseline": 0.1, "main": 0.05, "pr": 0.051})
+    path = write_report(tmp_path / "r.json", report)
+    root = tmp_path / "store"
+    gab, bmf = tmp_path / "gab.json", tmp_path / "bmf.json"
+    assert main(["history", "add", str(path), "--store", str(root), "--commit", "c" * 40,
+                 "--export", f"gab={gab}", "--export", f"bmf={bmf}",
+                 "--export-variant", "main"]) == 0
+    assert [e["name"] for e in json.loads(gab.read_text())] == ["main/import"]
+    assert list(json.loads(bmf.read_text())) == ["main/import"]
+    capsys.readouterr()
+    assert main(["history", "show", "--store", str(root), "--export", f"gab={gab}",
+                 "--export-variant", "baseline", "--export-variant", "pr"]) == 0
+    assert [e["name"] for e in json.loads(gab.read_text())] == ["baseline/import", "pr/import"]
+    assert main(["history", "add", str(path), "--store", str(tmp_path / "s2"), "--commit",
+                 "c" * 40, "--export", f"gab={gab}", "--export-variant", "nightly"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--export-variant 'nightly'" in err and "baseline, main, pr" in err
+    assert not (tmp_path / "s2").exists()

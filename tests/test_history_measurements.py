@@ -17,9 +17,9 @@ GOLDEN = Path(__file__).resolve().parent / "golden" / "measurements-default.json
 
 def test_history_add_takes_a_measurement_record(tmp_path: Path) -> None:
     root = tmp_path / "store"
-    assert main(["history", "add", str(GOLDEN), "--store", str(root), "--commit", "c1",
+    assert main(["history", "add", str(GOLDEN), "--store", str(root), "--commit", "c1" * 20,
                  "--date", "2026-11-21T10:00:00Z"]) == 0
-    assert main(["history", "add", str(GOLDEN), "--store", str(root), "--commit", "c1"]) == 0
+    assert main(["history", "add", str(GOLDEN), "--store", str(root), "--commit", "c1" * 20]) == 0
     history = store.load(root)
     (run,) = history.runs
     data = json.loads(GOLDEN.read_text())

@@ -50,7 +50,7 @@ def test_mermaid_trend_in_the_comment(history_root: Path) -> None:
     assert x_axis.count(",") == values.count(",") == 20  # 20 commits + the PR
     assert x_axis.rstrip().endswith('"PR"]')
     assert float(values.rstrip("] ").rsplit(",", 1)[1]) == pytest.approx(55, rel=0.01)
-    assert re.search(rf"`{commit_of(15)[:12]}` step \+[78]\.", block)
+    assert re.search(rf"\+[78]\.\d% \\\[[^]]*\\\] at {commit_of(15)[:12]}", block)
     comment = markdown.render(report, trend=block)
     fences = [t for t in MarkdownIt().parse(comment) if t.type == "fence"]
     assert [t.info for t in fences if t.info == "mermaid"] == ["mermaid"]

@@ -286,3 +286,94 @@ def test_comment_job_installs_and_downloads_nothing(tmp_path: Path) -> None:
                           env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "hello @\u200byou" in done.stdout
+
+
+#: Commands that would resolve, build or fetch something not pinned by hash.
+RESOLVING = re.compile(r"\b(uv (pip|sync|tool|run|add)|uvx|pipx|npm (install|ci)|yarn|poetry|"
+                       r"pdm|conda|apt-get install|apt install|curl|wget|easy_install|"
+                       r"setup\.py)\b")
+PIP_INSTALL = re.compile(r"pip3?\s+install\b([^\n]*)")
+LOCK_LINE = re.compile(r"^[A-Za-z0-9_.-]+==[A-Za-z0-9_.+!-]+ \\$")
+
+
+def _write_jobs() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every job of every workflow whose token can write anything (its own permissions, or
+    the workflow's when it sets none)."""
+    for path in sorted((GITHUB / "workflows").glob("*.yml")):
+        data = load(path)
+        default = data.get("permissions", {})
+        for name, job in data.get("jobs", {}).items():
+            perms = job.get("permissions", default)
+            if perms == "write-all" or (isinstance(perms, dict) and "write" in perms.values()):
+                yield f"{path.name}:{name}", job
+
+
+def _run_blocks(job: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(where, script) of each run step of ``job``, following local composite actions."""
+    for step in job.get("steps", []):
+        uses = step.get("uses", "")
+        if uses.startswith(("./", "$/")):
+            action = load(ROOT / uses.split("/", 1)[1] / "action.yml")
+            yield from _run_blocks({"steps": action["runs"]["steps"]})
+        elif uses:
+            assert PINNED.match(uses), uses
+        if "run" in step:
+            yield step.get("name", "?"), step["run"]
+
+
+def _check_lock(path: Path) -> None:
+    """Every requirement pinned to one version and followed by its sha256 hashes."""
+    lines = [line for line in path.read_text().splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    assert lines, path
+    for i, line in enumerate(lines):
+        if line.startswith(" "):
+            assert line.strip().startswith("--hash=sha256:"), (path, line)
+        else:
+            assert LOCK_LINE.match(line), (path, line)
+            assert lines[i + 1].strip().startswith("--hash=sha256:"), (path, line)
+
+
+def _installs_nothing_resolvable(where: str, job: dict[str, Any]) -> None:
+    for name, script in _run_blocks(job):
+        assert not RESOLVING.search(script), (where, name)
+        for match in PIP_INSTALL.finditer(script.replace("\\\n", " ")):
+            args = match.group(1).split()
+            assert {"--require-hashes", "--no-deps", "--only-binary"} <= set(args), (
+                where, name, args)
+            assert args[args.index("--only-binary") + 1] == ":all:", (where, name)
+            requirements = [args[i + 1] for i, a in enumerate(args) if a == "-r"]
+            positional = [a for i, a in enumerate(args) if not a.startswith("-")
+                          and args[i - 1] not in ("-r", "--only-binary")]
+            assert requirements and not positional, (where, name, args)  # no `.`, no names
+            for requirement in requirements:
+                _check_lock(ROOT / requirement)
+
+
+def test_every_job_holding_a_write_token_installs_nothing_resolvable() -> None:
+    """Issue 20: the history job ran `pip install .` (every dependency and the build backend
+    unpinned from PyPI) with `contents: write` in its environment. A job that can write
+    installs nothing, or only hash-pinned wheels with --no-deps, and runs the harness from
+    the checkout."""
+    jobs = dict(_write_jobs())
+    assert set(jobs) >= {"startup-benchmark.yml:history", "startup-benchmark-comment.yml:comment"}
+    for where, job in jobs.items():
+        _installs_nothing_resolvable(where, job)
+    history = next(s["run"] for s in jobs["startup-benchmark.yml:history"]["steps"]
+                   if "history add" in s.get("run", ""))
+    assert "startup-harness " not in history  # no console script: nothing was installed
+    assert 'PYTHONPATH="$GITHUB_WORKSPACE" python -m harness' in history
+    assert "--export-variant main" in history
+
+
+@pytest.mark.parametrize("script", [
+    "python -m pip install --disable-pip-version-check .\n",
+    "pip install --require-hashes --no-deps --only-binary :all: -r .github/"
+    "history-requirements.txt .\n",
+    "pip install --require-hashes --no-deps \\\n  --only-binary :all: numpy\n",
+    "pip install --no-deps --only-binary :all: -r .github/history-requirements.in\n",
+    "uv pip install -r x.txt\n",
+    "curl -sSL https://example.invalid/x | sh\n"])
+def test_the_write_job_check_refuses_what_resolves(script: str) -> None:
+    with pytest.raises(AssertionError):
+        _installs_nothing_resolvable("test", {"steps": [{"run": script}]})

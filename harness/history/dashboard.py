@@ -1,27 +1,40 @@
 """The static dashboard (pure): one self-contained HTML page, inline SVG charts, no script and
 nothing fetched, so it works offline and from GitHub Pages.
 
-Per workload: main's medians over commits with their intervals as a band, the baseline's (when
-the runs have one) as a grey control line, detected steps as dashed red lines, each point a
-link to its commit; then the steps, and the latest run's table per variant.
+Per workload and series (by default the load-proof ones: CPU time, and main's paired ratio to
+the baseline timed in the same rounds; wall time with ``--metric wall``): main's medians over
+commits with their intervals as a band, the baseline's (when the runs have one and the series
+is absolute) as a grey control line, detected steps as dashed red lines whose commits are
+labelled on the axis, spikes as red rings, commits where the control moved as grey marks, each
+point a link to its commit; then the table of steps (commit, date, size with its interval,
+fixed by), and the latest run's table.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from harness.history.records import RunRecord
-from harness.history.trend import Trend, fmt_step, fmt_value, trends, unit_header
+from harness.history.records import RATIO, RunRecord
+from harness.history.trend import (
+    Trend,
+    describe,
+    describe_spike,
+    fmt_interval,
+    fmt_value,
+    trend,
+    trends,
+    unit_header,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
 WIDTH, HEIGHT = 760, 280
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 20, 44
+LEFT, RIGHT, TOP, BOTTOM = 64, 30, 20, 44
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;
@@ -35,7 +48,12 @@ svg .base{fill:none;stroke:#8c959f;stroke-width:1.5;stroke-dasharray:4 3}
 svg .pt{fill:#0969da}svg a:hover .pt{fill:#cf222e}svg .step{stroke:#cf222e;stroke-width:1.5;
 stroke-dasharray:5 4}svg .grid{stroke:#eaeef2}svg text{font-size:11px;fill:#57606a}
 svg .steplabel{fill:#cf222e;font-weight:600}.muted{color:#57606a}
+svg .steptick{fill:#cf222e;font-weight:700}svg .spike{fill:none;stroke:#cf222e;stroke-width:2}
+svg .control{fill:#8c959f}td.fix{color:#1a7f37;text-align:left}table.steps td{white-space:nowrap}table.steps td.fix{white-space:normal}h3.series{font-size:15px;margin:18px 0 6px}
 """
+
+#: The link schemes a commit URL may have (anything else, e.g. javascript:, is refused).
+SCHEMES = ("https://", "http://")
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -51,13 +69,24 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     return ticks
 
 
+def safe_commit_url(commit_url: str) -> bool:
+    """Whether ``commit_url`` is an http(s) link (the only kind the page writes)."""
+    return commit_url == "" or commit_url.lower().startswith(SCHEMES)
+
+
 def commit_href(commit_url: str, commit: str) -> str:
-    return commit_url.replace("{commit}", quote(commit, safe="")) if commit_url else ""
+    if not commit_url or not safe_commit_url(commit_url):
+        return ""
+    return commit_url.replace("{commit}", quote(commit, safe=""))
+
+
+def _scale(unit: str) -> float:
+    return {"s": 1000.0, "ratio": 1.0}.get(unit, 1e-6)
 
 
 def chart(t: Trend, baseline: Trend | None = None, commit_url: str = "") -> str:
     """An inline SVG line chart of one trend."""
-    scale = 1000.0 if t.unit == "s" else 1e-6
+    scale = _scale(t.unit)
     pts = t.points
     lows = [p.ci_low * scale for p in pts]
     highs = [p.ci_high * scale for p in pts]
@@ -76,16 +105,21 @@ def chart(t: Trend, baseline: Trend | None = None, commit_url: str = "") -> str:
     def y(v: float) -> float:
         return TOP + plot_h * (1 - (v - y0) / (y1 - y0 or 1.0))
 
+    def linked(inner: str, commit: str) -> str:
+        href = commit_href(commit_url, commit)
+        return f'<a href="{escape(href)}">{inner}</a>' if href else inner
+
+    label = f"{t.workload}: {t.series_name} of {t.who.removeprefix('role ')} over commits"
     out = [f'<svg class="trend" data-workload="{escape(t.workload)}" '
+           f'data-metric="{escape(t.metric)}" '
            f'xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-           f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-           f'aria-label="{escape(t.workload)} median over commits">']
+           f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(label)}">']
     for tick in ticks:
         out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" '
                    f'y2="{y(tick):.1f}"/><text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" '
                    f'text-anchor="end">{tick:g}</text>')
     out.append(f'<text x="14" y="{TOP + plot_h / 2:.0f}" transform="rotate(-90 14 '
-               f'{TOP + plot_h / 2:.0f})" text-anchor="middle">median '
+               f'{TOP + plot_h / 2:.0f})" text-anchor="middle">{escape(t.series_name)} '
                f'({escape(unit_header(t.unit))})</text>')
     band = [f"{x(i):.1f},{y(h):.1f}" for i, h in enumerate(highs)]
     band += [f"{x(i):.1f},{y(lo):.1f}" for i, lo in reversed(list(enumerate(lows)))]
@@ -101,23 +135,95 @@ def chart(t: Trend, baseline: Trend | None = None, commit_url: str = "") -> str:
         sx = (x(step.index - 1) + x(step.index)) / 2
         out.append(f'<line class="step" data-commit="{escape(pts[step.index].commit)}" '
                    f'x1="{sx:.1f}" x2="{sx:.1f}" y1="{TOP}" y2="{TOP + plot_h}"><title>'
-                   f'{escape(pts[step.index].commit[:12])}: {escape(fmt_step(step))}</title>'
+                   f'{escape(describe(t, step))}</title>'
                    f'</line><text class="steplabel" x="{sx + 3:.1f}" y="{TOP + 12}">'
                    f'{step.pct:+.1f}%</text>')
-    every = max(1, math.ceil(len(pts) / 10))
+    for i, p in enumerate(pts):
+        if p.control_pct is not None:
+            out.append(f'<rect class="control" data-commit="{escape(p.commit)}" '
+                       f'x="{x(i) - 3:.1f}" y="{TOP + plot_h - 6}" width="6" height="6">'
+                       f"<title>{escape(p.commit[:12])}: the control (baseline) moved "
+                       f"{p.control_pct:+.0f}%: the machine changed</title></rect>")
+    for spike in t.spikes:
+        p = pts[spike.index]
+        out.append(f'<circle class="spike" data-commit="{escape(p.commit)}" '
+                   f'cx="{x(spike.index):.1f}" cy="{y(p.median * scale):.1f}" r="7">'
+                   f"<title>{escape(describe_spike(t, spike))}</title></circle>")
     for i, p in enumerate(pts):
         tip = (f"{p.commit[:12]} {p.date[:10]}: {fmt_value(p.median, t.unit)} "
                f"[{fmt_value(p.ci_low, t.unit)}, {fmt_value(p.ci_high, t.unit)}] "
                f"{unit_header(t.unit)}")
         dot = (f'<circle class="pt" data-commit="{escape(p.commit)}" cx="{x(i):.1f}" '
                f'cy="{y(p.median * scale):.1f}" r="3.5"><title>{escape(tip)}</title></circle>')
-        href = commit_href(commit_url, p.commit)
-        out.append(f'<a href="{escape(href)}">{dot}</a>' if href else dot)
-        if i % every == 0 or (i == len(pts) - 1 and i % every >= every * 0.8):
-            out.append(f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 16}" '
-                       f'text-anchor="middle">{escape(p.commit[:7])}</text>')
+        out.append(linked(dot, p.commit))
+    out += _axis_labels(t, x, linked)
     out.append("</svg>")
     return "".join(out)
+
+
+def _axis_labels(t: Trend, x: Callable[[int], float],
+                 linked: Callable[[str, str], str]) -> list[str]:
+    """Commit labels under the axis: every step's commit (red, linked) always; the others
+    where they do not collide with a label already placed."""
+    pts = t.points
+    marked = sorted({s.index for s in t.steps} | {s.index for s in t.spikes})
+    placed: list[float] = []
+    out = []
+    base = HEIGHT - BOTTOM + 16
+    for i in marked:
+        row = base + (14 if any(abs(x(i) - p) < 46 for p in placed) else 0)
+        placed.append(x(i))
+        text = (f'<text class="steptick" data-commit="{escape(pts[i].commit)}" x="{x(i):.1f}" '
+                f'y="{row}" text-anchor="middle">{escape(pts[i].commit[:7])}</text>')
+        out.append(linked(text, pts[i].commit))
+    for i, p in enumerate(pts):
+        if i in marked or any(abs(x(i) - q) < 50 for q in placed):
+            continue
+        placed.append(x(i))
+        out.append(f'<text x="{x(i):.1f}" y="{base}" text-anchor="middle">'
+                   f"{escape(p.commit[:7])}</text>")
+    return out
+
+
+def steps_table(t: Trend, commit_url: str = "") -> str:
+    """The steps and spikes of a chart: commit, date, size with its interval, fixed by."""
+    def commit_cell(index: int) -> str:
+        commit = t.points[index].commit
+        href = commit_href(commit_url, commit)
+        text = f"<code>{escape(commit[:12])}</code>"
+        return f'<a href="{escape(href)}">{text}</a>' if href else text
+
+    rows = []
+    for s in t.steps:
+        p = t.points[s.index]
+        if s.index in t.machine_steps:
+            what = "machine: the control moved too"
+        elif s.status == "newest":
+            what = "newest commit: to be confirmed"
+        elif s.fixed_by is not None:
+            what = (f"{'fixed' if s.pct > 0 else 'lost'} at {commit_cell(s.fixed_by)}, "
+                    f"lived {s.lived} commit{'s' if s.lived != 1 else ''}")
+        elif s.fixes is not None:
+            what = f"{'fixes' if s.pct < 0 else 'loses'} {commit_cell(s.fixes)}"
+        else:
+            what = ""
+        if what and "<code>" not in what:
+            what = escape(what)
+        rows.append(f"<tr><td>{commit_cell(s.index)}</td><td>{escape(p.date[:10])}</td>"
+                    f"<td>{escape(fmt_value(s.before, t.unit))} → "
+                    f"{escape(fmt_value(s.after, t.unit))}</td>"
+                    f"<td>{escape(fmt_interval(s))}</td><td class=\"fix\">{what}</td></tr>")
+    for spike in t.spikes:
+        p = t.points[spike.index]
+        rows.append(f"<tr><td>{commit_cell(spike.index)}</td><td>{escape(p.date[:10])}</td>"
+                    f"<td>{escape(fmt_value(spike.level, t.unit))} → "
+                    f"{escape(fmt_value(spike.value, t.unit))}</td>"
+                    f"<td>{spike.pct:+.1f}%</td><td>spike: this commit alone</td></tr>")
+    head = "".join(f"<th>{h}</th>" for h in (
+        "Step at", "Date", f"Median ({escape(unit_header(t.unit))})",
+        "Size [99% interval]", "Fixed by"))
+    return (f'<table class="steps"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}'
+            "</tbody></table>")
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -142,44 +248,50 @@ def latest_table(points: pd.DataFrame, run: RunRecord, workload: str) -> str:
 def render(runs: Sequence[RunRecord], points: pd.DataFrame, *,
            latest: RunRecord | None = None,
            title: str = "Python start-up history", commit_url: str = "",
-           metric: str = "wall", role: str = "main", variant: str | None = None) -> str:
+           metric: str = "auto", role: str = "main", variant: str | None = None) -> str:
     """The whole page."""
     order = latest.workloads if latest is not None else ()
     main_trends = trends(points, metric=metric, role=role, variant=variant, order=order)
-    base = {t.workload: t for t in trends(points, metric=metric, role="baseline")}
     parts = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
              f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
              f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
              f"<h1>{escape(title)}</h1>"]
     who = f"variant {variant}" if variant else f"the {role} variant"
+    shown = sorted({t.series_name for t in main_trends})
     parts.append(f'<p class="muted">{len(runs)} runs; each point is the median of '
                  f"{escape(who)} at one commit, the band its 95% interval; dashed red lines "
-                 "mark detected change points. The baseline release is a control (grey dashed, "
-                 "when it fits the scale): if it moves too, the machine did.</p>")
+                 "mark detected steps (their commits labelled in red under the axis), red "
+                 "rings spikes (one commit alone). Series shown: "
+                 f"{escape(', '.join(shown) or 'none')}"
+                 + (" (the load-proof ones: wall time is <code>--metric wall</code>)"
+                    if metric == "auto" else "")
+                 + ". The baseline release is a control timed in the same rounds: where it "
+                 "moves (grey marks), the machine changed, not the code.</p>")
     if not main_trends:
         parts.append("<p>No points yet.</p>")
-    for t in main_trends:
+    for k, t in enumerate(main_trends):
         unit = unit_header(t.unit)
-        parts.append(f"<h2>{escape(t.workload)}</h2>")
-        parts.append(chart(t, base.get(t.workload), commit_url))
-        control = base.get(t.workload)
-        if control is not None and control.points:
-            moved = ", ".join(f"{control.points[s.index].commit[:12]} ({s.pct:+.1f}%)"
-                              for s in control.steps)
-            parts.append(f'<p class="muted control">Control, the baseline release: median '
-                         f"{fmt_value(control.points[-1].median, control.unit)} {unit}; "
-                         + (f"it stepped too at {escape(moved)}: a change of the machine or "
-                            "the runner, not of the code?" if moved else "no change point")
-                         + ".</p>")
-        if t.steps:
-            rows = [[t.points[s.index].commit[:12], t.points[s.index].date[:10],
-                     f"{fmt_value(s.before, t.unit)} → {fmt_value(s.after, t.unit)} {unit}",
-                     fmt_step(s).removeprefix("step ")] for s in t.steps]
-            parts.append(_table(["Change point", "Date", "Median", "Step [99% interval]"],
-                                rows))
+        if k == 0 or main_trends[k - 1].workload != t.workload:
+            parts.append(f"<h2>{escape(t.workload)}</h2>")
+        parts.append(f'<h3 class="series">{escape(t.series_name)} ({escape(unit)}), '
+                     f"{escape(t.who)}</h3>")
+        base = None
+        if not t.metric.endswith(RATIO):
+            base = trend(points, t.workload, metric=t.metric, scenario=t.scenario,
+                         role="baseline", control=False)
+        parts.append(chart(t, base if base and base.points else None, commit_url))
+        moved = [p for p in t.points if p.control_pct is not None]
+        if moved:
+            parts.append('<p class="muted control">The control (baseline release) moved at '
+                         + escape(", ".join(f"{p.commit[:12]} ({p.control_pct:+.0f}%)"
+                                            for p in moved))
+                         + ": the machine or the runner changed there, not the code.</p>")
+        if t.steps or t.spikes:
+            parts.append(steps_table(t, commit_url))
         else:
             parts.append('<p class="muted">No change point detected.</p>')
-        if latest is not None:
+        last_of_workload = k + 1 == len(main_trends) or main_trends[k + 1].workload != t.workload
+        if latest is not None and last_of_workload:
             table = latest_table(points, latest, t.workload)
             if table:
                 parts.append(f"<h3>Latest run ({escape(latest.commit[:12])}, "

@@ -17,6 +17,18 @@ from harness.model import UNITS, Report, Samples, Summary
 from harness.model import is_time as is_time
 
 LINE_VERSION = 1
+#: The paired series: main over the baseline timed in the same rounds (a change of runner moves
+#: both, so the ratio is what the code did). Its metric is ``METRIC + RATIO``, its unit "ratio".
+RATIO = "-ratio"
+SERIES_NAMES = {"wall": "wall time", "cpu": "CPU time", "instructions": "instructions",
+                "wall-ratio": "wall time ÷ baseline (paired)",
+                "cpu-ratio": "CPU time ÷ baseline (paired)",
+                "instructions-ratio": "instructions ÷ baseline (paired)"}
+
+
+
+def unit_of(metric: str) -> str:
+    return "ratio" if metric.endswith(RATIO) else UNITS.get(metric, "")
 
 
 @dataclass(frozen=True)
@@ -107,16 +119,57 @@ def pooled_values(samples: Sequence[Samples]) -> dict[tuple[str, str, str, str],
 
 
 def points_of(report: Report, run_id: str, commit: str, date: str) -> list[Point]:
-    """A point per (variant, workload, metric, scenario) of ``report`` (jobs pooled)."""
+    """A point per (variant, workload, metric, scenario) of ``report`` (jobs pooled), and
+    main's paired ratio to the baseline per (workload, metric, scenario)."""
     roles = {v.name: v.role or "" for v in report.variants}
+    return points_from_samples(report.samples, roles, run_id, commit, date)
+
+
+def points_from_samples(samples: Sequence[Samples], roles: Mapping[str, str], run_id: str,
+                        commit: str, date: str) -> list[Point]:
     out = []
-    for (variant, workload, metric, scenario), values in pooled_values(report.samples).items():
-        low, high = median_interval(values)
-        summary = summarize(values)
-        out.append(Point(run_id, commit, date, variant, roles.get(variant, ""), workload,
-                         metric, scenario, UNITS.get(metric, ""), summary.n,
-                         summary.median, low, high, summary.mean, summary.stddev, summary.min,
-                         summary.max))
+    for (variant, workload, metric, scenario), values in pooled_values(samples).items():
+        out.append(_point(values, run_id, commit, date, variant, roles.get(variant, ""),
+                          workload, metric, scenario))
+    by_role = {role: name for name, role in roles.items() if role}
+    main, baseline = by_role.get("main"), by_role.get("baseline")
+    if main is None or baseline is None:
+        return out
+    for (workload, metric, scenario), ratios in paired_ratios(samples, main, baseline).items():
+        out.append(_point(ratios, run_id, commit, date, main, "main", workload,
+                          metric + RATIO, scenario))
+    return out
+
+
+def _point(values: Sequence[float], run_id: str, commit: str, date: str, variant: str,
+           role: str, workload: str, metric: str, scenario: str) -> Point:
+    low, high = median_interval(values)
+    summary = summarize(values)
+    return Point(run_id, commit, date, variant, role, workload, metric, scenario,
+                 unit_of(metric), summary.n, summary.median, low, high, summary.mean,
+                 summary.stddev, summary.min, summary.max)
+
+
+def paired_ratios(samples: Sequence[Samples], subject: str, reference: str
+                  ) -> dict[tuple[str, str, str], list[float]]:
+    """(workload, metric, scenario) -> subject / reference for each start timed in the same
+    round of the same job (the k-th of a round with the k-th)."""
+    runs: dict[tuple[str, str, str, str], dict[tuple[str, int], list[float]]] = {}
+    for s in samples:
+        if s.variant not in (subject, reference):
+            continue
+        rounds = runs.setdefault((s.variant, s.workload, s.metric, s.scenario), {})
+        for value, r in zip(s.values, s.rounds, strict=False):
+            rounds.setdefault((s.job, r), []).append(value)
+    out: dict[tuple[str, str, str], list[float]] = {}
+    for (variant, workload, metric, scenario), rounds in runs.items():
+        if variant != subject:
+            continue
+        other = runs.get((reference, workload, metric, scenario), {})
+        ratios = [a / b for key, values in rounds.items()
+                  for a, b in zip(values, other.get(key, []), strict=False) if b > 0]
+        if len(ratios) >= 3:
+            out[(workload, metric, scenario)] = ratios
     return out
 
 

@@ -92,17 +92,33 @@ def _read_lines(path: Path) -> list[str]:
         return []
 
 
+def _run_id_of(line: str) -> str | None:
+    with contextlib.suppress(ValueError, AttributeError):
+        return str(json.loads(line).get("run_id"))
+    return None
+
+
+def commit_of_run(root: str | Path, run_id: str) -> str | None:
+    """The commit the store holds run ``run_id`` under, if it holds it."""
+    for line in _read_lines(Path(root) / RUNS):
+        if _run_id_of(line) == run_id:
+            with contextlib.suppress(ValueError, AttributeError):
+                return str(json.loads(line).get("commit", ""))
+    return None
+
+
 def add(root: str | Path, run: RunRecord, points: list[Point],
-        samples_lines: list[str]) -> bool:
-    """Add one run; False when the store already has it (idempotent)."""
+        samples_lines: list[str], *, replace: bool = False) -> bool:
+    """Add one run; False when the store already has it (idempotent). ``replace``: a run
+    already there is replaced (its line, points and samples), e.g. under another commit."""
     root = Path(root)
     with locked(root):
         runs_path = root / RUNS
         existing = _read_lines(runs_path)
-        for line in existing:
-            with contextlib.suppress(ValueError):
-                if json.loads(line).get("run_id") == run.run_id:
-                    return False
+        if replace:
+            existing = [line for line in existing if _run_id_of(line) != run.run_id]
+        elif any(_run_id_of(line) == run.run_id for line in existing):
+            return False
         for name, text in ((".gitattributes", GITATTRIBUTES), (".gitignore", GITIGNORE)):
             if not (root / name).exists():
                 write_atomic(root / name, text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.history.trend import Trend, fmt_step
+from harness.history.trend import Trend, events
 from harness.model import Report, Summary
 from harness.render.escape import md_code, md_text
 
@@ -24,8 +24,8 @@ def mermaid_trend(trend: Trend, pr: Summary | None, pr_label: str = "PR",
     points = trend.points[-last:]
     if not points:
         return ""
-    scale = 1000.0 if trend.unit == "s" else 1e-6
-    unit = "ms" if trend.unit == "s" else "M instructions"
+    scale = {"s": 1000.0, "ratio": 1.0}.get(trend.unit, 1e-6)
+    unit = {"s": "ms", "ratio": "x baseline"}.get(trend.unit, "M instructions")
     labels = [_label(p.commit[:7]) for p in points]
     values = [p.median * scale for p in points]
     highs = [p.ci_high * scale for p in points]
@@ -40,31 +40,40 @@ def mermaid_trend(trend: Trend, pr: Summary | None, pr_label: str = "PR",
     chart = [
         "```mermaid",
         "xychart-beta",
-        f'    title "{_label(trend.workload)[1:-1]}: main, last {len(points)} commits'
-        + (' + PR"' if pr is not None else '"'),
+        f'    title "{_label(trend.workload)[1:-1]}: {_label(trend.series_name)[1:-1]} of main, '
+        f'last {len(points)} commits' + (' + PR"' if pr is not None else '"'),
         f"    x-axis [{', '.join(labels)}]",
         f'    y-axis "median ({unit})" {max(bottom - pad, 0):.3f} --> {top + pad:.3f}',
         f"    line [{', '.join(f'{v:.3f}' for v in values)}]",
         "```",
     ]
-    steps = "; ".join(f"{md_code(trend.points[s.index].commit[:12])} {md_text(fmt_step(s))}"
-                      for s in trend.steps if s.index >= len(trend.points) - last)
-    note = ("Median per commit of main (each run's own interval is in the history); "
+    first = len(trend.points) - last
+    shown = [line for line in events(trend)
+             if any(trend.points[i].commit[:12] in line for i in range(max(first, 0),
+                                                                      len(trend.points)))]
+    steps = "; ".join(md_text(line) for line in shown)
+    note = (f"Median {md_text(trend.series_name)} per commit of main (each run's own interval "
+            "is in the history); "
             + ("the last point is this PR. " if pr is not None else "")
-            + (f"Change points: {steps}." if steps else "No change point in this window."))
+            + (f"Changes: {steps}." if steps else "No change point in this window."))
     return "\n".join(chart) + "\n\n" + note
 
 
 def trend_section(trends: Sequence[Trend], report: Report, last: int = LAST) -> str:
     """The comment's trend block: one chart per workload that has history."""
     from harness.analyse.stats import summarize
-    from harness.history.records import pooled_values
+    from harness.history.records import RATIO, paired_ratios, pooled_values
 
     pr = report.variant_with_role("pr")
+    base = report.variant_with_role("baseline")
     values = pooled_values(report.samples)
+    ratios = paired_ratios(report.samples, pr.name, base.name) if pr and base else {}
     blocks = []
     for t in trends:
-        pr_values = values.get((pr.name, t.workload, t.metric, t.scenario)) if pr else None
+        if t.metric.endswith(RATIO):
+            pr_values = ratios.get((t.workload, t.metric.removesuffix(RATIO), t.scenario))
+        else:
+            pr_values = values.get((pr.name, t.workload, t.metric, t.scenario)) if pr else None
         summary = summarize(pr_values) if pr_values else None
         chart = mermaid_trend(t, summary, last=last)
         if chart:
