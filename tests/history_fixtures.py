@@ -34,7 +34,8 @@ def synthetic_report(medians: dict[str, float], *, seed: int = 0,
         variants=variants, workloads=workloads, builds=(),
         timing=TimingSettings("spawn", 1, runs, "interleaved", {}, platform),
         samples=samples, summaries={}, comparisons=(), probes={},
-        gate=decide(GatePolicy(), [], ["synthetic"]))
+        gate=decide(GatePolicy(), [], ["synthetic"]),
+        gate_config=GatePolicy(enabled=False))
 
 
 def write_report(path: Path, report: Report) -> Path:
