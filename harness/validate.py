@@ -192,7 +192,10 @@ class Door:
             raise self.fail((*at, "rounds"), f"{len(rounds)} rounds for {n} values")
         self.numbers(values, (*at, "values"), metric)
         bound: int | None = None
-        if metric == "instructions":
+        if metric == "ratio":
+            if not 0 < v <= MAX_SECONDS:
+                raise self.fail(path, f"{v!r} is not a ratio of two start-up times (positive)")
+        elif metric == "instructions":
             bound = MAX_INSTRUCTION_RUNS
         elif timing is not None:
             runs = timing.get("runs")
@@ -233,7 +236,10 @@ class Door:
         """Finite, strictly positive, bounded; an instruction count also whole."""
         if type(v) not in (float, int):
             raise self.fail(path, f"{str(v)[:40]!r} is not a number")
-        if metric == "instructions":
+        if metric == "ratio":
+            if not 0 < v <= MAX_SECONDS:
+                raise self.fail(path, f"{v!r} is not a ratio of two start-up times (positive)")
+        elif metric == "instructions":
             if not (1 <= v <= MAX_COUNT and float(v).is_integer()):
                 raise self.fail(path, f"{v!r} is not an instruction count (a whole number "
                                 f"from 1 to {MAX_COUNT:.0e})")
@@ -345,11 +351,11 @@ def report(data: Mapping[str, Any], where: str, hint: str, *, door: Door | None 
     for i, raw in enumerate(door.array(data.get("comparisons", []), (*path, "comparisons"))):
         at = (*path, "comparisons", i)
         c = door.mapping(raw, at)
-        door.number(c.get("ratio"), (*at, "ratio"), "wall")
+        door.number(c.get("ratio"), (*at, "ratio"), "ratio")
         low, high = c.get("ci_low"), c.get("ci_high")
         for name, bound in (("ci_low", low), ("ci_high", high)):
             if bound is not None:
-                door.number(bound, (*at, name), "wall")
+                door.number(bound, (*at, name), "ratio")
         if low is not None and high is not None and low > high:
             raise door.fail((*at, "ci_low"), "above ci_high")
     gate = door.mapping(data.get("gate", {}), (*path, "gate"))
