@@ -192,10 +192,7 @@ class Door:
             raise self.fail((*at, "rounds"), f"{len(rounds)} rounds for {n} values")
         self.numbers(values, (*at, "values"), metric)
         bound: int | None = None
-        if metric == "ratio":
-            if not 0 < v <= MAX_SECONDS:
-                raise self.fail(path, f"{v!r} is not a ratio of two start-up times (positive)")
-        elif metric == "instructions":
+        if metric == "instructions":
             bound = MAX_INSTRUCTION_RUNS
         elif timing is not None:
             runs = timing.get("runs")
@@ -263,6 +260,61 @@ class Door:
                                 f"({bound_text}: rounds 0 to {bound - 1})")
             previous = v
 
+    # --- runs: auto, sweeps -------------------------------------------------------------------
+
+    def whole(self, value: Any, path: tuple[str | int, ...], low: int, high: int) -> int:
+        if type(value) is not int or not low <= value <= high:
+            raise self.fail(path, f"{str(value)[:40]} is not a whole number from {low} to "
+                            f"{high}")
+        return value
+
+    def sequential(self, record: Any, path: tuple[str | int, ...], confidence: Any) -> None:
+        """How ``runs: auto`` stopped: within the config's limits, its error the gate's, and
+        no look at a smaller error than the plan gives (a look's error sets the bootstrap's
+        resamples: a forged 1e-12 asked for trillions)."""
+        from harness.analyse import sequential as plan
+
+        record = self.mapping(record, path)
+        batch = self.whole(record.get("batch"), (*path, "batch"), 6, 10_000)
+        max_runs = self.whole(record.get("max_runs"), (*path, "max_runs"), 6, MAX_SAMPLE_VALUES)
+        alpha = record.get("alpha")
+        if (type(alpha) is not float or type(confidence) not in (int, float)
+                or abs(alpha - (1.0 - confidence)) > 1e-9):
+            raise self.fail((*path, "alpha"), f"{str(alpha)[:40]} is not 1 - gate.confidence")
+        floor = min(plan.planned_alphas(plan.planned_looks(batch, max_runs), alpha))
+        for k, look in enumerate(self.array(record.get("looks"), (*path, "looks"))):
+            at = (*path, "looks", k)
+            look = self.mapping(look, at)
+            self.whole(look.get("runs"), (*at, "runs"), 1, max_runs)
+            value = look.get("alpha")
+            if not isinstance(value, (int, float)) or not floor * (1 - 1e-9) <= value < 1:
+                raise self.fail((*at, "alpha"), f"{str(value)[:40]} is outside the plan's "
+                                f"errors ({floor:.3g} to below 1)")
+
+    def sweep(self, sweep: Any, path: tuple[str | int, ...], variants: set[str],
+              workloads: set[str]) -> None:
+        """A sweep's levels (the config's limits) and one list of start-up times per level."""
+        sweep = self.mapping(sweep, path)
+        for key, known in (("variant", variants), ("workload", workloads)):
+            if sweep.get(key) not in known:
+                raise self.fail((*path, key), f"{str(sweep.get(key))[:60]!r} is not a {key} of "
+                                "this record")
+        levels = self.array(sweep.get("levels"), (*path, "levels"))
+        if len(levels) > 20:
+            raise self.fail((*path, "levels"), f"{len(levels)} levels (at most 20)")
+        for i, level in enumerate(levels):
+            self.whole(level, (*path, "levels", i), 0, 5000)
+        values = self.array(sweep.get("values"), (*path, "values"))
+        if values and len(values) != len(levels):
+            raise self.fail((*path, "values"), f"{len(values)} lists of times for "
+                            f"{len(levels)} levels")
+        for i, runs in enumerate(values):
+            runs = self.array(runs, (*path, "values", i))
+            if len(runs) > 10_000:
+                raise self.fail((*path, "values", i), f"{len(runs):,} runs (at most 10,000)")
+            self.values += len(runs)
+            self.numbers(runs, (*path, "values", i), "wall")
+
     # --- policy ----------------------------------------------------------------------------
 
     def policy(self, gate: Any, path: tuple[str | int, ...], variants: set[str]) -> None:
@@ -320,6 +372,11 @@ def record(data: Mapping[str, Any], where: str, hint: str) -> None:
                             "matrix")
         door.samples(job["samples"], ("jobs", j, "samples"), variants=variants,
                      workloads=workloads, timing=job["timing"])
+        if job["timing"].get("sequential") is not None:
+            door.sequential(job["timing"]["sequential"], ("jobs", j, "timing", "sequential"),
+                            data["gate"].get("confidence", 0.95))
+        for k, sweep in enumerate(job.get("sweeps", [])):
+            door.sweep(sweep, ("jobs", j, "sweeps", k), variants, workloads)
 
 
 def report(data: Mapping[str, Any], where: str, hint: str, *, door: Door | None = None,

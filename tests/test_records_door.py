@@ -94,6 +94,20 @@ HOSTILE: list[tuple[str, Callable[[dict[str, Any]], None], tuple[str, ...]]] = [
         copy.deepcopy(d["jobs"][0]["samples"][PR])), ("jobs[0].samples[3]", "twice")),
     ("config-edited", _set("config.title", "another config"), ("config_digest",)),
     ("cell-not-in-matrix", _set("jobs.0.cell", "python=3.99"), ("jobs[0].cell",)),
+    # a look's alpha sets the bootstrap's resamples: 1e-12 asked for trillions (a hang)
+    ("look-alpha-tiny", _set("jobs.0.timing.sequential", {
+        "rule": "r", "alpha": 0.05, "batch": 10, "max_runs": 50, "max_seconds": 60.0,
+        "planned": [50], "planned_alpha": [0.05], "stopped": "budget reached: max_runs",
+        "looks": [{"runs": 50, "seconds": 1.0, "alpha": 1e-12, "results": []}]}),
+     ("jobs[0].timing.sequential.looks[0].alpha",)),
+    ("sweep-negative", _set("jobs.0.sweeps", [{
+        "variant": "main", "workload": "import", "quantity": "pth_files", "position": "end",
+        "import_lines": False, "levels": [0, 10, 20], "values": [[0.05], [-1.0], [0.07]]}]),
+     ("jobs[0].sweeps[0].values[1][0]",)),
+    ("sweep-levels", _set("jobs.0.sweeps", [{
+        "variant": "main", "workload": "import", "quantity": "pth_files", "position": "end",
+        "import_lines": False, "levels": [0, 10], "values": [[0.05], [0.06], [0.07]]}]),
+     ("jobs[0].sweeps[0].values",)),
 ]
 
 
