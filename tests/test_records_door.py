@@ -377,3 +377,22 @@ def test_a_store_line_with_nan_or_deep_nesting_is_a_bad_line(
     assert main(["history", "show", "--store", str(store)]) == 0
     err = capsys.readouterr().err
     assert f"{points}:1" in err and f"{points}:2" in err and "internal error" not in err, err
+
+
+def test_merge_refuses_parts_that_together_exceed_a_record(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each part within bounds, but the merged record would be one the door refuses (and
+    analyse of merged/measurements.json would refuse it later): refused up front."""
+    from harness import validate
+
+    a = forged(tmp_path / "a", lambda d: None)
+    b = forged(tmp_path / "b", lambda d: _rename_job(d, "b"))
+    monkeypatch.setattr(validate, "MAX_RECORD_VALUES", 200)  # one part: 150 values
+    refused(["merge", str(a.parent), str(b.parent), "--out", str(tmp_path / "o"), "--quiet"],
+            capsys, "300", "200")
+    monkeypatch.setattr(validate, "MAX_RECORD_VALUES", 2_000_000)
+    monkeypatch.setattr(validate, "MAX_RECORD_BYTES", a.stat().st_size + 10)
+    refused(["merge", str(a.parent), str(b.parent), "--out", str(tmp_path / "o"), "--quiet"],
+            capsys, "MB", "together")
+    assert not (tmp_path / "o").exists()
