@@ -197,8 +197,10 @@ SCHEMA: dict[str, Any] = {
                                 "workload": {"type": ["string", "null"]},
                                 "metric": {"type": "string"},
                                 "statistic": {"enum": ["paired", "median", "mean"]},
-                                "threshold_pct": {"type": "number", "exclusiveMinimum": 0},
-                                "confidence": {"type": "number", "exclusiveMinimum": 0,
+                                # the config schema's own limits (harness.validate)
+                                "threshold_pct": {"type": "number", "exclusiveMinimum": 0,
+                                                  "maximum": 1000},
+                                "confidence": {"type": "number", "exclusiveMinimum": 0.5,
                                                "exclusiveMaximum": 1},
                                 "inconclusive": {"enum": ["pass", "fail"]}}},
         "jobs": {"type": "array", "minItems": 1, "items": {

@@ -35,6 +35,14 @@ def find_records(paths: Sequence[str]) -> list[Path]:
     if not found:
         raise HarnessError(f"no {measurements.FILE_NAME} under {', '.join(paths)}",
                            "download every job's artifact into one directory first")
+    from harness import validate
+
+    total = sum(path.stat().st_size for path in found)
+    if total > validate.MAX_RECORD_BYTES:  # the merged record would be refused at the door
+        raise HarnessError(f"{', '.join(paths)[:200]}: {len(found)} parts hold "
+                           f"{total / 1e6:.1f} MB together, more than a record may hold "
+                           f"({validate.MAX_RECORD_BYTES / 1e6:.1f} MB)",
+                           "merge the parts of one matrix run")
     return found
 
 
@@ -66,9 +74,17 @@ def merge(parts: Sequence[Measurements], names: Sequence[str]) -> Measurements:
                 raise HarnessError(
                     f"{name}: variant {v.name!r} measured commit {revisions.get(v.name)} but "
                     f"{first_name} measured {v.revision}", "merge the jobs of one workflow run")
+    from harness import validate
+
     jobs = []
     seen: dict[str, str] = {}
+    values = 0
     for part, name in zip(parts, names, strict=True):
+        values += sum(len(s.values) for job in part.jobs for s in job.samples)
+        if values > validate.MAX_RECORD_VALUES:
+            raise HarnessError(f"{name}: with it the parts hold {values:,} samples, more than "
+                               f"a record may hold ({validate.MAX_RECORD_VALUES:,})",
+                               "merge the parts of one matrix run")
         for job in part.jobs:
             if job.id in seen:
                 raise HarnessError(f"{name}: job {job.id!r} is also in {seen[job.id]}",

@@ -233,7 +233,10 @@ class Door:
         """Finite, strictly positive, bounded; an instruction count also whole."""
         if type(v) not in (float, int):
             raise self.fail(path, f"{str(v)[:40]!r} is not a number")
-        if metric == "instructions":
+        if metric == "ratio":
+            if not 0 < v <= MAX_SECONDS:
+                raise self.fail(path, f"{v!r} is not a ratio of two start-up times (positive)")
+        elif metric == "instructions":
             if not (1 <= v <= MAX_COUNT and float(v).is_integer()):
                 raise self.fail(path, f"{v!r} is not an instruction count (a whole number "
                                 f"from 1 to {MAX_COUNT:.0e})")
@@ -256,6 +259,61 @@ class Door:
                 raise self.fail((*path, j), f"{v} is past the schedule the job claims "
                                 f"({bound_text}: rounds 0 to {bound - 1})")
             previous = v
+
+    # --- runs: auto, sweeps -------------------------------------------------------------------
+
+    def whole(self, value: Any, path: tuple[str | int, ...], low: int, high: int) -> int:
+        if type(value) is not int or not low <= value <= high:
+            raise self.fail(path, f"{str(value)[:40]} is not a whole number from {low} to "
+                            f"{high}")
+        return value
+
+    def sequential(self, record: Any, path: tuple[str | int, ...], confidence: Any) -> None:
+        """How ``runs: auto`` stopped: within the config's limits, its error the gate's, and
+        no look at a smaller error than the plan gives (a look's error sets the bootstrap's
+        resamples: a forged 1e-12 asked for trillions)."""
+        from harness.analyse import sequential as plan
+
+        record = self.mapping(record, path)
+        batch = self.whole(record.get("batch"), (*path, "batch"), 6, 10_000)
+        max_runs = self.whole(record.get("max_runs"), (*path, "max_runs"), 6, MAX_SAMPLE_VALUES)
+        alpha = record.get("alpha")
+        if (type(alpha) is not float or type(confidence) not in (int, float)
+                or abs(alpha - (1.0 - confidence)) > 1e-9):
+            raise self.fail((*path, "alpha"), f"{str(alpha)[:40]} is not 1 - gate.confidence")
+        floor = min(plan.planned_alphas(plan.planned_looks(batch, max_runs), alpha))
+        for k, look in enumerate(self.array(record.get("looks"), (*path, "looks"))):
+            at = (*path, "looks", k)
+            look = self.mapping(look, at)
+            self.whole(look.get("runs"), (*at, "runs"), 1, max_runs)
+            value = look.get("alpha")
+            if not isinstance(value, (int, float)) or not floor * (1 - 1e-9) <= value < 1:
+                raise self.fail((*at, "alpha"), f"{str(value)[:40]} is outside the plan's "
+                                f"errors ({floor:.3g} to below 1)")
+
+    def sweep(self, sweep: Any, path: tuple[str | int, ...], variants: set[str],
+              workloads: set[str]) -> None:
+        """A sweep's levels (the config's limits) and one list of start-up times per level."""
+        sweep = self.mapping(sweep, path)
+        for key, known in (("variant", variants), ("workload", workloads)):
+            if sweep.get(key) not in known:
+                raise self.fail((*path, key), f"{str(sweep.get(key))[:60]!r} is not a {key} of "
+                                "this record")
+        levels = self.array(sweep.get("levels"), (*path, "levels"))
+        if len(levels) > 20:
+            raise self.fail((*path, "levels"), f"{len(levels)} levels (at most 20)")
+        for i, level in enumerate(levels):
+            self.whole(level, (*path, "levels", i), 0, 5000)
+        values = self.array(sweep.get("values"), (*path, "values"))
+        if values and len(values) != len(levels):
+            raise self.fail((*path, "values"), f"{len(values)} lists of times for "
+                            f"{len(levels)} levels")
+        for i, runs in enumerate(values):
+            runs = self.array(runs, (*path, "values", i))
+            if len(runs) > 10_000:
+                raise self.fail((*path, "values", i), f"{len(runs):,} runs (at most 10,000)")
+            self.values += len(runs)
+            self.numbers(runs, (*path, "values", i), "wall")
 
     # --- policy ----------------------------------------------------------------------------
 
@@ -312,6 +370,11 @@ def record(data: Mapping[str, Any], where: str, hint: str) -> None:
                             "matrix")
         door.samples(job["samples"], ("jobs", j, "samples"), variants=variants,
                      workloads=workloads, timing=job["timing"])
+        if job["timing"].get("sequential") is not None:
+            door.sequential(job["timing"]["sequential"], ("jobs", j, "timing", "sequential"),
+                            data["gate"].get("confidence", 0.95))
+        for k, sweep in enumerate(job.get("sweeps", [])):
+            door.sweep(sweep, ("jobs", j, "sweeps", k), variants, workloads)
 
 
 def report(data: Mapping[str, Any], where: str, hint: str, *, door: Door | None = None,
@@ -343,11 +406,11 @@ def report(data: Mapping[str, Any], where: str, hint: str, *, door: Door | None 
     for i, raw in enumerate(door.array(data.get("comparisons", []), (*path, "comparisons"))):
         at = (*path, "comparisons", i)
         c = door.mapping(raw, at)
-        door.number(c.get("ratio"), (*at, "ratio"), "wall")
+        door.number(c.get("ratio"), (*at, "ratio"), "ratio")
         low, high = c.get("ci_low"), c.get("ci_high")
         for name, bound in (("ci_low", low), ("ci_high", high)):
             if bound is not None:
-                door.number(bound, (*at, name), "wall")
+                door.number(bound, (*at, name), "ratio")
         if low is not None and high is not None and low > high:
             raise door.fail((*at, "ci_low"), "above ci_high")
     gate = door.mapping(data.get("gate", {}), (*path, "gate"))

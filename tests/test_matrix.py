@@ -237,6 +237,35 @@ def test_ci_style_cells_run_apart_then_merge(tmp_path: Path, matrix_repo: Path) 
     assert all(c["gate"]["status"] != "error" for c in report["cells"])
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(len(PYTHONS) < 2 and not os.environ.get("CI"),
+                    reason="needs two Python versions")
+@pytest.mark.parametrize("python_first", [True, False], ids=["readme-order", "reversed"])
+def test_readme_matrix_as_ci_jobs_merges_into_one_comment(
+        python_first: bool, tmp_path: Path, matrix_repo: Path) -> None:
+    """The README's CI matrix (python and os axes, each job `run --cell python=X,os=Y`),
+    merged: one comment with every cell, whichever axis the config lists first."""
+    config = _config(tmp_path, matrix_repo, PYTHONS[:2])
+    axes = [f"python: {json.dumps(PYTHONS[:2])}", 'os: ["ubuntu-24.04"]']
+    text = config.read_text().replace(f"matrix: {{python: {json.dumps(PYTHONS[:2])}}}",
+                                      f"matrix: {{{', '.join(axes[::1 if python_first else -1])}}}")
+    assert "os: " in text
+    config.write_text(text)
+    for version in PYTHONS[:2]:
+        out = tmp_path / "artifacts" / f"startup-part-ubuntu-{version}"
+        assert main(["run", "--config", str(config), "--cell", f"python={version},os=ubuntu-24.04",
+                     "--out", str(out), "--quiet", "--job-id", f"job-{version}"]) in (0, 1)
+    merged = tmp_path / "merged"
+    assert main(["merge", str(tmp_path / "artifacts"), "--out", str(merged), "--quiet"]) in (0, 1)
+    report = json.loads((merged / "report.json").read_text())
+    assert [c["cell"] for c in report["cells"]] == [f"os=ubuntu-24.04, python={v}"
+                                                    for v in PYTHONS[:2]]
+    assert all(c["gate"]["status"] != "error" for c in report["cells"])
+    comment = (merged / "comment.md").read_text()
+    assert "no measurements" not in comment
+    assert comment.count("<details><summary>os=ubuntu-24.04, python=") == 2
+
+
 def _renamed(job: measurements.Job, new_id: str) -> measurements.Job:
     return dataclasses.replace(job, id=new_id, samples=tuple(
         dataclasses.replace(s, job=new_id) for s in job.samples))

@@ -94,6 +94,20 @@ HOSTILE: list[tuple[str, Callable[[dict[str, Any]], None], tuple[str, ...]]] = [
         copy.deepcopy(d["jobs"][0]["samples"][PR])), ("jobs[0].samples[3]", "twice")),
     ("config-edited", _set("config.title", "another config"), ("config_digest",)),
     ("cell-not-in-matrix", _set("jobs.0.cell", "python=3.99"), ("jobs[0].cell",)),
+    # a look's alpha sets the bootstrap's resamples: 1e-12 asked for trillions (a hang)
+    ("look-alpha-tiny", _set("jobs.0.timing.sequential", {
+        "rule": "r", "alpha": 0.05, "batch": 10, "max_runs": 50, "max_seconds": 60.0,
+        "planned": [50], "planned_alpha": [0.05], "stopped": "budget reached: max_runs",
+        "looks": [{"runs": 50, "seconds": 1.0, "alpha": 1e-12, "results": []}]}),
+     ("jobs[0].timing.sequential.looks[0].alpha",)),
+    ("sweep-negative", _set("jobs.0.sweeps", [{
+        "variant": "main", "workload": "import", "quantity": "pth_files", "position": "end",
+        "import_lines": False, "levels": [0, 10, 20], "values": [[0.05], [-1.0], [0.07]]}]),
+     ("jobs[0].sweeps[0].values[1][0]",)),
+    ("sweep-levels", _set("jobs.0.sweeps", [{
+        "variant": "main", "workload": "import", "quantity": "pth_files", "position": "end",
+        "import_lines": False, "levels": [0, 10], "values": [[0.05], [0.06], [0.07]]}]),
+     ("jobs[0].sweeps[0].values",)),
 ]
 
 
@@ -363,3 +377,84 @@ def test_a_store_line_with_nan_or_deep_nesting_is_a_bad_line(
     assert main(["history", "show", "--store", str(store)]) == 0
     err = capsys.readouterr().err
     assert f"{points}:1" in err and f"{points}:2" in err and "internal error" not in err, err
+
+
+def test_merge_refuses_parts_that_together_exceed_a_record(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each part within bounds, but the merged record would be one the door refuses (and
+    analyse of merged/measurements.json would refuse it later): refused up front."""
+    from harness import validate
+
+    a = forged(tmp_path / "a", lambda d: None)
+    b = forged(tmp_path / "b", lambda d: _rename_job(d, "b"))
+    monkeypatch.setattr(validate, "MAX_RECORD_VALUES", 200)  # one part: 150 values
+    refused(["merge", str(a.parent), str(b.parent), "--out", str(tmp_path / "o"), "--quiet"],
+            capsys, "300", "200")
+    monkeypatch.setattr(validate, "MAX_RECORD_VALUES", 2_000_000)
+    monkeypatch.setattr(validate, "MAX_RECORD_BYTES", a.stat().st_size + 10)
+    refused(["merge", str(a.parent), str(b.parent), "--out", str(tmp_path / "o"), "--quiet"],
+            capsys, "MB", "together")
+    assert not (tmp_path / "o").exists()
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | _NUMBER | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(field=st.sampled_from([
+    "samples.2.values", "samples.2.rounds", "samples.2.values.0", "samples.2.rounds.0",
+    "samples.2", "gate_config.threshold_pct", "gate_config.confidence", "gate_config",
+    "comparisons.0.ratio", "comparisons.0.ci_low", "comparisons.0", "summaries.pr",
+    "gate.exit_code", "variants", "workloads", "timing", "cells"]), value=_JSON)
+def test_render_of_a_hostile_report_is_a_comment_or_one_line(
+        field: str, value: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = forged(Path(scratch), _set(field, value), base=REPORT, name="report.json")
+        capsys.readouterr()
+        code = main(["render", str(path)])
+        captured = capsys.readouterr()
+        assert code in (0, 2)
+        assert "internal error" not in captured.err and "Traceback" not in captured.err
+        if code == 2:
+            assert len(captured.err.strip().splitlines()) == 1 and str(path) in captured.err
+
+
+@settings(max_examples=200, deadline=None)
+@given(changes=st.dictionaries(st.sampled_from(
+    ["n", "median", "ci_low", "ci_high", "mean", "stddev", "min", "max", "unit", "run_id",
+     "v", "samples", "commit"]), _JSON, max_size=4))
+def test_a_hostile_store_line_is_a_record_or_a_named_problem(changes: dict[str, Any]) -> None:
+    from harness.history.records import Point, RunRecord, parse_line
+
+    point = {"v": 1, "run_id": "r", "commit": "c", "date": "2026-01-01", "variant": "pr",
+             "role": "pr", "workload": "w", "metric": "wall", "scenario": "default",
+             "unit": "s", "n": 5, "median": 0.05, "ci_low": 0.04, "ci_high": 0.06,
+             "mean": 0.05, "stddev": 0.001, "min": 0.04, "max": 0.07}
+    run = {"v": 1, "run_id": "r", "commit": "c", "date": "d", "measured": "m",
+           "samples": "samples/r.jsonl"}
+    for kind, line in ((Point, point), (RunRecord, run)):
+        text = json.dumps({**line, **changes})
+        try:
+            record = parse_line(kind, text)
+        except ValueError:
+            continue
+        if isinstance(record, Point):
+            assert 0 < record.median and 0 < record.ci_low <= record.ci_high and record.n >= 1
+        else:
+            assert isinstance(record, RunRecord)
+            assert not record.samples or (record.samples.startswith("samples/")
+                                          and ".." not in record.samples)
+
+
+def test_the_printed_record_schema_has_the_config_gate_limits() -> None:
+    from harness.validate import policy_schema
+
+    printed = measurements.SCHEMA["properties"]["gate"]["properties"]
+    for key in ("threshold_pct", "confidence"):
+        assert printed[key] == policy_schema()["properties"][key]

@@ -363,6 +363,18 @@ def test_drift_finding():
     assert not any(f.kind == "drift" for f in stats.diagnose(flat))
 
 
+@pytest.mark.parametrize("n", [stats.DRIFT_POINTS, stats.DRIFT_POINTS * 5 + 7])
+def test_drift_of_a_long_run_over_group_medians(n):
+    """Above DRIFT_POINTS runs the slope is taken over group medians (Theil-Sen over every
+    pair was quadratic): the same drift is found, and none in flat noise."""
+    sub, _ = pair(0.0, n=n, common=np.linspace(1.0, 1.3, n), noise=0.02)
+    change, p = stats.drift(sub)
+    assert change == pytest.approx(0.3 / 1.15, abs=0.01)  # over the median, 1.15
+    assert p < 1e-6
+    flat, _ = pair(0.0, n=n, noise=0.02, seed=3)
+    assert abs(stats.drift(flat)[0]) < 0.01
+
+
 def test_failed_runs_finding():
     found = stats.diagnose(samples([BASE] * 5, codes=[0, 1, 0, 0, 1]))
     assert [f.kind for f in found] == ["failures"]
