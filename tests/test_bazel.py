@@ -207,10 +207,16 @@ def test_release_ref_and_path_each_cold_regression_exits_1(
             for name, p in data["probes"].items()}
     assert dups["release"] == [] and dups["main"] == ["tinylib"]
     assert data["probes"]["pr"]["interpreter"]["options"] == ["-B", "-s"]
+    # which process was inspected: the venv's python the rules_tiny launcher execs
+    process = data["probes"]["pr"]["process"]
+    assert process["program"] and process["via"][0].startswith("shell exec: ")
+    assert process["argv"][:3] == [process["python"], "-B", "-s"]
+    assert data["extras"]["importtime"]["pr"]["start"]["process"]["via"] == process["via"]
     comment = (out / "comment.md").read_text()
     header = next(line for line in comment.splitlines() if line.startswith("| Version"))
     assert "Fetch (s)" in header and "Build (s)" in header
     assert "<summary>Builds</summary>" in comment and "slow.pth" in comment
+    assert "Inspected in" in comment and ": the program: `" in comment
     # nothing left: no server, no output base, no worktree
     assert not work.exists()
     assert bazel_processes(str(work)) == []
