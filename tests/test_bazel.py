@@ -166,6 +166,10 @@ def test_release_ref_and_path_each_cold_regression_exits_1(
     repo, checkout = fixture["repo"], fixture["checkout"]
     workspace, log = with_pip_and_uv(fixture["workspace"],
                                      tmp_path / f"{fixture['workspace'].name}t")
+    import getpass
+
+    # Bazel's own default root (its install base already extracted): only pip and uv move
+    user_root = Path.home() / ".cache" / "bazel" / f"_bazel_{getpass.getuser()}"
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -173,8 +177,7 @@ def test_release_ref_and_path_each_cold_regression_exits_1(
     monkeypatch.setenv("PIP_INDEX_URL", "http://not-passed.invalid/simple")
     block = (f'&bz {{builder: bazel, workspace: "{workspace}", target: "//:bench", '
              'module: rules_tiny, max_idle_secs: 30, flags: ["--jobs=2"], '
-             'pass_env: [PIP_CERT], startup_flags: ["--output_user_root='
-             f'{tmp_path / "bazel-user-root"}"]}}')
+             f'pass_env: [PIP_CERT], startup_flags: ["--output_user_root={user_root}"]}}')
     config = write(tmp_path / "c.yaml", fixture, [
         variant("release", '{bcr: {module: rules_tiny, version: "1.0"}}', role="baseline",
                 build=block),
