@@ -12,19 +12,29 @@ ROOT="$DIR/sid"
 PY_PREFIX=$(python3 -c 'import os, sys; print(os.path.realpath(sys.base_prefix))')
 command -v debootstrap >/dev/null && command -v bwrap >/dev/null \
   || apt-get install -y -qq debootstrap bubblewrap
-if [ ! -x "$ROOT/usr/bin/bazel" ]; then
-  debootstrap --variant=minbase sid "$ROOT" http://deb.debian.org/debian
+if ! chroot "$ROOT" dpkg-query -W -f '${Status}' bazel-bootstrap 2>/dev/null \
+    | grep -q "install ok installed"; then
+  [ -x "$ROOT/usr/bin/apt-get" ] || debootstrap --variant=minbase sid "$ROOT" \
+    http://deb.debian.org/debian
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
   echo 'Acquire::Check-Valid-Until "false";' > "$ROOT/etc/apt/apt.conf.d/99novalid"
-  chroot "$ROOT" /bin/sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends bazel-bootstrap'
+  # OpenJDK's postinst runs java, which needs /proc (sid, 2026-12: openjdk-25)
+  mount -t proc proc "$ROOT/proc"
+  trap 'umount "$ROOT/proc" 2>/dev/null || true' EXIT
+  chroot "$ROOT" /bin/sh -c 'dpkg --configure -a && apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    bazel-bootstrap'
+  umount "$ROOT/proc"
+  trap - EXIT
 fi
 # The wrapper: the sid root as /, the host's /tmp and /work, the interpreter the fixture's
 # venvs link to, and the stand-in registry. No PID namespace: the server outlives the client
 # as Bazel expects, and `bazel shutdown` (or its PID) stops it.
+BINDS="--bind /tmp /tmp"
+[ -d /work ] && BINDS="$BINDS --bind /work /work"
 cat > "$DIR/bazel" <<WRAP
 #!/bin/sh
-exec bwrap --bind "$ROOT" / --proc /proc --dev /dev --bind /tmp /tmp --bind /work /work \\
+exec bwrap --bind "$ROOT" / --proc /proc --dev /dev $BINDS \\
   --ro-bind "$PY_PREFIX" "$PY_PREFIX" --ro-bind "$DIR/registry" "$DIR/registry" \\
   --chdir "\$PWD" /usr/bin/bazel "\$@"
 WRAP

@@ -241,6 +241,7 @@ def test_the_comment_names_the_inspected_process_and_never_a_launcher_as_the_pro
     assert "Inspected in HEAD main: the program: `/v/bin/python -B -s -I /r/app.py` " \
            "(via shell exec: bazel-bin/app)" in section
     assert "(inspected: the launcher only)" in section  # its health row
+    assert "**the launcher only**: `/r/bin/app` in `/usr/bin/python3` — it left" in section
     assert "Import time: not compared — inspected: the launcher only." in section
     assert "zipfile" not in section  # the launcher's imports are not shown as the program's
     assert "<script>" not in MarkdownIt("commonmark").enable("table").render(section)

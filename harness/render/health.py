@@ -77,6 +77,8 @@ def inspected_line(label: str, process: InspectedProcess | None) -> str:
     what = "the program" if process.program else "**the launcher only**"
     line = f"Inspected in {md_text(clip(label, 60))}: {what}: " \
            f"{md_code(clip(' '.join(process.argv), 120))}"
+    if process.python and process.python != (process.argv[:1] or ("",))[0]:
+        line += f" in {md_code(clip(process.python, 100))}"
     if process.via:
         line += f" (via {md_text(clip(' → '.join(process.via), 160))})"
     if process.note:
