@@ -48,19 +48,18 @@ def kill_group_and_reap(child: subprocess.Popen[str]) -> None:
     child.communicate(timeout=30)
 
 
-def test_recorded_groups_are_ended_only_while_they_are_the_same() -> None:
+def test_recorded_groups_are_ended_only_while_they_are_the_same(tmp_path: Path) -> None:
     """A recorded group whose leader PID now belongs to a later process is left alone."""
     sleeper = subprocess.Popen(["sleep", "60"], start_new_session=True)
     try:
         started = proc.start_time(sleeper.pid)
         assert started is not None
-        log = Path(os.environ.get("TMPDIR", "/tmp")) / f"groups-{os.getpid()}"
+        log = tmp_path / proc.GROUPS_FILE
         log.write_text(f"{sleeper.pid} {started - 1}\n")  # another process of that PID
         assert proc.end_recorded_groups(log, wait=0.2) == 0 and sleeper.poll() is None
         log.write_text(f"{sleeper.pid} {started}\nnot a line\n1 0\n")
         assert proc.end_recorded_groups(log) == 1
         assert sleeper.wait(timeout=10) == -signal.SIGKILL
-        log.unlink()
     finally:
         sleeper.kill()
         sleeper.wait()
