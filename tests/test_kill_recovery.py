@@ -4,6 +4,7 @@ bytecode snapshots a killed run left are restored; each said in one line."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -63,6 +64,32 @@ def test_recorded_groups_are_ended_only_while_they_are_the_same(tmp_path: Path) 
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_a_leaderless_group_loses_only_what_works_in_the_scratch_dir(tmp_path: Path) -> None:
+    """The group's leader has exited (a PID could have been reused as a group id since): only
+    members working in the dead run's scratch dir are ended, nothing else of that group."""
+    scratch = tmp_path / "startup-harness-x"
+    scratch.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    leader = subprocess.Popen(
+        ["sh", "-c", f"(cd {scratch} && exec sleep 61) & (cd {elsewhere} && exec sleep 62) &"
+                     " exit 0"], start_new_session=True)
+    started = proc.start_time(leader.pid)
+    pgid = leader.pid
+    assert leader.wait(timeout=10) == 0 and started is not None
+    assert wait_until(lambda: len(proc.group_members(pgid)) == 2, 10)
+    inside, outside = sorted(proc.group_members(pgid),
+                             key=lambda pid: not proc.uses_dir(pid, str(scratch)))
+    try:
+        (scratch / proc.GROUPS_FILE).write_text(f"{pgid} {started}\n")
+        assert proc.end_recorded_groups(scratch / proc.GROUPS_FILE) == 1
+        assert not proc.alive(inside) and proc.alive(outside)
+    finally:
+        for pid in (inside, outside):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.slow
