@@ -79,7 +79,14 @@ def test_a_leaderless_group_loses_only_what_works_in_the_scratch_dir(tmp_path: P
     started = proc.start_time(leader.pid)
     pgid = leader.pid
     assert leader.wait(timeout=10) == 0 and started is not None
-    assert wait_until(lambda: len(proc.group_members(pgid)) == 2, 10)
+
+    def settled() -> bool:  # both sleeps exec'ed in their directories
+        members = proc.group_members(pgid)
+        return len(members) == 2 and all(
+            proc.uses_dir(pid, str(scratch)) != proc.uses_dir(pid, str(elsewhere))
+            for pid in members)
+
+    assert wait_until(settled, 10)
     inside, outside = sorted(proc.group_members(pgid),
                              key=lambda pid: not proc.uses_dir(pid, str(scratch)))
     try:
