@@ -193,11 +193,12 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         samples: tuple[Samples, ...] = ()
         record: SequentialRecord | None = None
         load: TimingLoad | None = None
+        timer_notes: tuple[str, ...] = ()
         before = machine.snapshot()
         if commands:
             with bytecode_scenarios(config, ready, timed_env):
-                samples, record, load = time_commands(config, timer, commands, ws / "raw",
-                                                      timed_env, cwd, progress)
+                samples, record, load, timer_notes = time_commands(
+                    config, timer, commands, ws / "raw", timed_env, cwd, progress)
         after = machine.snapshot()
         allowed = {w.name for w in config.workloads if w.allow_failure}
         from harness.analyse.failures import failed_runs  # stdlib only: no numpy here
@@ -227,7 +228,8 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     record_job = Job(
         id=job, machine=machine.describe(before, after), timing=settings, builds=tuple(builds),
         samples=tuple(dataclasses.replace(s, job=job) for s in samples), probes=probes,
-        importtime=importtimes, errors=tuple(errors), warnings=(*recovered, *warnings),
+        importtime=importtimes, errors=tuple(errors),
+        warnings=(*recovered, *timer_notes, *warnings),
         phases_s=phases.laps, locations=places, cell=cell, sweeps=sweeps)
     raw_config = json.loads(canonical_json(config.raw))  # plain JSON types only
     return Measurements(
@@ -520,7 +522,8 @@ def timer_warmups(warmup: int, commands: Sequence[timing.TimedCommand]) -> int:
 
 def time_commands(config: Config, timer: Timer, commands: Sequence[timing.TimedCommand],
                   raw_dir: Path, env: Mapping[str, str], cwd: Path, progress: Progress,
-                  ) -> tuple[tuple[Samples, ...], SequentialRecord | None, TimingLoad]:
+                  ) -> tuple[tuple[Samples, ...], SequentialRecord | None, TimingLoad,
+                             tuple[str, ...]]:
     """Time every command with the configured timer, through its protocol (every timer, the
     default included), with the machine's load; with ``runs: auto`` the timer looks at the
     gated comparisons after each batch (:mod:`harness.measure.adaptive`)."""
@@ -539,7 +542,9 @@ def time_commands(config: Config, timer: Timer, commands: Sequence[timing.TimedC
     timed = timer.measure(commands, warmup=warmup, runs=t.runs, order=t.order, env=env,
                           raw_dir=raw_dir, seed=t.seed, timeout_s=t.timeout_s, cwd=cwd,
                           progress=progress, auto=auto, look=look if auto else None)
-    return timed.samples, timed.sequential, timed.load
+    for note in timed.notes:
+        bar.important(progress, note)
+    return timed.samples, timed.sequential, timed.load, timed.notes
 
 
 def measure_instructions(config: Config, ready: Sequence[Prepared], cwd: Path,

@@ -77,18 +77,35 @@ def group_members(pgid: int, since: int = 0) -> list[int]:
     return found
 
 
+def uses_dir(pid: int, root: str) -> bool:
+    """Whether process ``pid`` works in ``root``: its working directory, a command-line
+    argument or an environment value (e.g. its TMPDIR) lies inside it."""
+    root = root.rstrip("/") + "/"
+    try:
+        if (os.readlink(f"/proc/{pid}/cwd") + "/").startswith(root):
+            return True
+        for name in ("cmdline", "environ"):
+            with open(f"/proc/{pid}/{name}", "rb") as handle:
+                if root.rstrip("/").encode() in handle.read():
+                    return True
+    except OSError:
+        return False
+    return False
+
+
 def end_recorded_groups(path: Path, wait: float = 5.0) -> int:
-    """SIGKILL what is left of the process groups a (dead) run recorded in ``path``; the
-    number of processes ended. A group is ended only while it is still the recorded one: its
-    leader, if alive, has the recorded start time, and only members started since then are
-    counted (a PID in use as a group id is never reused, so a live member means the same
-    group)."""
+    """SIGKILL what is left of the process groups a dead run recorded in ``path`` (a file in
+    its scratch dir); the number of processes ended. Only while they are still the run's: a
+    group whose leader still runs with the recorded start time is ended whole; one whose
+    leader is gone loses only the members started since then that work in the scratch dir
+    (a PID in use as a group id is not reused, but a reused one could lead a stranger's group
+    once the first has died)."""
     try:
         lines = path.read_text(encoding="ascii", errors="replace").splitlines()
     except OSError:
         return 0
-    ended = 0
-    pending: list[tuple[int, int]] = []
+    scratch = str(path.parent)
+    doomed: set[int] = set()
     for line in dict.fromkeys(lines):
         try:
             pgid, started = (int(x) for x in line.split())
@@ -100,14 +117,19 @@ def end_recorded_groups(path: Path, wait: float = 5.0) -> int:
         if leader is not None and leader != started:
             continue  # the PID now belongs to another process: not ours
         members = group_members(pgid, started)
-        if members:
+        if leader is None:
+            members = [pid for pid in members if uses_dir(pid, scratch)]
+            for pid in members:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+        elif members:
             signal_group(pgid, signal.SIGKILL)
-            ended += len(members)
-            pending.append((pgid, started))
+        doomed.update(members)
+    ended = len(doomed)
     deadline = time.monotonic() + wait
-    while pending and time.monotonic() < deadline:
-        pending = [(g, t) for g, t in pending if group_members(g, t)]
-        if pending:
+    while doomed and time.monotonic() < deadline:
+        doomed = {pid for pid in doomed if alive(pid)}
+        if doomed:
             time.sleep(0.05)
     return ended
 

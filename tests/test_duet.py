@@ -104,3 +104,39 @@ def test_duet_timer_wakes_at_realtime_priority_and_children_do_not(tmp_path: Pat
     assert out["failures"] == []
     saved = json.loads((tmp_path / "spawn-times.json").read_text())
     assert saved["realtime"] is (os.geteuid() == 0)
+
+
+def _duet_config(tmp_path: Path) -> Path:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "variants:\n"
+        f"  - {{name: main, role: main, source: {{python: {sys.executable}}}}}\n"
+        f"  - {{name: pr, role: pr, source: {{python: {sys.executable}}}}}\n"
+        "workloads:\n  - {name: w, command: ['{python}', '-S', '-c', 'pass'], "
+        "importtime: false}\n"
+        "timing: {order: duet, runs: 6, warmup: 1}\ngate: {metric: cpu, threshold_pct: 50}\n")
+    return config
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not __import__("shutil").which("setpriv")
+                    or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs root, setpriv and two CPUs")
+@pytest.mark.parametrize("privileged", [True, False])
+def test_a_run_says_when_its_duet_timer_lacked_realtime_priority(tmp_path: Path,
+                                                                 privileged: bool) -> None:
+    """Where the tool cannot time exits promptly it says so: run as root without CAP_SYS_NICE
+    (setpriv), the report carries the note; with it, it does not."""
+    import json
+    import subprocess
+
+    drop = [] if privileged else ["setpriv", "--bounding-set", "-sys_nice", "--inh-caps",
+                                  "-sys_nice"]
+    done = subprocess.run([*drop, sys.executable, "-m", "harness", "run", "--config",
+                           str(_duet_config(tmp_path)), "--out", str(tmp_path / "out"),
+                           "--quiet"], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["timing"]["order"] == "duet"
+    noted = [w for w in report["extras"]["warnings"] if "real-time priority" in w]
+    assert noted == ([] if privileged else [timers.DUET_NOT_REALTIME])

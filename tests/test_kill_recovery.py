@@ -4,6 +4,7 @@ bytecode snapshots a killed run left are restored; each said in one line."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -48,22 +49,54 @@ def kill_group_and_reap(child: subprocess.Popen[str]) -> None:
     child.communicate(timeout=30)
 
 
-def test_recorded_groups_are_ended_only_while_they_are_the_same() -> None:
+def test_recorded_groups_are_ended_only_while_they_are_the_same(tmp_path: Path) -> None:
     """A recorded group whose leader PID now belongs to a later process is left alone."""
     sleeper = subprocess.Popen(["sleep", "60"], start_new_session=True)
     try:
         started = proc.start_time(sleeper.pid)
         assert started is not None
-        log = Path(os.environ.get("TMPDIR", "/tmp")) / f"groups-{os.getpid()}"
+        log = tmp_path / proc.GROUPS_FILE
         log.write_text(f"{sleeper.pid} {started - 1}\n")  # another process of that PID
         assert proc.end_recorded_groups(log, wait=0.2) == 0 and sleeper.poll() is None
         log.write_text(f"{sleeper.pid} {started}\nnot a line\n1 0\n")
         assert proc.end_recorded_groups(log) == 1
         assert sleeper.wait(timeout=10) == -signal.SIGKILL
-        log.unlink()
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_a_leaderless_group_loses_only_what_works_in_the_scratch_dir(tmp_path: Path) -> None:
+    """The group's leader has exited (a PID could have been reused as a group id since): only
+    members working in the dead run's scratch dir are ended, nothing else of that group."""
+    scratch = tmp_path / "startup-harness-x"
+    scratch.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    leader = subprocess.Popen(
+        ["sh", "-c", f"(cd {scratch} && exec sleep 61) & (cd {elsewhere} && exec sleep 62) &"
+                     " exit 0"], start_new_session=True)
+    started = proc.start_time(leader.pid)
+    pgid = leader.pid
+    assert leader.wait(timeout=10) == 0 and started is not None
+
+    def settled() -> bool:  # both sleeps exec'ed in their directories
+        members = proc.group_members(pgid)
+        return len(members) == 2 and all(
+            proc.uses_dir(pid, str(scratch)) != proc.uses_dir(pid, str(elsewhere))
+            for pid in members)
+
+    assert wait_until(settled, 10)
+    inside, outside = sorted(proc.group_members(pgid),
+                             key=lambda pid: not proc.uses_dir(pid, str(scratch)))
+    try:
+        (scratch / proc.GROUPS_FILE).write_text(f"{pgid} {started}\n")
+        assert proc.end_recorded_groups(scratch / proc.GROUPS_FILE) == 1
+        assert not proc.alive(inside) and proc.alive(outside)
+    finally:
+        for pid in (inside, outside):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.slow

@@ -146,3 +146,13 @@ def test_the_smoke_run_is_the_first_warmup() -> None:
     assert timer_warmups(5, [default, default]) == 4
     assert timer_warmups(0, [default]) == 0
     assert timer_warmups(5, [default, cold]) == 5  # scenario commands were not smoke-run
+
+
+def test_field_trial_attrs_runs_auto_cpu_gate() -> None:
+    """From a field trial (attrs 23.1.0 vs 24.2.0 from PyPI, runs: auto to 60 runs, CPU gate at
+    2 %, load average 9.6): the gated interval +0.7 % [-2.1, +2.9] at 98.75 %."""
+    c = cmp(1.007, 0.979, 1.029, threshold=2.0, metric="cpu", confidence=0.9875)
+    (note,) = stats.diagnose_comparison(c, auto=True)
+    assert "resolves ±2.5 % at 98.75 % confidence" in note.message
+    assert "timing.max_runs, timing.max_seconds" in note.advice
+    assert "use `runs: auto`" not in note.advice and "metric: cpu" not in note.advice

@@ -68,8 +68,8 @@ def remedies(metric: str, *, auto: bool = False) -> str:
     ``runs: auto`` when the run used it (``auto``)."""
     others = {"wall": "`metric: cpu` (less sensitive to machine load) or `metric: instructions`",
               "cpu": "`metric: instructions`"}.get(metric)
-    text = ("rerun with a larger `runs: auto` budget (timing.max_runs, max_seconds), on a "
-            "quieter runner" if auto else
+    text = ("rerun with a larger `runs: auto` budget (timing.max_runs, timing.max_seconds), "
+            "on a quieter runner" if auto else
             "rerun with `runs: auto` or more runs, on a quieter runner")
     return text + (f", or gate on {others}" if others else "")
 

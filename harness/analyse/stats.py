@@ -385,7 +385,7 @@ def diagnose_comparison(comparison: Comparison, *, auto: bool = False
     half = relative_half_width(c)
     if half is None or half <= c.threshold_pct / 2 or c.verdict in DECISIVE:
         return ()
-    more = ("raise timing.max_runs or max_seconds of `runs: auto`" if auto else
+    more = ("raise the `runs: auto` budget (timing.max_runs, timing.max_seconds)" if auto else
             "use `runs: auto` or raise timing.runs")
     return (NoiseFinding(
         "noisy", c.subject, c.workload, c.metric, "warning" if half > c.threshold_pct else "info",

@@ -48,17 +48,18 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
             samples = _samples(commands, out["results"], out["failures"],
                                ("spawn-times.json",))
             record = None
+            notes = tuple(out.get("notes", ()))
         else:
-            samples, record = _auto(commands, warmup=warmup, order=order, env=env,
-                                    raw_dir=raw_dir, seed=seed, timeout_s=timeout_s, cwd=cwd,
-                                    progress=progress, auto=auto, look=look)
-    return Timed(samples, record, monitor.record)
+            samples, record, notes = _auto(commands, warmup=warmup, order=order, env=env,
+                                           raw_dir=raw_dir, seed=seed, timeout_s=timeout_s,
+                                           cwd=cwd, progress=progress, auto=auto, look=look)
+    return Timed(samples, record, monitor.record, notes)
 
 
 def _auto(commands: Sequence[TimedCommand], *, warmup: int, order: str,
           env: Mapping[str, str], raw_dir: Path, seed: int, timeout_s: float,
           cwd: Path | None, progress: Callable[[str], None] | None, auto: AutoRuns,
-          look: LookFn) -> tuple[tuple[Samples, ...], SequentialRecord]:
+          look: LookFn) -> tuple[tuple[Samples, ...], SequentialRecord, tuple[str, ...]]:
     say = progress or (lambda _m: None)
     plan = sequential.planned_looks(auto.batch, auto.max_runs)
     alphas = sequential.planned_alphas(plan, auto.alpha)
@@ -69,6 +70,7 @@ def _auto(commands: Sequence[TimedCommand], *, warmup: int, order: str,
         f"{auto.max_seconds:g} s)")
     rows: list[list[float]] = []
     failures: list[dict[str, object]] = []
+    notes: tuple[str, ...] = ()
     files: list[str] = []
     looks = []
     spent = 0.0
@@ -86,6 +88,7 @@ def _auto(commands: Sequence[TimedCommand], *, warmup: int, order: str,
                               order=order)
         rows += out["results"]
         failures += out["failures"]
+        notes = tuple(dict.fromkeys([*notes, *out.get("notes", ())]))
         files.append(f"{name}/spawn-times.json")
         now = time.perf_counter()
         elapsed, batch_seconds = now - start, now - batch_start
@@ -117,7 +120,7 @@ def _auto(commands: Sequence[TimedCommand], *, warmup: int, order: str,
         max_seconds=auto.max_seconds, planned=plan, planned_alpha=alphas, looks=tuple(looks),
         stopped=stopped)
     say(sequential.summary(record))
-    return samples, record
+    return samples, record, notes
 
 
 class SpawnTimer:

@@ -61,6 +61,7 @@ class Timed:
     samples: tuple[Samples, ...]
     sequential: SequentialRecord | None
     load: TimingLoad
+    notes: tuple[str, ...] = ()  # what the timer could not do as asked (for the report)
 
 
 class Timer(Protocol):

@@ -120,6 +120,13 @@ def run_schedule_full(commands: Sequence[TimedCommand], *, warmup: int, runs: in
                     order=order)
 
 
+#: What a run says when its duet timer could not run at real-time priority.
+DUET_NOT_REALTIME = (
+    "order: duet: the timer ran without real-time priority (it needs root or CAP_SYS_NICE), "
+    "so on a busy machine both commands of a pair may get the same late end time, which "
+    "squeezes wall-time ratios towards 1; CPU time is unaffected (gate on `metric: cpu`)")
+
+
 def check_duet(n_commands: int) -> None:
     """Order ``duet`` needs one CPU per command of a round (this process's allowed CPUs)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
@@ -136,7 +143,7 @@ def run_plan(commands: Sequence[TimedCommand], plan_schedule: Sequence[tuple[int
              first_position: int = 0, order: str = "") -> dict[str, list[Any]]:
     """Run ``plan_schedule`` (``(round, index)`` pairs, round -1 = warmup) in one timer child
     (plan and output kept in ``raw_dir``; ``order`` ``duet`` starts each round's commands
-    together); its ``results`` rows
+    together, and ``notes`` says when its timer lacked real-time priority); its ``results`` rows
     ``[round, index, seconds, exit_code, cpu, position]`` and ``failures``. Positions count
     from ``first_position`` (the batch's place in a longer schedule)."""
     raw_dir = raw_dir.resolve()
@@ -166,7 +173,9 @@ def run_plan(commands: Sequence[TimedCommand], plan_schedule: Sequence[tuple[int
         proc.stream(argv, env=env, what="spawn-wait timer", timeout=limit, hint=hint,
                     on_line=lambda line: tick(int(line), total) if line.isdigit() else None)
     data = json.loads(out_path.read_text(encoding="utf-8"))
-    return {"results": list(data["results"]), "failures": list(data.get("failures", []))}
+    notes = [DUET_NOT_REALTIME] if order == "duet" and not data.get("realtime") else []
+    return {"results": list(data["results"]), "failures": list(data.get("failures", [])),
+            "notes": notes}
 
 
 def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: str,
