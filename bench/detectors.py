@@ -238,8 +238,9 @@ def cpu_times(python: str, cwd: Path, runs: int) -> list[float]:
     out = []
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     for _ in range(runs):
-        child = subprocess.Popen([python, "-I", "-S", "-c", "import fixture"],  # noqa: S603
-                                 cwd=cwd, env=env)
+        code = f"import sys; sys.path.insert(0, {str(cwd)!r}); import fixture"
+        child = subprocess.Popen([python, "-I", "-S", "-c", code], cwd=cwd,  # noqa: S603
+                                 env=env)
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
         assert child.returncode == 0
