@@ -94,14 +94,16 @@ def test_history_exports(tmp_path: Path) -> None:
     assert main(["history", "show", "--store", str(root), "--export",
                  f"csv={tmp_path / 'points.csv'}", "--export", f"bmf={tmp_path / 'b.json'}"]) == 0
     points = pd.read_csv(tmp_path / "points.csv")
-    assert len(points) == 10 and {"commit", "median", "ci_low", "ci_high"} <= set(points)
+    # baseline and main, and main's paired ratio to the baseline, for each of the 5 runs
+    assert len(points) == 15 and {"commit", "median", "ci_low", "ci_high"} <= set(points)
+    assert sorted(set(points["metric"])) == ["wall", "wall-ratio"]
     jsonschema.Draft7Validator(BMF_SCHEMA).validate(json.loads((tmp_path / "b.json").read_text()))
 
 
 def test_history_add_exports_the_added_run(tmp_path: Path) -> None:
     path = write_report(tmp_path / "r.json", synthetic_report({"main": 0.05}))
     assert main(["history", "add", str(path), "--store", str(tmp_path / "s"), "--commit",
-                 "abc", "--export", f"gab={tmp_path / 'g.json'}"]) == 0
+                 "abc" * 8 + "0" * 16, "--export", f"gab={tmp_path / 'g.json'}"]) == 0
     jsonschema.validate(json.loads((tmp_path / "g.json").read_text()), GAB_SCHEMA)
 
 

@@ -313,8 +313,12 @@ def _plots(report: object, out: Path, history_dir: str | None) -> None:
         from harness.history import trend
 
         history = _loaded(history_dir)
+        seen: set[str] = set()
         for t in trend.trends(history.points, metric="auto"):
-            written += plots.trend_with_pr(t, report, out)  # type: ignore[arg-type]
+            stem = f"trend-{plots._safe(t.workload)}"
+            stem += f"-{t.metric}" if t.workload in seen else ""  # the first series: plain
+            seen.add(t.workload)
+            written += plots.trend_with_pr(t, report, out, stem)  # type: ignore[arg-type]
     # ``out`` may be the staging directory a run swaps into place: name where they end up
     where = f"{out.name}/ of the output" if out.parent.name.startswith(".") else str(out)
     print(f"wrote {len(written)} plots to {where}", file=sys.stderr)

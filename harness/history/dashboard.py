@@ -49,7 +49,9 @@ svg .pt{fill:#0969da}svg a:hover .pt{fill:#cf222e}svg .step{stroke:#cf222e;strok
 stroke-dasharray:5 4}svg .grid{stroke:#eaeef2}svg text{font-size:11px;fill:#57606a}
 svg .steplabel{fill:#cf222e;font-weight:600}.muted{color:#57606a}
 svg .steptick{fill:#cf222e;font-weight:700}svg .spike{fill:none;stroke:#cf222e;stroke-width:2}
-svg .control{fill:#8c959f}td.fix{color:#1a7f37;text-align:left}table.steps td{white-space:nowrap}table.steps td.fix{white-space:normal}h3.series{font-size:15px;margin:18px 0 6px}
+svg .control{fill:#8c959f}td.fix{color:#1a7f37;text-align:left}
+table.steps td{white-space:nowrap}table.steps td.fix{white-space:normal}
+h3.series{font-size:15px;margin:18px 0 6px}
 """
 
 #: The link schemes a commit URL may have (anything else, e.g. javascript:, is refused).

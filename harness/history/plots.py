@@ -66,15 +66,16 @@ def distributions(report: Report, out: Path) -> list[str]:
     return written
 
 
-def trend_with_pr(trend: Trend, report: Report, out: Path) -> list[str]:
+def trend_with_pr(trend: Trend, report: Report, out: Path, stem: str = "") -> list[str]:
     """Main's medians over commits with their interval band, and the PR's median and interval
-    from this run as the last point."""
+    from this run as the last point (for a paired-ratio series: the PR's paired ratio to the
+    baseline). Saved as ``stem`` (default ``trend-WORKLOAD``)."""
     plt = _pyplot()
-    from harness.history.records import median_interval
+    from harness.history.records import RATIO, median_interval, paired_ratios
 
     if not trend.points:
         return []
-    scale = 1000.0 if trend.unit == "s" else 1e-6
+    scale = {"s": 1000.0, "ratio": 1.0}.get(trend.unit, 1e-6)
     xs = list(range(len(trend.points)))
     fig, ax = plt.subplots(figsize=(8, 3.2))
     ax.fill_between(xs, [p.ci_low * scale for p in trend.points],
@@ -83,14 +84,22 @@ def trend_with_pr(trend: Trend, report: Report, out: Path) -> list[str]:
     for step in trend.steps:
         ax.axvline(step.index - 0.5, color="#cf222e", ls="--", lw=1)
     pr = report.variant_with_role("pr")
-    samples = next((s for s in report.samples if pr and s.variant == pr.name
-                    and s.workload == trend.workload and s.metric == trend.metric
-                    and s.scenario == "default" and s.values), None)
+    base = report.variant_with_role("baseline")
+    values: tuple[float, ...] | list[float] | None = None
+    if trend.metric.endswith(RATIO):
+        if pr and base:
+            values = paired_ratios(report.samples, pr.name, base.name).get(
+                (trend.workload, trend.metric.removesuffix(RATIO), "default"))
+    else:
+        values = next((s.values for s in report.samples if pr and s.variant == pr.name
+                       and s.workload == trend.workload and s.metric == trend.metric
+                       and s.scenario == "default" and s.values), None)
+    samples = values or None
     if samples is not None:
         import statistics
 
-        median = statistics.median(samples.values) * scale
-        low, high = (v * scale for v in median_interval(samples.values))
+        median = statistics.median(samples) * scale
+        low, high = (v * scale for v in median_interval(samples))
         ax.errorbar([len(xs)], [median], yerr=[[median - low], [high - median]], fmt="s",
                     color="#cf222e", capsize=4, label="this PR")
     ticks = xs[:: max(1, len(xs) // 10)]
@@ -98,10 +107,10 @@ def trend_with_pr(trend: Trend, report: Report, out: Path) -> list[str]:
                   [trend.points[i].commit[:7] for i in ticks]
                   + (["PR"] if samples is not None else []), rotation=45, fontsize=8)
     ax.set_ylabel(f"median ({unit_header(trend.unit)})")
-    ax.set_title(f"{trend.workload}: main over commits")
+    ax.set_title(f"{trend.workload}: {trend.series_name} of main over commits")
     ax.legend(loc="best", fontsize=8)
     ax.grid(alpha=0.3)
-    written = _save(fig, out, f"trend-{_safe(trend.workload)}")
+    written = _save(fig, out, stem or f"trend-{_safe(trend.workload)}")
     plt.close(fig)
     return written
 

@@ -3,6 +3,7 @@ point, detected steps, and the trend table in markdown and plain text."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -198,41 +199,44 @@ def describe_spike(t: Trend, spike: Spike) -> str:
             "next commit, or a disturbed run)")
 
 
+def _pct(pct: float) -> str:
+    return f"{pct:+.0f}%" if abs(pct) >= 100 else f"{pct:+.1f}%"
+
+
 def _mark(t: Trend, p: TrendPoint) -> str:
+    """The short change mark of a row (the lines under the table say the rest)."""
     marks = []
     if p.step is not None:
-        s = p.step
-        kind = ("machine" if s.index in t.machine_steps else "newest, to confirm"
-                if s.status == "newest" else "fixed later" if s.fixed_by is not None
-                else "fix" if s.fixes is not None else "")
-        marks.append(f"step {s.pct:+.1f}%" + (f" ({kind})" if kind else ""))
+        kind = ("machine" if p.step.index in t.machine_steps else "newest"
+                if p.step.status == "newest" else "step")
+        marks.append(f"{kind} {_pct(p.step.pct)}")
     if p.spike is not None:
-        marks.append(f"spike {p.spike.pct:+.1f}%")
-    if p.control_pct is not None:
-        marks.append(f"control {p.control_pct:+.0f}%")
+        marks.append(f"spike {_pct(p.spike.pct)}")
+    if p.control_pct is not None and not (p.step and p.step.index in t.machine_steps):
+        marks.append(f"control {_pct(p.control_pct)}")
     return "; ".join(marks)
 
 
 def _rows(t: Trend, last: int, escape: bool) -> list[list[str]]:
     rows = []
     for p in t.points[-last:]:
-        commit = p.commit[:12]
+        commit = p.commit[:12] if escape else p.commit[:10]  # a terminal has 80 columns
         rows.append([md_code(commit) if escape else commit, p.date[:10],
                      fmt_value(p.median, t.unit),
                      f"[{fmt_value(p.ci_low, t.unit)}, {fmt_value(p.ci_high, t.unit)}]",
-                     "" if p.change_pct is None else f"{p.change_pct:+.1f}%",
+                     "" if p.change_pct is None else _pct(p.change_pct),
                      _mark(t, p)])
     return rows
 
 
 def _headers(t: Trend) -> list[str]:
-    u = unit_header(t.unit)
-    return ["Commit", "Date", f"Median ({u})", "95% interval", "vs prev", "Change"]
+    return ["Commit", "Date", "Median", "95% interval", "vs prev", "Change"]
 
 
 def _title(t: Trend) -> str:
-    return (f"{t.workload} — {t.series_name} of {t.who}, last {{n}} of {len(t.points)} "
-            "commits")
+    unit = "" if t.unit == "ratio" else f" ({unit_header(t.unit)})"
+    return (f"{t.workload} — {t.series_name}{unit} of {t.who}, last {{n}} of "
+            f"{len(t.points)} commits")
 
 
 def events(t: Trend) -> list[str]:
@@ -263,6 +267,6 @@ def terminal(trend_list: list[Trend], last: int = DEFAULT_LAST) -> str:
         out += [_title(t).format(n=min(last, len(t.points))),
                 tabulate(_rows(t, last, False), headers=_headers(t), tablefmt="simple",
                          disable_numparse=True), ""]
-        out += events(t)
+        out += [textwrap.fill(line, 79, subsequent_indent="  ") for line in events(t)]
         out += [""] if t.steps or t.spikes else []
     return "\n".join(out) if out else "the history has no points for this series\n"
