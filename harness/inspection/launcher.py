@@ -335,14 +335,16 @@ def _unescape(text: str) -> str:
             i += 1
             continue
         nxt = chr(raw[i + 1])
-        if nxt == "x":
-            out.append(int(raw[i + 2:i + 4], 16))
+        hexa = raw[i + 2:i + 4]
+        if nxt == "x" and len(hexa) == 2 and all(chr(c) in "0123456789abcdefABCDEF"
+                                                 for c in hexa):
+            out.append(int(hexa, 16))
             i += 4
-        elif nxt.isdigit():
+        elif nxt in "01234567":
             j = i + 1
-            while j < len(raw) and j < i + 4 and chr(raw[j]).isdigit():
+            while j < len(raw) and j < i + 4 and chr(raw[j]) in "01234567":
                 j += 1
-            out.append(int(raw[i + 1:j], 8))
+            out.append(int(raw[i + 1:j], 8) & 0xFF)
             i = j
         else:
             out += _ESCAPES.get(nxt, nxt).encode()
