@@ -355,3 +355,20 @@ def test_strace_logs_parse_back_exactly(argv: list[str], env: dict[str, str],
     starts = launcher.traced_starts("\n".join([noise.replace("\n", " "), line]), "/w")
     assert [(s.argv, s.env) for s in starts][-1:] == [(tuple(argv), env)]
     launcher.traced_starts(noise, "/w")  # never raises
+
+
+def test_a_zipped_launcher_is_named_the_launcher_only(tmp_path: Path) -> None:
+    """Bazel's --build_python_zip binary: a shebang then a zip whose __main__ unpacks the
+    runfiles to a temporary directory and runs the program from there. Not followed (its
+    program's files are gone when it exits); said so instead of inspecting it silently."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("__main__.py", "import subprocess, sys\n")
+    app = tmp_path / "app"
+    app.write_bytes(f"#!{PYTHON}\n".encode() + buffer.getvalue())
+    app.chmod(0o755)
+    start = launcher.follow([str(app)], env=_env(tmp_path), cwd=str(tmp_path))
+    assert not start.program and "zipped Python launcher" in start.note
