@@ -15,6 +15,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.errors import HarnessError
 from harness.inspection import importtime, launcher, runner
@@ -317,3 +319,56 @@ def test_import_time_and_probe_fail_independently_and_inspection_is_bounded(
     assert warning.startswith("import time of 'start' in 'pr' not measured:")
     assert probes["pr"].process is not None and probes["pr"].process.via == ("inspect_target",)
     assert probes["pr"].sys_path_entries > 0
+
+
+def _strace_quoted(text: str) -> str:
+    """A string the way strace prints it: C escapes, other bytes as 3-digit octal."""
+    named = {ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r", ord("\v"): "\\v",
+             ord("\f"): "\\f", ord("\\"): "\\\\", ord('"'): '\\"'}
+    out = []
+    for byte in text.encode("utf-8", "surrogateescape"):
+        if byte in named:
+            out.append(named[byte])
+        elif 0x20 <= byte < 0x7F:
+            out.append(chr(byte))
+        else:
+            out.append(f"\\{byte:03o}")
+    return '"' + "".join(out) + '"'
+
+
+_OS_TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\0")
+
+
+@given(argv=st.lists(st.text(_OS_TEXT, min_size=1), min_size=1, max_size=5),
+       env=st.dictionaries(st.text(st.characters(blacklist_categories=("Cs",),
+                                                 blacklist_characters="=\0"), min_size=1),
+                           st.text(_OS_TEXT), max_size=4),
+       noise=st.text())
+@settings(max_examples=300, deadline=None)
+def test_strace_logs_parse_back_exactly(argv: list[str], env: dict[str, str],
+                                        noise: str) -> None:
+    """Hostile argv and environment strings (quotes, backslashes, brackets, newlines,
+    non-ASCII) come back as they were; other lines in the log are ignored, never fatal."""
+    line = (f"7 1.5 execve({_strace_quoted(argv[0])}, ["
+            + ", ".join(_strace_quoted(a) for a in argv) + "], ["
+            + ", ".join(_strace_quoted(f"{k}={v}") for k, v in env.items()) + "]) = 0")
+    starts = launcher.traced_starts("\n".join([noise.replace("\n", " "), line]), "/w")
+    assert [(s.argv, s.env) for s in starts][-1:] == [(tuple(argv), env)]
+    launcher.traced_starts(noise, "/w")  # never raises
+
+
+def test_a_zipped_launcher_is_named_the_launcher_only(tmp_path: Path) -> None:
+    """Bazel's --build_python_zip binary: a shebang then a zip whose __main__ unpacks the
+    runfiles to a temporary directory and runs the program from there. Not followed (its
+    program's files are gone when it exits); said so instead of inspecting it silently."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("__main__.py", "import subprocess, sys\n")
+    app = tmp_path / "app"
+    app.write_bytes(f"#!{PYTHON}\n".encode() + buffer.getvalue())
+    app.chmod(0o755)
+    start = launcher.follow([str(app)], env=_env(tmp_path), cwd=str(tmp_path))
+    assert not start.program and "zipped Python launcher" in start.note

@@ -215,14 +215,31 @@ def starts_python(argv: Sequence[str], cwd: str | None) -> bool:
     return True
 
 
+def _script_path(argv: Sequence[str], cwd: str | None) -> str | None:
+    launch = launch_of(argv, cwd)
+    script = launch.via_script or (launch.program if launch.mode == "script" else None)
+    return os.path.join(cwd or os.getcwd(), script) if script else None
+
+
+def is_zipped_launcher(argv: Sequence[str], cwd: str | None) -> bool:
+    """Whether the Python command runs a zip (Bazel's ``--build_python_zip`` binary: a
+    shebang and a zip whose ``__main__`` unpacks a runfiles tree to a temporary directory,
+    runs the program from there and removes it)."""
+    import zipfile
+
+    path = _script_path(argv, cwd)
+    try:
+        return bool(path) and os.path.isfile(path or "") and zipfile.is_zipfile(path or "")
+    except OSError:
+        return False
+
+
 def python_script(argv: Sequence[str], cwd: str | None) -> str | None:
     """The script a Python command line runs (a console script or ``python script.py``), when
     its text may start another process (so it may be a launcher); else None."""
-    launch = launch_of(argv, cwd)
-    script = launch.via_script or (launch.program if launch.mode == "script" else None)
-    if not script:
+    path = _script_path(argv, cwd)
+    if not path:
         return None
-    path = os.path.join(cwd or os.getcwd(), script)
     try:
         with open(path, "rb") as handle:
             text = handle.read(4_000_000)
@@ -335,14 +352,16 @@ def _unescape(text: str) -> str:
             i += 1
             continue
         nxt = chr(raw[i + 1])
-        if nxt == "x":
-            out.append(int(raw[i + 2:i + 4], 16))
+        hexa = raw[i + 2:i + 4]
+        if nxt == "x" and len(hexa) == 2 and all(chr(c) in "0123456789abcdefABCDEF"
+                                                 for c in hexa):
+            out.append(int(hexa, 16))
             i += 4
-        elif nxt.isdigit():
+        elif nxt in "01234567":
             j = i + 1
-            while j < len(raw) and j < i + 4 and chr(raw[j]).isdigit():
+            while j < len(raw) and j < i + 4 and chr(raw[j]) in "01234567":
                 j += 1
-            out.append(int(raw[i + 1:j], 8))
+            out.append(int(raw[i + 1:j], 8) & 0xFF)
             i = j
         else:
             out += _ESCAPES.get(nxt, nxt).encode()
@@ -432,6 +451,10 @@ def follow(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None,
         if starts_python(current.argv, current.cwd):
             # a script named on the workload's own command line is the program; one run as
             # an executable (a console script, Bazel's stub) or by a launcher may launch
+            if is_zipped_launcher(current.argv, current.cwd):
+                return replace(current, program=False,
+                               note="a zipped Python launcher is not followed (its program "
+                                    "runs from a temporary directory it removes)")
             script = (python_script(current.argv, current.cwd)
                       if current.via or not is_python(current.argv[0]) else None)
             if script is None:

@@ -75,8 +75,10 @@ def inspected_line(label: str, process: InspectedProcess | None) -> str:
     if process is None:
         return ""
     what = "the program" if process.program else "**the launcher only**"
-    line = f"Inspected in {md_text(clip(label, 60))}: {what}: " \
-           f"{md_code(clip(' '.join(process.argv), 120))}"
+    words = [clip(word, 70) for word in process.argv[:6]]
+    if len(process.argv) > 6:
+        words.append(f"… ({len(process.argv) - 6} more)")
+    line = f"Inspected in {md_text(clip(label, 60))}: {what}: {md_code(' '.join(words))}"
     if process.python and process.python != (process.argv[:1] or ("",))[0]:
         line += f" in {md_code(clip(process.python, 100))}"
     if process.via:
