@@ -110,6 +110,9 @@ def test_a_runs_auto_report_labels_and_advises_truthfully() -> None:
     comment = markdown.render(report)
     assert "99.75% confidence interval" in comment  # the gate line: the gated CPU interval
     assert "(threshold: 5%, " in comment and ", 95% confidence interval" not in comment
+    wall_gate = analyse(dataclasses.replace(_auto_record(), gate=dataclasses.replace(
+        _auto_record().gate, metric="wall")))
+    assert "with its 95% (This PR vs HEAD main: 99.75%) interval" in markdown.render(wall_gate)
     assert "use `runs: auto`" not in terminal.render(report, width=80)
 
 

@@ -315,7 +315,7 @@ def change_legend(report: Report, workload: str) -> str:
     if not shown:
         return ""
     # each interval's own level (runs: auto gates at the last look's, e.g. 99.75 %)
-    confidence = levels_text(wall, sep="") or \
+    confidence = levels_text(wall, sep="", label=lambda name: _label_of(report, name)) or \
         f"{float(report.gate_config.get('confidence', 0.95)) * 100:g}%"
     if shown == {"paired"}:
         return (f"Change columns: the pseudo-median of the per-round ratios (paired), with its "
