@@ -159,3 +159,12 @@ def test_field_trial_attrs_runs_auto_cpu_gate() -> None:
     assert "resolves ±2.5 % at 98.75 % confidence" in note.message
     assert "timing.max_runs, timing.max_seconds" in note.advice
     assert "use `runs: auto`" not in note.advice and "metric: cpu" not in note.advice
+
+
+@pytest.mark.parametrize("scale", [0.25, 0.5, 2.0, 4.83])
+def test_resolution_does_not_depend_on_the_size_of_the_change(scale: float) -> None:
+    """The same relative precision at any ratio: scaling ratio and interval together leaves
+    "resolves ±X %" alone (the absolute half-width grew with the ratio: ±10.5 % at 4.83x)."""
+    base = stats.relative_half_width(cmp(1.0, 0.98, 1.02))
+    assert stats.relative_half_width(cmp(scale, 0.98 * scale, 1.02 * scale)) == \
+        pytest.approx(base)
