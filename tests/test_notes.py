@@ -110,6 +110,9 @@ def test_a_runs_auto_report_labels_and_advises_truthfully() -> None:
     comment = markdown.render(report)
     assert "99.75% confidence interval" in comment  # the gate line: the gated CPU interval
     assert "(threshold: 5%, " in comment and ", 95% confidence interval" not in comment
+    wall_gate = analyse(dataclasses.replace(_auto_record(), gate=dataclasses.replace(
+        _auto_record().gate, metric="wall")))
+    assert "with its 95% (This PR vs HEAD main: 99.75%) interval" in markdown.render(wall_gate)
     assert "use `runs: auto`" not in terminal.render(report, width=80)
 
 
@@ -156,3 +159,12 @@ def test_field_trial_attrs_runs_auto_cpu_gate() -> None:
     assert "resolves ±2.5 % at 98.75 % confidence" in note.message
     assert "timing.max_runs, timing.max_seconds" in note.advice
     assert "use `runs: auto`" not in note.advice and "metric: cpu" not in note.advice
+
+
+@pytest.mark.parametrize("scale", [0.25, 0.5, 2.0, 4.83])
+def test_resolution_does_not_depend_on_the_size_of_the_change(scale: float) -> None:
+    """The same relative precision at any ratio: scaling ratio and interval together leaves
+    "resolves ±X %" alone (the absolute half-width grew with the ratio: ±10.5 % at 4.83x)."""
+    base = stats.relative_half_width(cmp(1.0, 0.98, 1.02))
+    assert stats.relative_half_width(cmp(scale, 0.98 * scale, 1.02 * scale)) == \
+        pytest.approx(base)

@@ -5,7 +5,7 @@ gated interval is at the last look's level (e.g. 99.75 %), the others at the pol
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from harness.model import Comparison
 
@@ -15,17 +15,20 @@ def level_text(confidence: float, sep: str = " ") -> str:
     return f"{confidence * 100:.4g}{sep}%"
 
 
-def levels_text(comparisons: Sequence[Comparison], sep: str = " ") -> str:
+def levels_text(comparisons: Sequence[Comparison], sep: str = " ",
+                label: Callable[[str], str] = str) -> str:
     """The confidence level of a set of intervals, each with its own: ``95 %``, or ``95 %
-    (pr vs main cpu: 99.75 %)`` when some (the gated one of ``runs: auto``) differ from the
-    rest; ``""`` without intervals."""
+    (This PR vs main: 99.75 %)`` when some (the gated one of ``runs: auto``) differ from the
+    rest (variants named by ``label``; the metric too when the set mixes metrics); ``""``
+    without intervals."""
     with_ci = [c for c in comparisons if c.ci_low is not None and c.ci_high is not None]
     if not with_ci:
         return ""
     levels = [c.confidence for c in with_ci]
     common = max(dict.fromkeys(levels), key=levels.count)
-    others = dict.fromkeys(f"{c.subject} vs {c.reference} {c.metric}: "
-                           f"{level_text(c.confidence, sep)}"
+    mixed = len({c.metric for c in with_ci}) > 1
+    others = dict.fromkeys(f"{label(c.subject)} vs {label(c.reference)}"
+                           f"{f' {c.metric}' if mixed else ''}: {level_text(c.confidence, sep)}"
                            for c in with_ci if c.confidence != common)
     text = level_text(common, sep)
     return text + (f" ({'; '.join(others)})" if others else "")

@@ -311,7 +311,8 @@ def change_legend(report: Report, workload: str) -> str:
     if not shown:
         return ""
     # each interval's own level (runs: auto gates at the last look's, e.g. 99.75 %)
-    confidence = levels_text(wall, sep="") or f"{report.gate_config.confidence * 100:g}%"
+    confidence = levels_text(wall, sep="", label=lambda name: _label_of(report, name)) or \
+        f"{report.gate_config.confidence * 100:g}%"
     if shown == {"paired"}:
         return (f"Change columns: the pseudo-median of the per-round ratios (paired), with its "
                 f"{confidence} interval. Load bursts that slow both runs of a round cancel "
