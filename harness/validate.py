@@ -346,6 +346,28 @@ def policy_schema() -> dict[str, Any]:
                            "enabled": {"type": "boolean"}}}
 
 
+def option(flag: str, key: str, value: float) -> None:
+    """A command-line override of the gate's ``key`` (``--threshold 5``) within the config
+    schema's limits; NaN and infinities refused (jsonschema lets NaN through every bound)."""
+    bounds = policy_schema()["properties"][key]
+    low, high = bounds.get("exclusiveMinimum"), bounds.get("maximum",
+                                                           bounds.get("exclusiveMaximum"))
+    inside = math.isfinite(value) and value > low and (
+        value <= high if "maximum" in bounds else value < high)
+    if not inside:
+        closing = "at most" if "maximum" in bounds else "below"
+        raise HarnessError(f"{flag} {value:g}: must be above {low:g} and {closing} {high:g}",
+                           f"the limits of the config's gate.{key}")
+
+
+def non_finite(data: Any) -> str | None:
+    """The field path of the first NaN or infinity in parsed data (YAML has .nan), or None."""
+    for path, value, _ in _walk(data):
+        if isinstance(value, float) and not math.isfinite(value):
+            return field_path(path)
+    return None
+
+
 def record(data: Mapping[str, Any], where: str, hint: str) -> None:
     """A measurement record (already checked against its JSON Schema): digest, policy, cells
     and every job's samples."""

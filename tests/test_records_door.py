@@ -458,3 +458,35 @@ def test_the_printed_record_schema_has_the_config_gate_limits() -> None:
     printed = measurements.SCHEMA["properties"]["gate"]["properties"]
     for key in ("threshold_pct", "confidence"):
         assert printed[key] == policy_schema()["properties"][key]
+
+
+@pytest.mark.parametrize("option", [["--threshold", "nan"], ["--threshold", "inf"],
+                                    ["--threshold", "-5"], ["--threshold", "1e308"],
+                                    ["--confidence", "2"], ["--confidence", "nan"]])
+def test_compare_policy_options_have_the_config_limits(
+        option: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = forged(tmp_path / "a", lambda d: None)
+    refused(["compare", str(a), str(a), *option], capsys, option[0])
+
+
+def test_time_threshold_nan_is_refused_before_timing(capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    import sys
+
+    refused(["time", "--python", sys.executable, "--python", sys.executable,
+             "--threshold-pct", "nan", "--", "-c", "pass"], capsys, "gate.threshold_pct")
+
+
+@pytest.mark.parametrize("gate", ["{threshold_pct: .nan}", "{confidence: .nan}"])
+def test_a_config_gate_of_nan_is_refused(gate: str, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    config = tmp_path / "c.yaml"
+    python = sys.executable
+    config.write_text(f"variants:\n  - {{name: a, role: main, source: {{python: {python}}}}}\n"
+                      f"  - {{name: b, role: pr, source: {{python: {python}}}}}\n"
+                      "workloads: [{name: w, command: ['{python}', -c, pass]}]\n"
+                      f"gate: {gate}\n")
+    refused(["run", "--config", str(config), "--out", str(tmp_path / "o"), "--quiet"], capsys,
+            str(config), "gate.")
