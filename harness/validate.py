@@ -165,9 +165,12 @@ class Door:
             at = (*path, i)
             s = raw
             for key, known in (("variant", variants), ("workload", workloads)):
-                if s.get(key) not in known:
+                if not isinstance(s.get(key), str) or s[key] not in known:
                     raise self.fail((*at, key), f"{str(s.get(key))[:60]!r} is not a {key} of "
                                     "this record")
+            for key in ("scenario", "job"):
+                if not isinstance(s.get(key, ""), str):
+                    raise self.fail((*at, key), "not a string")
             ident = (s["variant"], s["workload"], s["metric"], s.get("scenario", "default"),
                      s.get("job", ""))
             if ident in seen:
@@ -296,7 +299,7 @@ class Door:
         """A sweep's levels (the config's limits) and one list of start-up times per level."""
         sweep = self.mapping(sweep, path)
         for key, known in (("variant", variants), ("workload", workloads)):
-            if sweep.get(key) not in known:
+            if not isinstance(sweep.get(key), str) or sweep[key] not in known:
                 raise self.fail((*path, key), f"{str(sweep.get(key))[:60]!r} is not a {key} of "
                                 "this record")
         levels = self.array(sweep.get("levels"), (*path, "levels"))
@@ -411,7 +414,7 @@ def report(data: Mapping[str, Any], where: str, hint: str, *, door: Door | None 
                                "missing", hint)
     variants = {str(door.mapping(v, (*path, "variants", i)).get("name"))
                 for i, v in enumerate(door.array(data.get("variants", []), (*path, "variants")))}
-    workloads = set(door.array(data.get("workloads", []), (*path, "workloads")))
+    workloads = {str(w) for w in door.array(data.get("workloads", []), (*path, "workloads"))}
     door.samples(data.get("samples", []), (*path, "samples"), variants=variants,
                  workloads=workloads, timing=None)
     if data.get("gate_config"):

@@ -230,6 +230,8 @@ def test_compare_refuses_a_hostile_record(tmp_path: Path,
     (_set("gate_config.threshold_pct", 1e9), ("gate_config.threshold_pct",)),
     (_set("summaries.pr.import/wall.median", -1.0), ("summaries",)),
     (_set("comparisons.0.ratio", -2.0), ("comparisons[0].ratio",)),
+    (_set("samples.2.variant", ["pr"]), ("samples[2].variant",)),
+    (_set("samples.2.scenario", {"a": 1}), ("samples[2].scenario",)),
 ])
 def test_render_refuses_a_hostile_report(change: Callable[[dict[str, Any]], None],
                                          words: tuple[str, ...], tmp_path: Path,
