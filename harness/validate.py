@@ -38,6 +38,8 @@ MAX_SAMPLE_VALUES = 100_000
 MAX_RECORD_VALUES = 2_000_000
 #: Nesting deeper than this is no record (an import-time tree of 90 nested imports is ~180).
 MAX_DEPTH = 200
+#: The most cells a matrix may have (the product of its axes).
+MAX_CELLS = 1024
 #: A start-up time above a day is not a measurement; an instruction count above 1e15 neither.
 MAX_SECONDS = 86_400.0
 MAX_COUNT = 1e15
@@ -263,6 +265,24 @@ class Door:
                                 f"({bound_text}: rounds 0 to {bound - 1})")
             previous = v
 
+    def matrix(self, matrix: Any, path: tuple[str | int, ...]) -> None:
+        """The carried config's matrix: the config schema's shape, at most :data:`MAX_CELLS`
+        cells (a forged product of 20 axes would never finish listing)."""
+        if matrix is None:
+            return
+        import jsonschema
+
+        from harness.config import SCHEMA
+
+        errors = list(jsonschema.Draft202012Validator(SCHEMA["properties"]["matrix"])
+                      .iter_errors(matrix))
+        if errors:
+            err = jsonschema.exceptions.best_match(errors)
+            raise self.fail((*path, *err.absolute_path), " ".join(err.message.split())[:120])
+        cells = math.prod(len(values) for values in matrix.values())
+        if cells > MAX_CELLS:
+            raise self.fail(path, f"{cells:,} cells (at most {MAX_CELLS:,})")
+
     # --- runs: auto, sweeps -------------------------------------------------------------------
 
     def whole(self, value: Any, path: tuple[str | int, ...], low: int, high: int) -> int:
@@ -385,6 +405,7 @@ def record(data: Mapping[str, Any], where: str, hint: str) -> None:
     variants = {v["name"] for v in data["variants"]}
     workloads = {w["name"] for w in data["workloads"]}
     door.policy(data["gate"], ("gate",), variants)
+    door.matrix(data["config"].get("matrix"), ("config", "matrix"))
     allowed = set(matrix_cells(data["config"]))
     for i, name in enumerate(data.get("expected_cells", [])):
         if cells.key(name) not in allowed:

@@ -68,6 +68,12 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+def _forge_config(data: dict[str, Any], extra: dict[str, Any]) -> None:
+    """The carried config changed and its digest recomputed (a forger can do both)."""
+    data["config"].update(extra)
+    data["config_digest"] = measurements.sha256_of(data["config"])
+
+
 #: (name, change, words the error must hold): each a record that passed or crashed before
 HOSTILE: list[tuple[str, Callable[[dict[str, Any]], None], tuple[str, ...]]] = [
     ("all-zero", pr_values([0.0] * 50), ("jobs[0].samples[2].values[0]", "positive")),
@@ -94,6 +100,10 @@ HOSTILE: list[tuple[str, Callable[[dict[str, Any]], None], tuple[str, ...]]] = [
         copy.deepcopy(d["jobs"][0]["samples"][PR])), ("jobs[0].samples[3]", "twice")),
     ("config-edited", _set("config.title", "another config"), ("config_digest",)),
     ("cell-not-in-matrix", _set("jobs.0.cell", "python=3.99"), ("jobs[0].cell",)),
+    ("matrix-huge", lambda d: _forge_config(d, {"matrix": {
+        f"a{i}": [str(v) for v in range(32)] for i in range(20)}}), ("config.matrix", "cells")),
+    ("matrix-shape", lambda d: _forge_config(d, {"matrix": {"python": 5}}),
+     ("config.matrix.python",)),
     # a look's alpha sets the bootstrap's resamples: 1e-12 asked for trillions (a hang)
     ("look-alpha-tiny", _set("jobs.0.timing.sequential", {
         "rule": "r", "alpha": 0.05, "batch": 10, "max_runs": 50, "max_seconds": 60.0,
