@@ -196,25 +196,26 @@ class Door:
         if len(rounds) != n:
             raise self.fail((*at, "rounds"), f"{len(rounds)} rounds for {n} values")
         self.numbers(values, (*at, "values"), metric)
-        bound: int | None = None
+        bound, last = 2**31, 2**31  # rounds, positions: unknown schedule (a report)
         if metric == "instructions":
             bound = MAX_INSTRUCTION_RUNS
         elif timing is not None:
-            runs = timing.get("runs")
-            if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-                raise self.fail((*at[:-2], "timing", "runs"), "not a positive whole number")
+            runs = self.whole(timing.get("runs"), (*at[:-2], "timing", "runs"), 1,
+                              MAX_SAMPLE_VALUES)
+            warmup = self.whole(timing.get("warmup"), (*at[:-2], "timing", "warmup"), 0, 1000)
             if n > runs:
                 raise self.fail((*at, "values"), f"{n} values, but the job claims {runs} runs")
             bound = runs * commands if timing.get("order") == "blocks" else runs
-        self.increasing(rounds, (*at, "rounds"), bound,
-                        f"{bound} runs" if bound is not None else "")
+            last = (warmup + runs + 1) * commands  # every process the schedule started
+        self.increasing(rounds, (*at, "rounds"), bound, f"{bound} runs")
         positions = s.get("positions", [])
         if positions:
             positions = self.array(positions, (*at, "positions"))
             if len(positions) != n:
                 raise self.fail((*at, "positions"), f"{len(positions)} positions for {n} "
                                 "values")
-            self.increasing(positions, (*at, "positions"), None, "")
+            self.increasing(positions, (*at, "positions"), last,
+                            f"{last} processes")
         codes = s.get("exit_codes", [])
         if codes:
             codes = self.array(codes, (*at, "exit_codes"))
@@ -249,7 +250,7 @@ class Door:
             raise self.fail(path, f"{v!r} is not a start-up time (seconds, positive, at "
                             f"most {MAX_SECONDS:,.0f})")
 
-    def increasing(self, values: list[Any], path: tuple[str | int, ...], bound: int | None,
+    def increasing(self, values: list[Any], path: tuple[str | int, ...], bound: int,
                    bound_text: str) -> None:
         """Whole numbers from 0, strictly increasing (each once), below ``bound``."""
         previous = -1
@@ -260,9 +261,9 @@ class Door:
                 raise self.fail((*path, j), f"{v} after {previous}: must be strictly "
                                 "increasing (one value per round, in the order they ran)"
                                 if previous >= 0 else f"{v} is negative")
-            if bound is not None and v >= bound:
+            if v >= bound:
                 raise self.fail((*path, j), f"{v} is past the schedule the job claims "
-                                f"({bound_text}: rounds 0 to {bound - 1})")
+                                f"({bound_text}: 0 to {bound - 1})")
             previous = v
 
     def matrix(self, matrix: Any, path: tuple[str | int, ...]) -> None:
