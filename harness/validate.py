@@ -7,13 +7,21 @@ bounded) and checked for what a schema cannot say, before any analysis:
   counts whole and positive; at most :data:`MAX_SAMPLE_VALUES` values each (the config's own
   maximum of runs) and :data:`MAX_RECORD_VALUES` in a record;
 * rounds consistent with the schedule the job claims: whole, strictly increasing (one value
-  per round), below the job's ``runs``; positions strictly increasing, one per value;
+  per round), below the job's ``runs`` (runs and warmup within the config's limits);
+  positions strictly increasing, one per value, below the processes the schedule started;
+  a ``runs: auto`` plan whose looks spend no smaller error than the plan gives; sweeps with
+  one list of positive times per level;
 * every sample of a variant and workload the record names, each (variant, workload, metric,
   scenario) once per job;
 * the gate's policy within the config schema's own limits (``threshold_pct`` above 0 and at
   most 1000, ...) and naming variants of the record;
-* ``config_digest`` recomputed from the config the record carries; matrix cells that are cells
-  of that config's matrix.
+* ``config_digest`` recomputed from the config the record carries; that config's matrix in
+  the config schema's shape with at most :data:`MAX_CELLS` cells, and every job's cell one of
+  them (compared by canonical label, :func:`harness.cells.key`).
+
+A report.json gets the same checks of its samples and policy, and its summaries, comparisons
+and exit code; the history store's lines theirs (:func:`point`, :func:`samples_path`,
+:func:`store_samples`).
 
 Anything else is a :class:`HarnessError` naming the file and the field (one line, exit 2).
 """
