@@ -512,9 +512,10 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     source = Path(args.measurements)
     record = measurements.load(source)
     gate = record.gate
-    if args.threshold_pct is not None and not 0 < args.threshold_pct <= 1000:
-        raise HarnessError(f"--threshold-pct {args.threshold_pct:g}: must be above 0 and at "
-                           "most 1000", "e.g. --threshold-pct 2")
+    if args.threshold_pct is not None:
+        from harness.validate import option
+
+        option("--threshold-pct", "threshold_pct", args.threshold_pct)
     policy = dataclasses.replace(
         gate, statistic=args.statistic or gate.statistic, metric=args.gate_metric or gate.metric,
         threshold_pct=(gate.threshold_pct if args.threshold_pct is None

@@ -331,6 +331,11 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config must be a mapping with variants and workloads",
                           "see harness/demo.yaml")
+    from harness.validate import non_finite
+
+    nan = non_finite(data)  # jsonschema lets NaN through every bound
+    if nan:
+        raise ConfigError(f"{path}: {nan}: not a finite number", "see README: Configuration")
     _schema_error(path, data)
     _check_names(path, data)
     base = path.parent.resolve() if path.name != "<config>" else Path.cwd()

@@ -7,13 +7,21 @@ bounded) and checked for what a schema cannot say, before any analysis:
   counts whole and positive; at most :data:`MAX_SAMPLE_VALUES` values each (the config's own
   maximum of runs) and :data:`MAX_RECORD_VALUES` in a record;
 * rounds consistent with the schedule the job claims: whole, strictly increasing (one value
-  per round), below the job's ``runs``; positions strictly increasing, one per value;
+  per round), below the job's ``runs`` (runs and warmup within the config's limits);
+  positions strictly increasing, one per value, below the processes the schedule started;
+  a ``runs: auto`` plan whose looks spend no smaller error than the plan gives; sweeps with
+  one list of positive times per level;
 * every sample of a variant and workload the record names, each (variant, workload, metric,
   scenario) once per job;
 * the gate's policy within the config schema's own limits (``threshold_pct`` above 0 and at
   most 1000, ...) and naming variants of the record;
-* ``config_digest`` recomputed from the config the record carries; matrix cells that are cells
-  of that config's matrix.
+* ``config_digest`` recomputed from the config the record carries; that config's matrix in
+  the config schema's shape with at most :data:`MAX_CELLS` cells, and every job's cell one of
+  them (compared by canonical label, :func:`harness.cells.key`).
+
+A report.json gets the same checks of its samples and policy, and its summaries, comparisons
+and exit code; the history store's lines theirs (:func:`point`, :func:`samples_path`,
+:func:`store_samples`).
 
 Anything else is a :class:`HarnessError` naming the file and the field (one line, exit 2).
 """
@@ -38,6 +46,8 @@ MAX_SAMPLE_VALUES = 100_000
 MAX_RECORD_VALUES = 2_000_000
 #: Nesting deeper than this is no record (an import-time tree of 90 nested imports is ~180).
 MAX_DEPTH = 200
+#: The most cells a matrix may have (the product of its axes).
+MAX_CELLS = 1024
 #: A start-up time above a day is not a measurement; an instruction count above 1e15 neither.
 MAX_SECONDS = 86_400.0
 MAX_COUNT = 1e15
@@ -165,9 +175,12 @@ class Door:
             at = (*path, i)
             s = raw
             for key, known in (("variant", variants), ("workload", workloads)):
-                if s.get(key) not in known:
+                if not isinstance(s.get(key), str) or s[key] not in known:
                     raise self.fail((*at, key), f"{str(s.get(key))[:60]!r} is not a {key} of "
                                     "this record")
+            for key in ("scenario", "job"):
+                if not isinstance(s.get(key, ""), str):
+                    raise self.fail((*at, key), "not a string")
             ident = (s["variant"], s["workload"], s["metric"], s.get("scenario", "default"),
                      s.get("job", ""))
             if ident in seen:
@@ -191,25 +204,26 @@ class Door:
         if len(rounds) != n:
             raise self.fail((*at, "rounds"), f"{len(rounds)} rounds for {n} values")
         self.numbers(values, (*at, "values"), metric)
-        bound: int | None = None
+        bound, last = 2**31, 2**31  # rounds, positions: unknown schedule (a report)
         if metric == "instructions":
             bound = MAX_INSTRUCTION_RUNS
         elif timing is not None:
-            runs = timing.get("runs")
-            if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-                raise self.fail((*at[:-2], "timing", "runs"), "not a positive whole number")
+            runs = self.whole(timing.get("runs"), (*at[:-2], "timing", "runs"), 1,
+                              MAX_SAMPLE_VALUES)
+            warmup = self.whole(timing.get("warmup"), (*at[:-2], "timing", "warmup"), 0, 1000)
             if n > runs:
                 raise self.fail((*at, "values"), f"{n} values, but the job claims {runs} runs")
             bound = runs * commands if timing.get("order") == "blocks" else runs
-        self.increasing(rounds, (*at, "rounds"), bound,
-                        f"{bound} runs" if bound is not None else "")
+            last = (warmup + runs + 1) * commands  # every process the schedule started
+        self.increasing(rounds, (*at, "rounds"), bound, f"{bound} runs")
         positions = s.get("positions", [])
         if positions:
             positions = self.array(positions, (*at, "positions"))
             if len(positions) != n:
                 raise self.fail((*at, "positions"), f"{len(positions)} positions for {n} "
                                 "values")
-            self.increasing(positions, (*at, "positions"), None, "")
+            self.increasing(positions, (*at, "positions"), last,
+                            f"{last} processes")
         codes = s.get("exit_codes", [])
         if codes:
             codes = self.array(codes, (*at, "exit_codes"))
@@ -244,7 +258,7 @@ class Door:
             raise self.fail(path, f"{v!r} is not a start-up time (seconds, positive, at "
                             f"most {MAX_SECONDS:,.0f})")
 
-    def increasing(self, values: list[Any], path: tuple[str | int, ...], bound: int | None,
+    def increasing(self, values: list[Any], path: tuple[str | int, ...], bound: int,
                    bound_text: str) -> None:
         """Whole numbers from 0, strictly increasing (each once), below ``bound``."""
         previous = -1
@@ -255,10 +269,28 @@ class Door:
                 raise self.fail((*path, j), f"{v} after {previous}: must be strictly "
                                 "increasing (one value per round, in the order they ran)"
                                 if previous >= 0 else f"{v} is negative")
-            if bound is not None and v >= bound:
+            if v >= bound:
                 raise self.fail((*path, j), f"{v} is past the schedule the job claims "
-                                f"({bound_text}: rounds 0 to {bound - 1})")
+                                f"({bound_text}: 0 to {bound - 1})")
             previous = v
+
+    def matrix(self, matrix: Any, path: tuple[str | int, ...]) -> None:
+        """The carried config's matrix: the config schema's shape, at most :data:`MAX_CELLS`
+        cells (a forged product of 20 axes would never finish listing)."""
+        if matrix is None:
+            return
+        import jsonschema
+
+        from harness.config import SCHEMA
+
+        errors = list(jsonschema.Draft202012Validator(SCHEMA["properties"]["matrix"])
+                      .iter_errors(matrix))
+        if errors:
+            err = jsonschema.exceptions.best_match(errors)
+            raise self.fail((*path, *err.absolute_path), " ".join(err.message.split())[:120])
+        cells = math.prod(len(values) for values in matrix.values())
+        if cells > MAX_CELLS:
+            raise self.fail(path, f"{cells:,} cells (at most {MAX_CELLS:,})")
 
     # --- runs: auto, sweeps -------------------------------------------------------------------
 
@@ -296,7 +328,7 @@ class Door:
         """A sweep's levels (the config's limits) and one list of start-up times per level."""
         sweep = self.mapping(sweep, path)
         for key, known in (("variant", variants), ("workload", workloads)):
-            if sweep.get(key) not in known:
+            if not isinstance(sweep.get(key), str) or sweep[key] not in known:
                 raise self.fail((*path, key), f"{str(sweep.get(key))[:60]!r} is not a {key} of "
                                 "this record")
         levels = self.array(sweep.get("levels"), (*path, "levels"))
@@ -344,6 +376,28 @@ def policy_schema() -> dict[str, Any]:
                            "enabled": {"type": "boolean"}}}
 
 
+def option(flag: str, key: str, value: float) -> None:
+    """A command-line override of the gate's ``key`` (``--threshold 5``) within the config
+    schema's limits; NaN and infinities refused (jsonschema lets NaN through every bound)."""
+    bounds = policy_schema()["properties"][key]
+    low, high = bounds.get("exclusiveMinimum"), bounds.get("maximum",
+                                                           bounds.get("exclusiveMaximum"))
+    inside = math.isfinite(value) and value > low and (
+        value <= high if "maximum" in bounds else value < high)
+    if not inside:
+        closing = "at most" if "maximum" in bounds else "below"
+        raise HarnessError(f"{flag} {value:g}: must be above {low:g} and {closing} {high:g}",
+                           f"the limits of the config's gate.{key}")
+
+
+def non_finite(data: Any) -> str | None:
+    """The field path of the first NaN or infinity in parsed data (YAML has .nan), or None."""
+    for path, value, _ in _walk(data):
+        if isinstance(value, float) and not math.isfinite(value):
+            return field_path(path)
+    return None
+
+
 def record(data: Mapping[str, Any], where: str, hint: str) -> None:
     """A measurement record (already checked against its JSON Schema): digest, policy, cells
     and every job's samples."""
@@ -358,6 +412,7 @@ def record(data: Mapping[str, Any], where: str, hint: str) -> None:
     variants = {v["name"] for v in data["variants"]}
     workloads = {w["name"] for w in data["workloads"]}
     door.policy(data["gate"], ("gate",), variants)
+    door.matrix(data["config"].get("matrix"), ("config", "matrix"))
     allowed = set(matrix_cells(data["config"]))
     for i, name in enumerate(data.get("expected_cells", [])):
         if cells.key(name) not in allowed:
@@ -387,7 +442,7 @@ def report(data: Mapping[str, Any], where: str, hint: str, *, door: Door | None 
                                "missing", hint)
     variants = {str(door.mapping(v, (*path, "variants", i)).get("name"))
                 for i, v in enumerate(door.array(data.get("variants", []), (*path, "variants")))}
-    workloads = set(door.array(data.get("workloads", []), (*path, "workloads")))
+    workloads = {str(w) for w in door.array(data.get("workloads", []), (*path, "workloads"))}
     door.samples(data.get("samples", []), (*path, "samples"), variants=variants,
                  workloads=workloads, timing=None)
     if data.get("gate_config"):

@@ -336,3 +336,24 @@ def test_merge_keeps_an_export_aimed_inside_its_out(tmp_path: Path) -> None:
                  "--export", f"csv={out / 'samples.csv'}"]) == 0
     assert (out / "samples.csv").read_text().count("\n") > 1
     assert (out / "comment.md").exists()
+
+
+def test_merge_recomputes_digests_of_parts_in_memory() -> None:
+    """merge() itself never trusts a quoted digest: parts built in memory (no door) with
+    another config but the same quoted digest are refused, and so is a differing gate."""
+    from tests.sample_measurements import sample_measurements
+
+    record = sample_measurements()
+    other_config = {**record.config, "gate": {"threshold_pct": 50}}
+    forged = dataclasses.replace(record, config=other_config,
+                                 jobs=tuple(_renamed(j, "other") for j in record.jobs))
+    with pytest.raises(HarnessError, match="config_digest does not match"):
+        merge([record, forged], ["a", "b"])
+    honest = dataclasses.replace(forged, config_digest=measurements.sha256_of(other_config))
+    with pytest.raises(HarnessError, match="ran another config"):
+        merge([record, honest], ["a", "b"])
+    regated = dataclasses.replace(record, gate=dataclasses.replace(record.gate,
+                                                                   threshold_pct=50.0),
+                                  jobs=forged.jobs)
+    with pytest.raises(HarnessError, match="gate differ"):
+        merge([record, regated], ["a", "b"])

@@ -68,6 +68,12 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+def _forge_config(data: dict[str, Any], extra: dict[str, Any]) -> None:
+    """The carried config changed and its digest recomputed (a forger can do both)."""
+    data["config"].update(extra)
+    data["config_digest"] = measurements.sha256_of(data["config"])
+
+
 #: (name, change, words the error must hold): each a record that passed or crashed before
 HOSTILE: list[tuple[str, Callable[[dict[str, Any]], None], tuple[str, ...]]] = [
     ("all-zero", pr_values([0.0] * 50), ("jobs[0].samples[2].values[0]", "positive")),
@@ -83,6 +89,9 @@ HOSTILE: list[tuple[str, Callable[[dict[str, Any]], None], tuple[str, ...]]] = [
     ("more-values-than-runs", _set("jobs.0.timing.runs", 10),
      ("jobs[0].samples[0]", "10 runs")),
     ("negative-round", _set("jobs.0.samples.2.rounds.0", -1), ("jobs[0].samples[2].rounds[0]",)),
+    ("position-huge", _set("jobs.0.samples.2.positions", [*range(49), 10**30]),
+     ("jobs[0].samples[2].positions[49]", "processes")),
+    ("runs-huge", _set("jobs.0.timing.runs", 10**30), ("jobs[0].timing.runs",)),
     ("positions-length", _set("jobs.0.samples.2.positions", [1, 2]),
      ("jobs[0].samples[2].positions",)),
     ("threshold-huge", _set("gate.threshold_pct", 1e9), ("gate.threshold_pct",)),
@@ -94,6 +103,10 @@ HOSTILE: list[tuple[str, Callable[[dict[str, Any]], None], tuple[str, ...]]] = [
         copy.deepcopy(d["jobs"][0]["samples"][PR])), ("jobs[0].samples[3]", "twice")),
     ("config-edited", _set("config.title", "another config"), ("config_digest",)),
     ("cell-not-in-matrix", _set("jobs.0.cell", "python=3.99"), ("jobs[0].cell",)),
+    ("matrix-huge", lambda d: _forge_config(d, {"matrix": {
+        f"a{i}": [str(v) for v in range(32)] for i in range(20)}}), ("config.matrix", "cells")),
+    ("matrix-shape", lambda d: _forge_config(d, {"matrix": {"python": 5}}),
+     ("config.matrix.python",)),
     # a look's alpha sets the bootstrap's resamples: 1e-12 asked for trillions (a hang)
     ("look-alpha-tiny", _set("jobs.0.timing.sequential", {
         "rule": "r", "alpha": 0.05, "batch": 10, "max_runs": 50, "max_seconds": 60.0,
@@ -230,6 +243,8 @@ def test_compare_refuses_a_hostile_record(tmp_path: Path,
     (_set("gate_config.threshold_pct", 1e9), ("gate_config.threshold_pct",)),
     (_set("summaries.pr.import/wall.median", -1.0), ("summaries",)),
     (_set("comparisons.0.ratio", -2.0), ("comparisons[0].ratio",)),
+    (_set("samples.2.variant", ["pr"]), ("samples[2].variant",)),
+    (_set("samples.2.scenario", {"a": 1}), ("samples[2].scenario",)),
 ])
 def test_render_refuses_a_hostile_report(change: Callable[[dict[str, Any]], None],
                                          words: tuple[str, ...], tmp_path: Path,
@@ -458,3 +473,35 @@ def test_the_printed_record_schema_has_the_config_gate_limits() -> None:
     printed = measurements.SCHEMA["properties"]["gate"]["properties"]
     for key in ("threshold_pct", "confidence"):
         assert printed[key] == policy_schema()["properties"][key]
+
+
+@pytest.mark.parametrize("option", [["--threshold", "nan"], ["--threshold", "inf"],
+                                    ["--threshold", "-5"], ["--threshold", "1e308"],
+                                    ["--confidence", "2"], ["--confidence", "nan"]])
+def test_compare_policy_options_have_the_config_limits(
+        option: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = forged(tmp_path / "a", lambda d: None)
+    refused(["compare", str(a), str(a), *option], capsys, option[0])
+
+
+def test_time_threshold_nan_is_refused_before_timing(capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    import sys
+
+    refused(["time", "--python", sys.executable, "--python", sys.executable,
+             "--threshold-pct", "nan", "--", "-c", "pass"], capsys, "gate.threshold_pct")
+
+
+@pytest.mark.parametrize("gate", ["{threshold_pct: .nan}", "{confidence: .nan}"])
+def test_a_config_gate_of_nan_is_refused(gate: str, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    config = tmp_path / "c.yaml"
+    python = sys.executable
+    config.write_text(f"variants:\n  - {{name: a, role: main, source: {{python: {python}}}}}\n"
+                      f"  - {{name: b, role: pr, source: {{python: {python}}}}}\n"
+                      "workloads: [{name: w, command: ['{python}', -c, pass]}]\n"
+                      f"gate: {gate}\n")
+    refused(["run", "--config", str(config), "--out", str(tmp_path / "o"), "--quiet"], capsys,
+            str(config), "gate.")

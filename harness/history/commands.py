@@ -236,7 +236,10 @@ def _chosen(run: RunSamples, variants: Sequence[str] | None) -> RunSamples:
 def cmd_compare(args: argparse.Namespace) -> int:
     """compare A B: per workload the change from A to B with an unpaired interval."""
     from harness.history import compare as comparing
+    from harness.validate import option
 
+    option("--threshold", "threshold_pct", args.threshold)
+    option("--confidence", "confidence", args.confidence)
     a, b = _compare_side(args.a), _compare_side(args.b)
     result = comparing.compare_runs(a, b, variant=args.variant, threshold_pct=args.threshold,
                                     confidence=args.confidence)
