@@ -199,14 +199,14 @@ def test_launcher_capture_sees_the_exec(tmp_path: Path) -> None:
     """))
     script.chmod(0o755)
     (tmp_path / "main.py").write_text("raise SystemExit(3)\n")
-    start = launcher.capture([str(script), "arg"], env={"PATH": os.environ["PATH"]},
+    start = launcher.follow([str(script), "arg"], env={"PATH": os.environ["PATH"]},
                              cwd=str(tmp_path.parent))
     assert start.argv == (sys.executable, "-B", "-s", f"{tmp_path}/main.py", "arg")
     assert start.env["FROM_LAUNCHER"] == str(script)
     assert "__HARNESS_CAPTURE" not in start.env
     assert start.cwd == str(tmp_path)
     # an interpreter command line is returned as it is
-    plain = launcher.capture([sys.executable, "-c", "1"], env={}, cwd=None)
+    plain = launcher.follow([sys.executable, "-c", "1"], env={}, cwd=None)
     assert plain.argv == (sys.executable, "-c", "1")
 
 

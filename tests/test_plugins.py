@@ -65,7 +65,7 @@ def test_a_toy_timer_is_one_module_and_one_line(tmp_path: Path,
 
     timer = get_timer("toy")
     commands = [TimedCommand("pr", "w", (PY, "-c", "pass"))]
-    samples, sequential, load = pipeline.time_commands(
+    samples, sequential, load, _notes = pipeline.time_commands(
         _config(runs=7, warmup=0), timer, commands, tmp_path / "raw", {}, tmp_path,
         lambda _m: None)
     assert [s.values for s in samples] == [(0.001,) * 7]
@@ -111,7 +111,7 @@ class RecordingSpawn(SpawnTimer):
     assert timer.name == "spawn"
     commands = [TimedCommand("pr", "w", (PY, "-S", "-c", "pass")),
                 TimedCommand("main", "w", (PY, "-S", "-c", "pass"))]
-    samples, _, _load = pipeline.time_commands(
+    samples, _, _load, _notes = pipeline.time_commands(
         _config(runs=3, warmup=0), timer, commands, tmp_path / "raw", {}, tmp_path,
         lambda _m: None)
     assert sys.modules["recording_timer"].CALLS == [2]  # type: ignore[attr-defined]

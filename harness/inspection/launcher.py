@@ -474,9 +474,3 @@ def follow(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None,
         current = nxt
     raise HarnessError(f"the launcher {argv[0]!r} starts more than {MAX_HOPS} launchers",
                        "give the bazel builder an inspect_target")
-
-
-def capture(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None,
-            timeout: float = 120) -> Start:
-    """Alias of :func:`follow` (the name earlier callers use)."""
-    return follow(argv, env=env, cwd=cwd, timeout=timeout)
