@@ -188,9 +188,10 @@ def analyse(values: Sequence[float], intervals: Sequence[tuple[float, float]] | 
     """The steps and spikes of ``values`` (one median per commit, oldest first), with each
     point's own 95 % interval when known."""
     n = len(values)
-    y_all = np.log(np.asarray(values, dtype=float)) if n else np.zeros(0)
-    if n < 3 or not np.all(np.isfinite(y_all)):
-        return Detection((), (), 0.0)
+    raw = np.asarray(values, dtype=float)
+    if n < 3 or not np.all(np.isfinite(raw)) or not np.all(raw > 0):
+        return Detection((), (), 0.0)  # no log scale: nothing can be said
+    y_all = np.log(raw)
     own = own_errors(values, intervals)
     noise = robust_noise(y_all)
     if noise == 0.0:  # a constant or deterministic series: any move is a step
