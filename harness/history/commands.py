@@ -173,12 +173,20 @@ def cmd_html(args: argparse.Namespace) -> int:
                            "e.g. https://github.com/OWNER/REPO/commit/{commit}")
     history = _loaded(args.store)
     latest = history.runs[-1] if history.runs else None
-    page = dashboard.render(history.runs, history.points, latest=latest, title=args.title,
-                            commit_url=args.commit_url, metric=args.metric, role=args.role,
-                            variant=args.variant)
     out = Path(args.out)
-    write_atomic(out / "index.html", page)
-    print(f"wrote {out / 'index.html'}", file=sys.stderr)
+    # the page asked for, and wall time one click away from the load-proof series
+    pages = [("index.html", args.metric)]
+    if args.metric == "auto":
+        pages.append(("wall.html", "wall"))
+    names = {"index.html": "load-proof series (CPU time, paired ratio)" if args.metric == "auto"
+             else f"{args.metric}", "wall.html": "wall time"}
+    for name, metric in pages:
+        links = [(names[other], other) for other, _ in pages if other != name]
+        page = dashboard.render(history.runs, history.points, latest=latest, title=args.title,
+                                commit_url=args.commit_url, metric=metric, role=args.role,
+                                variant=args.variant, links=links)
+        write_atomic(out / name, page)
+    print(f"wrote {', '.join(str(out / name) for name, _ in pages)}", file=sys.stderr)
     _export(args, history=history)
     return 0
 
