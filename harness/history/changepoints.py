@@ -51,6 +51,8 @@ NEWEST_Z = 4.5
 #: points (the MAD has ~40 % of the efficiency of the sd): thresholds follow Student t with
 #: that many degrees of freedom, so short series need stronger evidence.
 DF_SHARE = 0.5
+#: Share of a step the medians of its two segments must show as well.
+MEDIAN_SHARE = 0.5
 #: Fewest commits before the first step (one or two are no level: an outlier among them
 #: would make one).
 MIN_FIRST = 3
@@ -306,6 +308,12 @@ def _tested(y: Array, w: Array, points: list[int], min_step_pct: float,
             z = abs(after - before) / math.sqrt(v_before + v_after)
             pct = abs(math.expm1(after - before)) * 100
             strength = min(z / min_z, pct / min_step_pct if min_step_pct > 0 else math.inf)
+            # the medians must move too (a mean pulled by one outlier run is no step)
+            if after == before:
+                strength = 0.0
+            else:
+                moved = (float(np.median(y[b:c])) - float(np.median(y[a:b]))) / (after - before)
+                strength = min(strength, moved / MEDIAN_SHARE)
             if strength < 1 and (weakest is None or strength < weakest[0]):
                 weakest = (strength, i)
         if weakest is None and 1 < points[0] < MIN_FIRST:
