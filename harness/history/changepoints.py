@@ -22,7 +22,7 @@ below ``FLOOR`` times the first estimate). Detection is exact:
    undone by a later one is linked to it (introduced at X, fixed at Y, lived N commits).
 
 Calibrated with ``bench/detectors.py`` (noise of 3 % per point plus 0-2 outlier runs of
-6-8 sd, n = 12-150): about 1 false step in 400 noise series; see its output for recall,
+6-8 sd, n = 12-150): 6 false steps in 2,000 noise series; see its output for recall,
 precision and commit accuracy next to the old detector and github-action-benchmark's and
 Bencher's rules.
 """
