@@ -135,6 +135,7 @@ def _add_outputs(parser: argparse.ArgumentParser) -> None:
 def _add_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--export", action="append", default=[], metavar="FORMAT=PATH",
                         help="also write FORMAT (csv, gab, bmf, pyperf) to PATH; repeatable")
+    _add_export_variant(parser)
 
 
 def _add_export_variant(parser: argparse.ArgumentParser) -> None:
@@ -160,7 +161,6 @@ def _history_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add.add_argument("--ref", default="main", help="branch the commit is on (default: main)")
     add.add_argument("--url", help="link to the run's log or artifact")
     _add_export(add)
-    _add_export_variant(add)
     for name, text in (("show", "trend table per workload"),
                        ("html", "static dashboard (one self-contained page)")):
         cmd = hsub.add_parser(name, help=text)
@@ -173,7 +173,6 @@ def _history_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
                          "(default: main)")
         cmd.add_argument("--variant", help="series: this variant name instead of a role")
         _add_export(cmd)
-        _add_export_variant(cmd)
         if name == "show":
             cmd.add_argument("--last", type=int, default=20, help="commits shown (default 20)")
             cmd.add_argument("--format", choices=["terminal", "markdown"], default="terminal")
@@ -405,7 +404,8 @@ def _outputs(args: argparse.Namespace) -> dict[str, Any]:
 
         for spec in args.export:
             parse_spec(spec)  # a bad --export is an error before any work
-    return {"history": args.history, "plots": args.plots, "exports": args.export}
+    return {"history": args.history, "plots": args.plots, "exports": args.export,
+            "export_variants": args.export_variant}
 
 
 def staged(extra: dict[str, Any], out: Path, staging: Path) -> dict[str, Any]:
@@ -427,7 +427,8 @@ def history_trend(store_dir: str, result: Report) -> str:
 
 
 def write_outputs(result: Report, out: Path, *, history: str | None = None,
-                  plots: bool = False, exports: Sequence[str] = ()) -> None:
+                  plots: bool = False, exports: Sequence[str] = (),
+                  export_variants: Sequence[str] = ()) -> None:
     """Write report.json and comment.md into ``out`` (with main's trend when a history store is
     given), exports and plots."""
     from harness import report
@@ -439,7 +440,8 @@ def write_outputs(result: Report, out: Path, *, history: str | None = None,
     if exports or plots:
         from harness.history import commands
 
-        commands.after_run(result, out, exports=exports, plots=plots, history=history)
+        commands.after_run(result, out, exports=exports, plots=plots, history=history,
+                           export_variants=export_variants)
 
 
 def announce(result: Report, out: Path, *, quiet: bool, chatty: bool = False) -> int:

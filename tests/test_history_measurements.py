@@ -52,3 +52,12 @@ def test_compare_measurement_records_warns_on_another_machine(
     assert main(["compare", str(GOLDEN), str(other), "--gate"]) == 0
     err = capsys.readouterr().err
     assert "machine records differ (cpu_model: " in err and "Another CPU" in err
+
+
+def test_analyse_exports_only_the_chosen_variants(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code = main(["analyse", str(GOLDEN), "--out", str(out), "--quiet", "--export",
+                 f"gab={tmp_path / 'gab.json'}", "--export-variant", "main"])
+    assert code in (0, 1)
+    names = [e["name"] for e in json.loads((tmp_path / "gab.json").read_text())]
+    assert names and all(name.startswith("main/") for name in names)

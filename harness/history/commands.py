@@ -297,16 +297,16 @@ def trend_section(store_dir: str, report: object) -> str:
 
 
 def after_run(report: object, out: Path, *, exports: Sequence[str], plots: bool,
-              history: str | None) -> None:
-    """Exports and plots of a finished run."""
+              history: str | None, export_variants: Sequence[str] = ()) -> None:
+    """Exports (of the variants chosen, default all) and plots of a finished run."""
     from harness.export import formats
     from harness.history.records import machine_of
     from harness.model import Report
 
     assert isinstance(report, Report)
     if exports:
-        written = formats.write_exports(exports, formats.RunSamples.from_report(
-            report, machine_of(report)))
+        written = formats.write_exports(exports, _chosen(formats.RunSamples.from_report(
+            report, machine_of(report)), export_variants))
         print(f"exported {', '.join(written)}", file=sys.stderr)
     if plots:
         _plots(report, out / "plots", history)
