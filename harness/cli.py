@@ -347,6 +347,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config or demo_config_path())
     extra = _outputs(args)
+    _check_export_variants(args.export_variant,
+                           {v.name for v in config.variants} | {
+                               v.role for v in config.variants if v.role})
     overrides: dict[str, Any] = {
         k: v for k, v in (("runs", args.runs), ("warmup", args.warmup)) if v is not None}
     if overrides.get("runs") == "auto":
@@ -406,6 +409,14 @@ def _outputs(args: argparse.Namespace) -> dict[str, Any]:
             parse_spec(spec)  # a bad --export is an error before any work
     return {"history": args.history, "plots": args.plots, "exports": args.export,
             "export_variants": args.export_variant}
+
+
+def _check_export_variants(wanted: Sequence[str], known: set[str]) -> None:
+    """--export-variant names a variant or role of the config: checked before any work."""
+    for name in wanted:
+        if name not in known:
+            raise HarnessError(f"--export-variant {name[:60]!r}: no such variant or role in "
+                               "the config", f"one of {', '.join(sorted(known))}")
 
 
 def staged(extra: dict[str, Any], out: Path, staging: Path) -> dict[str, Any]:
