@@ -149,7 +149,7 @@ def bencher_detector(values: list[float], intervals: list[tuple[float, float]]
 
 
 DETECTORS: dict[str, Detector] = {
-    "new (PELT + own samples)": new_detector,
+    "new: PELT + own samples": new_detector,
     "old (binseg L1)": old_detector,
     "gab >200% (default)": gab_detector(2.0),
     "gab >110%": gab_detector(1.1),
@@ -312,7 +312,7 @@ def table(results: dict[str, dict[str, Score]]) -> str:
     short = {"step": "step", "bump-1": "b1", "spike": "spike", "real (cpu)": "real",
              **{f"bump-{k}": f"b{k}" for k in range(2, 7)}}
     lines = ["False steps (series with any step) and precision, exact commit:",
-             f"{'detector':24}{'noise':>10}{'anywhere':>9}{'ld cpu':>7}{'ld wall':>8}"
+             f"{'detector':24}{'noise':>10}{'anywhere':>10}{'ld cpu':>7}{'ld wall':>8}"
              f"{'drift':>6}{'prec':>6}{'exact':>6}"]
     for name, sc in results.items():
         def flagged(kind: str, sc: dict[str, Score] = sc) -> str:
@@ -323,8 +323,8 @@ def table(results: dict[str, dict[str, Score]]) -> str:
         false = sum(x.false for x in changed)
         found = sum(x.found for x in changed if x is not sc.get("spike"))
         exact = sum(x.exact for x in changed if x is not sc.get("spike"))
-        lines.append(f"{name[:23]:24}{flagged('noise'):>10}"
-                     f"{flagged('noise, outliers anywhere'):>9}"
+        lines.append(f"{name[:23]:23}{flagged('noise'):>10}"
+                     f"{flagged('noise, outliers anywhere'):>10}"
                      f"{sc['load (cpu)'].flagged / sc['load (cpu)'].series:>7.2f}"
                      f"{sc['load (wall)'].flagged / sc['load (wall)'].series:>8.2f}"
                      f"{sc['drift'].flagged / sc['drift'].series:>6.2f}"
@@ -366,7 +366,7 @@ def main() -> None:
         results[name] = score(all_series, detector)
         print(f"{name}: {time.process_time() - start:.1f}s CPU", file=sys.stderr)
     print(table(results))
-    new = results.get("new (PELT + own samples)")
+    new = results.get("new: PELT + own samples")
     if new:
         goal = [new[k] for k in ("step", *(f"bump-{k}" for k in range(2, 7)))]
         recall = sum(s.found for s in goal) / sum(s.changes for s in goal)

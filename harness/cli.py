@@ -139,6 +139,7 @@ def _add_outputs(parser: argparse.ArgumentParser) -> None:
 def _add_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--export", action="append", default=[], metavar="FORMAT=PATH",
                         help="also write FORMAT (csv, gab, bmf, pyperf) to PATH; repeatable")
+    _add_export_variant(parser)
 
 
 def _add_export_variant(parser: argparse.ArgumentParser) -> None:
@@ -164,7 +165,6 @@ def _history_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add.add_argument("--ref", default="main", help="branch the commit is on (default: main)")
     add.add_argument("--url", help="link to the run's log or artifact")
     _add_export(add)
-    _add_export_variant(add)
     for name, text in (("show", "trend table per workload"),
                        ("html", "static dashboard (one self-contained page)")):
         cmd = hsub.add_parser(name, help=text)
@@ -177,7 +177,6 @@ def _history_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
                          "(default: main)")
         cmd.add_argument("--variant", help="series: this variant name instead of a role")
         _add_export(cmd)
-        _add_export_variant(cmd)
         if name == "show":
             cmd.add_argument("--last", type=_count, default=20,
                              help="commits shown (default 20)")
@@ -377,6 +376,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config or demo_config_path())
     extra = _outputs(args)
+    _check_export_variants(args.export_variant,
+                           {v.name for v in config.variants} | {
+                               v.role for v in config.variants if v.role})
     overrides: dict[str, Any] = {
         k: v for k, v in (("runs", args.runs), ("warmup", args.warmup)) if v is not None}
     if overrides.get("runs") == "auto":
@@ -436,7 +438,16 @@ def _outputs(args: argparse.Namespace) -> dict[str, Any]:
 
         for spec in args.export:
             parse_spec(spec)  # a bad --export is an error before any work
-    return {"history": args.history, "plots": args.plots, "exports": args.export}
+    return {"history": args.history, "plots": args.plots, "exports": args.export,
+            "export_variants": args.export_variant}
+
+
+def _check_export_variants(wanted: Sequence[str], known: set[str]) -> None:
+    """--export-variant names a variant or role of the config: checked before any work."""
+    for name in wanted:
+        if name not in known:
+            raise HarnessError(f"--export-variant {name[:60]!r}: no such variant or role in "
+                               "the config", f"one of {', '.join(sorted(known))}")
 
 
 def staged(extra: dict[str, Any], out: Path, staging: Path) -> dict[str, Any]:
@@ -458,7 +469,8 @@ def history_trend(store_dir: str, result: Report) -> str:
 
 
 def write_outputs(result: Report, out: Path, *, history: str | None = None,
-                  plots: bool = False, exports: Sequence[str] = ()) -> list[str]:
+                  plots: bool = False, exports: Sequence[str] = (),
+                  export_variants: Sequence[str] = ()) -> list[str]:
     """Write report.json and comment.md into ``out`` (with main's trend when a history store is
     given), exports and plots; the export files written."""
     from harness import report
@@ -470,7 +482,8 @@ def write_outputs(result: Report, out: Path, *, history: str | None = None,
     if exports or plots:
         from harness.history import commands
 
-        return commands.after_run(result, out, exports=exports, plots=plots, history=history)
+        return commands.after_run(result, out, exports=exports, plots=plots, history=history,
+                                   export_variants=export_variants)
     return []
 
 

@@ -43,3 +43,39 @@ def test_own_intervals_weigh_the_points() -> None:
     tight = [(v * 0.995, v * 1.005) for v in quiet]
     assert detect([*quiet, 19.5], [*tight, (19.4, 19.6)])[0].status == "newest"
     assert detect([*quiet, 19.5], [*tight, (12.0, 30.0)]) == ()
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+positive = st.floats(min_value=1e-4, max_value=1e4, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(positive, max_size=60), st.integers(0, 2))
+def test_any_series_gives_consistent_findings_on_any_scale(values: list[float],
+                                                           shape: int) -> None:
+    if shape == 1:  # plateaus: repeated values, steps between them
+        values = [v for v in values[:6] for _ in range(5)]
+    elif shape == 2:  # points with their own intervals
+        pass
+    intervals = [(v * 0.99, v * 1.01) for v in values] if shape == 2 else None
+    found = analyse(values, intervals)
+    n = len(values)
+    assert [s.index for s in found.steps] == sorted({s.index for s in found.steps})
+    for s in found.steps:
+        assert 0 < s.index < n and s.ci_low <= s.ratio <= s.ci_high
+        assert s.fixed_by is None or s.index < s.fixed_by < n
+        assert s.status in ("confirmed", "newest")
+    assert all(0 <= s.index < n for s in found.spikes)
+    scaled = analyse([v * 1000 for v in values],
+                     [(lo * 1000, hi * 1000) for lo, hi in intervals] if intervals else None)
+    assert [s.index for s in scaled.steps] == [s.index for s in found.steps]
+
+
+@given(st.lists(st.one_of(positive, st.sampled_from(
+    [0.0, -1.0, float("nan"), float("inf")])), min_size=1, max_size=30))
+def test_non_positive_or_non_finite_values_give_nothing_not_an_error(values: list[float]) -> None:
+    found = analyse(values)
+    if not all(v > 0 and v < float("inf") for v in values):
+        assert found.steps == () and found.spikes == ()

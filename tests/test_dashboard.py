@@ -90,3 +90,11 @@ def test_empty_store_renders_a_page(tmp_path: Path) -> None:
 def test_nice_ticks() -> None:
     assert dashboard.nice_ticks(49.2, 53.9) == [48, 50, 52, 54]
     assert dashboard.nice_ticks(1.0, 1.0)[0] <= 1.0
+
+
+def test_wall_time_is_one_click_away(site: Path) -> None:
+    index = site.read_text()
+    wall = (site.parent / "wall.html").read_text()
+    assert '<p class="views"><a href="wall.html">wall time</a></p>' in index
+    assert '<a href="index.html">load-proof series' in wall
+    assert 'data-metric="wall"' in wall and 'data-metric="wall"' not in index

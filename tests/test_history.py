@@ -258,3 +258,15 @@ def test_export_limited_to_chosen_variants(tmp_path: Path,
     err = capsys.readouterr().err.strip()
     assert "--export-variant 'nightly'" in err and "baseline, main, pr" in err
     assert not (tmp_path / "s2").exists()
+
+
+def test_the_newest_commit_is_flagged_in_show_then_confirmed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    medians = [*stepped_medians(10, {}, seed=5), 0.05 * 6.2]
+    root = build_history(tmp_path, medians)
+    capsys.readouterr()
+    assert main(["history", "show", "--store", str(root), "--format", "markdown"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert re.search(rf"\+5\d\d\.\d% \\\[[^]]*\\\] at {commit_of(10)[:12]}, the newest commit "
+                     r"\(to be confirmed by the next commit\)", text), text
+    assert "| newest +5" in text

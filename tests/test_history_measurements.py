@@ -52,3 +52,25 @@ def test_compare_measurement_records_warns_on_another_machine(
     assert main(["compare", str(GOLDEN), str(other), "--gate"]) == 0
     err = capsys.readouterr().err
     assert "machine records differ (cpu_model: " in err and "Another CPU" in err
+
+
+def test_analyse_exports_only_the_chosen_variants(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code = main(["analyse", str(GOLDEN), "--out", str(out), "--quiet", "--export",
+                 f"gab={tmp_path / 'gab.json'}", "--export-variant", "main"])
+    assert code in (0, 1)
+    names = [e["name"] for e in json.loads((tmp_path / "gab.json").read_text())]
+    assert names and all(name.startswith("main/") for name in names)
+
+
+def test_run_refuses_an_unknown_export_variant_before_any_work(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_pipeline import config
+
+    cfg = config(tmp_path, "pass", "pass")
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--out", str(out), "--quiet", "--export",
+                 f"gab={tmp_path / 'g.json'}", "--export-variant", "nightly"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--export-variant 'nightly'" in err and "main, pr" in err and "\n" not in err
+    assert not out.exists()

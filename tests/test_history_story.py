@@ -86,6 +86,6 @@ def test_eleven_real_runs_give_the_regression_and_its_fix(
         assert t.steps[0].pct > 50 and t.steps[1].pct < -30
     capsys.readouterr()
     assert main(["history", "show", "--store", str(root), "--last", "11"]) == 0
-    text = capsys.readouterr().out
+    text = " ".join(capsys.readouterr().out.split())  # the terminal wraps the lines
     assert f"introduced at {shas[3][:12]}, fixed at {shas[6][:12]}, lived 3 commits" in text
-    assert "CPU time of role main" in text and "wall time ÷ baseline (paired)" in text
+    assert "CPU time (ms) of role main" in text and "wall time ÷ baseline (paired)" in text

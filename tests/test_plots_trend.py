@@ -49,6 +49,7 @@ def test_mermaid_trend_in_the_comment(history_root: Path) -> None:
     values = next(line for line in lines if line.strip().startswith("line"))
     assert x_axis.count(",") == values.count(",") == 20  # 20 commits + the PR
     assert x_axis.rstrip().endswith('"PR"]')
+    assert 'title "import: wall time of main, last 20 commits + PR"' in block
     assert float(values.rstrip("] ").rsplit(",", 1)[1]) == pytest.approx(55, rel=0.01)
     assert re.search(rf"\+[78]\.\d% \\\[[^]]*\\\] at {commit_of(15)[:12]}", block)
     comment = markdown.render(report, trend=block)
@@ -61,3 +62,13 @@ def test_mermaid_trend_in_the_comment(history_root: Path) -> None:
 
 def test_no_history_no_block() -> None:
     assert trend_section([], synthetic_report({"main": 0.05, "pr": 0.05})) == ""
+
+
+def test_mermaid_trend_of_the_paired_ratio_names_its_series(history_root: Path) -> None:
+    report = synthetic_report({"baseline": 0.1, "main": 0.05, "pr": 0.06})
+    history = store.load(history_root)
+    (t,) = trend.trends(history.points, metric="wall-ratio")
+    block = trend_section([t], report)
+    assert 'title "import: wall time / baseline (paired) of main, last 20 commits + PR"' in block
+    values = next(line for line in block.splitlines() if line.strip().startswith("line"))
+    assert float(values.rstrip("] ").rsplit(",", 1)[1]) == pytest.approx(0.6, rel=0.03)

@@ -173,12 +173,20 @@ def cmd_html(args: argparse.Namespace) -> int:
                            "e.g. https://github.com/OWNER/REPO/commit/{commit}")
     history = _loaded(args.store)
     latest = history.runs[-1] if history.runs else None
-    page = dashboard.render(history.runs, history.points, latest=latest, title=args.title,
-                            commit_url=args.commit_url, metric=args.metric, role=args.role,
-                            variant=args.variant)
     out = Path(args.out)
-    write_atomic(out / "index.html", page)
-    print(f"wrote {out / 'index.html'}", file=sys.stderr)
+    # the page asked for, and wall time one click away from the load-proof series
+    pages = [("index.html", args.metric)]
+    if args.metric == "auto":
+        pages.append(("wall.html", "wall"))
+    names = {"index.html": "load-proof series (CPU time, paired ratio)" if args.metric == "auto"
+             else f"{args.metric}", "wall.html": "wall time"}
+    for name, metric in pages:
+        links = [(names[other], other) for other, _ in pages if other != name]
+        page = dashboard.render(history.runs, history.points, latest=latest, title=args.title,
+                                commit_url=args.commit_url, metric=metric, role=args.role,
+                                variant=args.variant, links=links)
+        write_atomic(out / name, page)
+    print(f"wrote {', '.join(str(out / name) for name, _ in pages)}", file=sys.stderr)
     _export(args, history=history)
     return 0
 
@@ -292,16 +300,16 @@ def trend_section(store_dir: str, report: object) -> str:
 
 
 def after_run(report: object, out: Path, *, exports: Sequence[str], plots: bool,
-              history: str | None) -> list[str]:
-    """Exports and plots of a finished run; the export files written (the caller names them
-    where they end up)."""
+              history: str | None, export_variants: Sequence[str] = ()) -> list[str]:
+    """Exports (of the variants chosen, default all) and plots of a finished run; the export
+    files written (the caller names them where they end up)."""
     from harness.export import formats
     from harness.history.records import machine_of
     from harness.model import Report
 
     assert isinstance(report, Report)
-    written = formats.write_exports(exports, formats.RunSamples.from_report(
-        report, machine_of(report))) if exports else []
+    written = formats.write_exports(exports, _chosen(formats.RunSamples.from_report(
+        report, machine_of(report)), export_variants)) if exports else []
     if plots:
         _plots(report, out / "plots", history)
     return written

@@ -250,8 +250,9 @@ def latest_table(points: pd.DataFrame, run: RunRecord, workload: str) -> str:
 def render(runs: Sequence[RunRecord], points: pd.DataFrame, *,
            latest: RunRecord | None = None,
            title: str = "Python start-up history", commit_url: str = "",
-           metric: str = "auto", role: str = "main", variant: str | None = None) -> str:
-    """The whole page."""
+           metric: str = "auto", role: str = "main", variant: str | None = None,
+           links: Sequence[tuple[str, str]] = ()) -> str:
+    """The whole page; ``links``: (text, relative file) of the other views of the store."""
     order = latest.workloads if latest is not None else ()
     main_trends = trends(points, metric=metric, role=role, variant=variant, order=order)
     parts = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -265,10 +266,14 @@ def render(runs: Sequence[RunRecord], points: pd.DataFrame, *,
                  "mark detected steps (their commits labelled in red under the axis), red "
                  "rings spikes (one commit alone). Series shown: "
                  f"{escape(', '.join(shown) or 'none')}"
-                 + (" (the load-proof ones: wall time is <code>--metric wall</code>)"
+                 + (" (the load-proof ones; wall time is on its own page)"
                     if metric == "auto" else "")
                  + ". The baseline release is a control timed in the same rounds: where it "
                  "moves (grey marks), the machine changed, not the code.</p>")
+    if links:
+        parts.append('<p class="views">' + " · ".join(
+            f'<a href="{escape(quote(href))}">{escape(text)}</a>' for text, href in links)
+            + "</p>")
     if not main_trends:
         parts.append("<p>No points yet.</p>")
     for k, t in enumerate(main_trends):

@@ -17,6 +17,11 @@ def _label(text: str) -> str:
     return '"' + "".join(c for c in text if c.isalnum() or c in "-_.+ ")[:16] + '"'
 
 
+def _series(name: str) -> str:
+    """A series name inside a quoted mermaid title: letters, digits, spaces, / ( ) only."""
+    return "".join(c for c in name.replace("÷", "/") if c.isalnum() or c in "-_.+ /()")[:40]
+
+
 def mermaid_trend(trend: Trend, pr: Summary | None, pr_label: str = "PR",
                   last: int = LAST) -> str:
     """A chart of main's last ``last`` medians (ms) with the PR's median as the last point,
@@ -40,7 +45,7 @@ def mermaid_trend(trend: Trend, pr: Summary | None, pr_label: str = "PR",
     chart = [
         "```mermaid",
         "xychart-beta",
-        f'    title "{_label(trend.workload)[1:-1]}: {_label(trend.series_name)[1:-1]} of main, '
+        f'    title "{_label(trend.workload)[1:-1]}: {_series(trend.series_name)} of main, '
         f'last {len(points)} commits' + (' + PR"' if pr is not None else '"'),
         f"    x-axis [{', '.join(labels)}]",
         f'    y-axis "median ({unit})" {max(bottom - pad, 0):.3f} --> {top + pad:.3f}',
