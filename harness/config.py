@@ -14,6 +14,7 @@ from typing import Any
 from harness import defaults
 from harness.config_records import (
     GATE_SCHEMA,
+    MATRIX_SCHEMA,
     PLACEHOLDERS,
     BuildSpec,
     Config,
@@ -145,18 +146,7 @@ SCHEMA: dict[str, Any] = {
             },
         },
         "gate": {"oneOf": [{"const": False}, {"const": "off"}, GATE_SCHEMA]},
-        "matrix": {
-            "type": "object", "minProperties": 1,
-            "description": "Axes of a matrix: `python` (interpreters, by version found on "
-                           "PATH or in pyenv, or by path) expands every variant per "
-                           "interpreter; any other axis (e.g. `os`) labels the CI job that "
-                           "runs a cell (`run --cell os=...`).",
-            "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_-]{0,31}$"},
-            "additionalProperties": {
-                "type": "array", "minItems": 1, "maxItems": 32, "uniqueItems": True,
-                "items": {"type": "string", "minLength": 1, "maxLength": 200,
-                          "pattern": "^[^,=\\n]+$"}},
-        },
+        "matrix": MATRIX_SCHEMA,
         "sweep": {
             "type": "array", "minItems": 1,
             "description": "Time start-up while one quantity grows, on top of a variant.",

@@ -30,6 +30,20 @@ GATE_SCHEMA: dict[str, Any] = {
     },
 }
 
+#: The matrix block of a config (also what a record's carried matrix is held to).
+MATRIX_SCHEMA: dict[str, Any] = {
+    "type": "object", "minProperties": 1,
+    "description": "Axes of a matrix: `python` (interpreters, by version found on "
+                   "PATH or in pyenv, or by path) expands every variant per "
+                   "interpreter; any other axis (e.g. `os`) labels the CI job that "
+                   "runs a cell (`run --cell os=...`).",
+    "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_-]{0,31}$"},
+    "additionalProperties": {
+        "type": "array", "minItems": 1, "maxItems": 32, "uniqueItems": True,
+        "items": {"type": "string", "minLength": 1, "maxLength": 200,
+                  "pattern": "^[^,=\\n]+$"}},
+}
+
 #: Placeholders every builder fills; a builder may add its own (``Builder.placeholders``).
 PLACEHOLDERS = ("python", "bin", "prefix", "source", "workdir")
 

@@ -281,9 +281,9 @@ class Door:
             return
         import jsonschema
 
-        from harness.config import SCHEMA
+        from harness.config_records import MATRIX_SCHEMA
 
-        errors = list(jsonschema.Draft202012Validator(SCHEMA["properties"]["matrix"])
+        errors = list(jsonschema.Draft202012Validator(MATRIX_SCHEMA)
                       .iter_errors(matrix))
         if errors:
             err = jsonschema.exceptions.best_match(errors)

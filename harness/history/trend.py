@@ -161,11 +161,6 @@ def unit_header(unit: str) -> str:
     return {"s": "ms", "ratio": "× baseline"}.get(unit, "instructions")
 
 
-def fmt_step(step: Step) -> str:
-    return (f"step {step.pct:+.1f}% [{(step.ci_low - 1) * 100:+.1f}, "
-            f"{(step.ci_high - 1) * 100:+.1f}]")
-
-
 def fmt_interval(step: Step) -> str:
     return f"{step.pct:+.1f}% [{(step.ci_low - 1) * 100:+.1f}, {(step.ci_high - 1) * 100:+.1f}]"
 
