@@ -189,13 +189,15 @@ def test_runs_auto_is_reproduced_by_analyse(tmp_path: Path) -> None:
     assert main(["run", "--config", str(cfg), "--out", str(out), "--quiet"]) == 1
     record = measurements.load(out / "measurements.json")
     seq = record.jobs[0].timing.sequential
-    assert seq is not None and seq.stopped == "interval decisive" and seq.runs == 6
+    # a +50 ms sleep is decisive at the first look on a quiet machine; a busy one may need a
+    # second batch (seen at load 6-9): the test holds for whichever look stopped it
+    assert seq is not None and seq.stopped == "interval decisive" and seq.runs in (6, 12)
     assert seq.planned == (6, 12, 18, 24, 30) and seq.looks[0].alpha == pytest.approx(0.01)
     data = json.loads((out / "report.json").read_text())
     (gated,) = data["gate"]["comparisons"]
-    assert gated["confidence"] == pytest.approx(0.99)
-    assert gated["ratio"] == seq.looks[0].results[0].ratio
-    assert "stopped after 6 runs: interval decisive" in (out / "comment.md").read_text()
+    assert gated["confidence"] == pytest.approx(1 - seq.looks[-1].alpha)
+    assert gated["ratio"] == seq.looks[-1].results[0].ratio
+    assert f"stopped after {seq.runs} runs: interval decisive" in (out / "comment.md").read_text()
     again = tmp_path / "again"
     assert main(["analyse", str(out / "measurements.json"), "--out", str(again),
                  "--quiet"]) == 1
