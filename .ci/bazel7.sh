@@ -28,6 +28,8 @@ fail() {
   exit 3
 }
 
+[ "$(id -u)" = 0 ] || fail "needs root (debootstrap, chroot and mount make the sid root)"
+
 apt_install() {  # on the host: update once more and retry if the package lists are stale
   apt-get install -y -qq "$@" >/dev/null 2>&1 \
     || { apt-get update -qq && apt-get install -y -qq "$@" >/dev/null; }
