@@ -53,10 +53,10 @@ sid_root() {  # $1: an empty dir to make the sid root in, with bazel-bootstrap i
   rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*_Packages
 }
 
-# Empty stand-ins (versions Debian's bazel 7.7.1 asked for; add what a newer one names).
-stand_in_registry() {  # $1: where, $2: the path it will have once in place
-  python3 - "$1" "$2" buildozer@7.1.2 apple_support@1.23.1 protobuf@3.19.6 protobuf@21.7 \
-    zlib@1.3.1.bcr.3 <<'PY'
+# Empty stand-in modules, for what Debian's bazel_tools depends on beyond its own local
+# copies (buildozer's also has the extension bazel_tools uses).
+stand_ins() {  # $1: the registry, $2: the path it will have once in place, then NAME@VERSION...
+  python3 - "$@" <<'PY'
 import json, os, sys
 reg, final, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
 os.makedirs(reg, exist_ok=True)
@@ -96,7 +96,39 @@ for spec in specs:
 PY
 }
 
+# The stand-ins this Bazel needs: start from those 7.7.1 asked for, then resolve an empty
+# module with only this registry and add each module Bazel says it cannot find (sid moves:
+# a newer bazel-bootstrap may name other versions).
+discover_stand_ins() {  # $1: the sid root, $2: the registry, $3: its final path
+  local root=$1 reg=$2 final=$3 scratch=$DEST/discover out missing try
+  local -a bazel
+  mkdir -p "$scratch/ws" "$scratch/home"
+  echo 'module(name = "probe")' > "$scratch/ws/MODULE.bazel"
+  bazel=(bwrap --bind "$root" / --proc /proc --dev /dev --tmpfs /tmp --bind "$scratch" "$scratch"
+         --bind "$scratch/home" /root --setenv HOME /root --bind "$reg" "$final"
+         --chdir "$scratch/ws" /usr/bin/bazel "--output_base=$scratch/ob" --max_idle_secs=30)
+  for try in $(seq 12); do
+    if out=$("${bazel[@]}" mod graph "--registry=file://$final" --noenable_workspace \
+        --lockfile_mode=off 2>&1 </dev/null); then
+      break
+    fi
+    missing=$(grep -oE 'module [A-Za-z0-9_.-]+@[^ :]+ not found in registries' <<<"$out" \
+      | head -n 1 | cut -d' ' -f2)
+    if [ -z "$missing" ] || [ "$try" = 12 ]; then
+      "${bazel[@]}" shutdown </dev/null >/dev/null 2>&1 || true
+      fail "Bazel 7 in sid does not resolve an empty module with stand-ins:" \
+        "$(grep -m 3 ERROR <<<"$out" || tail -n 3 <<<"$out")"
+    fi
+    echo "stand-in needed: $missing" >&2
+    stand_ins "$reg" "$final" "$missing"
+  done
+  "${bazel[@]}" shutdown </dev/null >/dev/null 2>&1 || true
+  rm -rf --one-file-system "$scratch"
+}
+
 mkdir -p "$DEST"
 trap 'unmount_under "$DEST"' EXIT
 sid_root "$DEST/sid"
-stand_in_registry "$DEST/registry" "$FINAL/registry"
+stand_ins "$DEST/registry" "$FINAL/registry" buildozer@7.1.2 apple_support@1.23.1 \
+  protobuf@3.19.6 protobuf@21.7 zlib@1.3.1.bcr.3
+discover_stand_ins "$DEST/sid" "$DEST/registry" "$FINAL/registry"
