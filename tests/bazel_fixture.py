@@ -12,10 +12,17 @@ Versions (git tags of the ruleset repository):
   v3     v2 plus a ``.pth`` that burns ~60 ms at start-up (the regression under test)
   broken the rule fails analysis
   sleepy v2 whose venv action sleeps a minute (to interrupt a build)
+
+bzlmod (Bazel 7): ``make_registry`` puts tags in a BCR-style ``file://`` registry as release
+archives, ``make_bzlmod_workspace`` writes a workspace that ``bazel_dep``s on the ruleset;
+``RULES_PY_LAUNCHER`` makes the rule write current rules_py's bash launcher instead.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 import sys
 import textwrap
@@ -28,11 +35,7 @@ DEFS = textwrap.dedent("""\
 
     RULES_TINY_VERSION = "{version}"
 
-    _LAUNCHER = \"\"\"#!/bin/sh
-    # rules_tiny {version} launcher
-    if [ -z "$RUNFILES_DIR" ]; then RUNFILES_DIR="$0.runfiles"; fi
-    exec "$RUNFILES_DIR/{{venv}}/bin/python" -B -s "$RUNFILES_DIR/{{main}}" "$@"
-    \"\"\"
+    _LAUNCHER = \"\"\"{launcher}\"\"\"
 
     def _impl(ctx):
         {fail}
@@ -100,9 +103,28 @@ SLOW = textwrap.dedent(r"""
 """)
 
 
-def defs(version: str, broken: bool = False) -> str:
+#: The launcher: POSIX sh, exec's the venv's python with -B -s ({venv} and {main} are filled
+#: in by the rule, {{version}} here).
+SH_LAUNCHER = """#!/bin/sh
+# rules_tiny {version} launcher
+if [ -z "$RUNFILES_DIR" ]; then RUNFILES_DIR="$0.runfiles"; fi
+exec "$RUNFILES_DIR/{{venv}}/bin/python" -B -s "$RUNFILES_DIR/{{main}}" "$@"
+"""
+#: The launcher current rules_py writes (py/private/py_venv/entrypoint.tmpl.sh): bash, the
+#: venv activated, its python exec'd with -B -s -I (isolated: no PYTHONPATH, no script dir).
+RULES_PY_LAUNCHER = """#!/usr/bin/env bash
+# rules_tiny {version} launcher (rules_py style)
+set -o errexit -o pipefail
+if [ -z "$RUNFILES_DIR" ]; then RUNFILES_DIR="$0.runfiles"; fi
+export VIRTUAL_ENV="$RUNFILES_DIR/{{venv}}"
+export PATH="$VIRTUAL_ENV/bin:$PATH"
+exec "$VIRTUAL_ENV/bin/python" -B -s -I "$RUNFILES_DIR/{{main}}" "$@"
+"""
+
+
+def defs(version: str, broken: bool = False, launcher: str = SH_LAUNCHER) -> str:
     fail = 'fail("rules_tiny is broken at this commit")' if broken else "pass"
-    return DEFS.format(version=version, fail=fail)
+    return DEFS.format(version=version, fail=fail, launcher=launcher.format(version=version))
 
 
 #: sleepy: the venv action takes a minute (to interrupt a build).
@@ -112,27 +134,28 @@ FILES = ("WORKSPACE", "MODULE.bazel", "BUILD.bazel", "defs.bzl", "build_venv.sh"
 
 
 def commit_ruleset(repo: Path, version: str, tag: str, *, extra: str = "",
-                   broken: bool = False) -> None:
+                   broken: bool = False, launcher: str = SH_LAUNCHER) -> None:
     (repo / "WORKSPACE").write_text('workspace(name = "rules_tiny")\n')
     (repo / "MODULE.bazel").write_text(f'module(name = "rules_tiny", version = "{version}")\n')
     (repo / "BUILD.bazel").write_text('exports_files(["build_venv.sh"])\n')
-    (repo / "defs.bzl").write_text(defs(version, broken))
+    (repo / "defs.bzl").write_text(defs(version, broken, launcher))
     (repo / "build_venv.sh").write_text(BUILD_VENV + extra)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", f"rules_tiny {version}")
     git(repo, "tag", tag)
 
 
-def make_ruleset_repo(repo: Path) -> Path:
-    """The ruleset's git repository with tags v1, v2, v3 and broken; HEAD at v2."""
+def make_ruleset_repo(repo: Path, launcher: str = SH_LAUNCHER) -> Path:
+    """The ruleset's git repository with tags v1, v2, v3 and broken; HEAD at v2. ``launcher``:
+    the template of the launcher the rule writes (SH_LAUNCHER or RULES_PY_LAUNCHER)."""
     repo.mkdir(parents=True)
     git(repo, "init", "-q", "-b", "main")
-    commit_ruleset(repo, "1.0", "v1")
-    commit_ruleset(repo, "2.0", "v2", extra=DUPLICATE)
-    commit_ruleset(repo, "3.0", "v3", extra=DUPLICATE + SLOW)
-    commit_ruleset(repo, "4.0", "broken", broken=True)
+    commit_ruleset(repo, "1.0", "v1", launcher=launcher)
+    commit_ruleset(repo, "2.0", "v2", extra=DUPLICATE, launcher=launcher)
+    commit_ruleset(repo, "3.0", "v3", extra=DUPLICATE + SLOW, launcher=launcher)
+    commit_ruleset(repo, "4.0", "broken", broken=True, launcher=launcher)
     git(repo, "checkout", "-q", "v2")
-    commit_ruleset(repo, "2.1", "sleepy", extra=SLEEPY)
+    commit_ruleset(repo, "2.1", "sleepy", extra=SLEEPY, launcher=launcher)
     git(repo, "checkout", "-q", "v2")
     return repo
 
@@ -170,4 +193,39 @@ def make_workspace(dest: Path, release: Path, probe_source: str = "") -> Path:
     (dest / "main.py").write_text("import tinylib\n")
     if probe_source:
         (dest / "syspath.py").write_text(probe_source)
+    return dest
+
+
+def make_registry(dest: Path, repo: Path, releases: dict[str, str]) -> Path:
+    """A BCR-style registry: per version a ``MODULE.bazel`` and a ``source.json`` naming a
+    ``file://`` archive of the ruleset's tag with its integrity and strip_prefix."""
+    (dest / "archives").mkdir(parents=True)
+    (dest / "bazel_registry.json").write_text("{}\n")
+    module_dir = dest / "modules" / "rules_tiny"
+    for version, tag in releases.items():
+        prefix = f"rules_tiny-{version}"
+        archive = dest / "archives" / f"{prefix}.tar.gz"
+        git(repo, "archive", "--format=tar.gz", f"--prefix={prefix}/", "-o", str(archive), tag)
+        digest = base64.b64encode(hashlib.sha256(archive.read_bytes()).digest()).decode()
+        (module_dir / version).mkdir(parents=True)
+        (module_dir / version / "MODULE.bazel").write_text(git(repo, "show",
+                                                                f"{tag}:MODULE.bazel") + "\n")
+        (module_dir / version / "source.json").write_text(json.dumps({
+            "url": archive.as_uri(), "integrity": f"sha256-{digest}", "strip_prefix": prefix}))
+    (module_dir / "metadata.json").write_text(json.dumps({
+        "homepage": "https://example.invalid/rules_tiny", "maintainers": [],
+        "versions": list(releases), "yanked_versions": {}}))
+    return dest
+
+
+def make_bzlmod_workspace(dest: Path, registry: Path, flags: list[str],
+                          probe_source: str = "") -> Path:
+    """The benchmark workspace the seed's way: MODULE.bazel depends on the newest release,
+    .bazelrc names the registry and ``flags`` for every command, no WORKSPACE."""
+    make_workspace(dest, registry, probe_source)
+    (dest / "WORKSPACE").unlink()
+    (dest / "MODULE.bazel").write_text(
+        'module(name = "bench")\n\nbazel_dep(name = "rules_tiny", version = "2.0")\n')
+    rc = ["common --noenable_workspace", f"common --registry={registry.as_uri()}"]
+    (dest / ".bazelrc").write_text("\n".join(rc + [f"common {flag}" for flag in flags]) + "\n")
     return dest
