@@ -15,16 +15,24 @@ the size limit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from harness.inspection import importtime
 from harness.inspection.health import PYC_BAD, ProbeReport
-from harness.inspection.importtime import ImportTimeDiff, ImportTimeTree, ModuleTime
+from harness.inspection.importtime import ImportTimeDiff, ModuleTime
 from harness.model import Report
-from harness.render.common import md_table
-from harness.render.escape import html_code, html_text, md_cell, md_code, md_code_cell, md_text
+from harness.render.common import fit, importtime_trees, md_table, measured_change_us
+from harness.render.escape import (
+    clip,
+    html_code,
+    html_text,
+    md_cell,
+    md_code,
+    md_code_cell,
+    md_text,
+)
 
 T = TypeVar("T")
 WARN = "⚠️"
@@ -49,15 +57,6 @@ def variant_health(report: Report) -> list[VariantHealth]:
     """Rows in the config's variant order."""
     return [VariantHealth(v.name, v.label, v.role, report.probes.get(v.name))
             for v in report.variants]
-
-
-def clip(text: object, limit: int = CLIP) -> str:
-    """``text`` shortened in the middle (paths keep both ends) to ``limit`` characters."""
-    s = " ".join(str(text).split())
-    if len(s) <= limit:
-        return s
-    half = (limit - 1) // 2
-    return s[:half] + "…" + s[-(limit - 1 - half):]
 
 
 def _label(row: VariantHealth) -> str:
@@ -282,7 +281,7 @@ def ranked_table(diff: ImportTimeDiff, limit: int, main_l: str, pr_l: str) -> st
 def explained(diff: ImportTimeDiff, shown: int, measured_us: int | None) -> str:
     """How much of the change the ``shown`` top entries account for."""
     total = sum(c.delta_us for c in diff.ranked[:shown])
-    text = (f"The {'entry' if shown == 1 else f'{shown} entries'} above add up to "
+    text = (f"The {'entry above adds' if shown == 1 else f'{shown} entries above add'} up to "
             f"{_signed_ms(total)} ms")
     parts = []
     if abs(diff.delta_us) >= diff.min_us:
@@ -338,54 +337,12 @@ def importtime_block(diff: ImportTimeDiff | None, *, pr_label: str, main_label: 
     return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
-def _measured_change_us(report: Report, pr: str, main: str, workload: str) -> int | None:
-    """PR median minus main median of the workload's wall time, in microseconds."""
-    key = f"{workload}/wall"
-    a = report.summaries.get(pr, {}).get(key)
-    b = report.summaries.get(main, {}).get(key)
-    return None if a is None or b is None else round((a.median - b.median) * 1e6)
-
-
-def _trees(report: Report, variant: str) -> dict[str, ImportTimeTree]:
-    raw: Mapping[str, Any] = (report.extras.get("importtime") or {}).get(variant) or {}
-    out = {}
-    for workload, data in raw.items():
-        if isinstance(data, ImportTimeTree):
-            out[workload] = data
-        elif isinstance(data, Mapping):
-            out[workload] = ImportTimeTree.from_dict(data)
-    return out
-
-
-# -- budget ---------------------------------------------------------------------------------------
-
-def fit(alternatives: Sequence[Sequence[str]], budget: int,
-        note: str = TRUNCATION_NOTE) -> str:
-    """Join blocks within ``budget`` characters. Each block is given as alternatives, most
-    detailed first; later blocks get less detail, then are left out, with ``note`` appended
-    whenever anything was shortened. Never longer than ``budget``."""
-    sep = "\n\n"
-    chosen: list[str] = []
-    shortened = False
-    reserve = len(note) + len(sep)
-    used = 0
-    for options in alternatives:
-        options = [o for o in options if o]
-        if not options:
-            continue
-        pick = next((o for o in options if used + len(o) + len(sep) + reserve <= budget), None)
-        if pick is None:
-            shortened = True
-            continue
-        shortened = shortened or pick is not options[0]
-        chosen.append(pick)
-        used += len(pick) + len(sep)
-    text = sep.join(chosen)
-    if shortened:
-        text = (text + sep + note) if text else note
-    if len(text) > budget:  # only when the note itself does not fit
-        text = text[:max(budget, 0)]
-    return text
+def _clean(probe: ProbeReport) -> bool:
+    """Nothing in the health table worth a row: no exec lines, duplicates or shadowing, and
+    full (or unmeasured) ``.pyc`` coverage."""
+    coverage = probe.pyc_coverage
+    return not (probe.pth_exec_lines or probe.duplicate_distributions
+                or probe.shadowed_modules) and (coverage is None or coverage >= 1.0 - 1e-9)
 
 
 def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
@@ -398,27 +355,39 @@ def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
         return []
     blocks: list[list[str]] = []
     if any(r.probe for r in rows):
-        table = ("#### Environment health\n\n" + health_table(rows) + "\n\n"
-                 f"{WARN} marks a value worse in the PR than in main. .pyc coverage counts the "
-                 "workload's imported modules that have a valid bytecode cache.")
-        blocks.append([table])
+        if all(_clean(r.probe) for r in rows if r.probe is not None):
+            blocks.append(["Environment health: no `.pth` exec lines, duplicate distributions "
+                           "or shadowed modules in any variant, and every imported module "
+                           "from a source file has a valid `.pyc`."])
+        else:
+            blocks.append(["#### Environment health\n\n" + health_table(rows) + "\n\n"
+                           f"{WARN} marks a value worse in the PR than in main. .pyc coverage "
+                           "counts the workload's imported modules that have a valid bytecode "
+                           "cache."])
+        quiet = [r for r in rows if r.probe is not None and not r.probe.finding_count()]
+        if quiet:
+            blocks.append(["No environment findings in " + ", ".join(
+                md_text(r.label, 60) for r in quiet[:8]) + (
+                f" and {len(quiet) - 8} more" if len(quiet) > 8 else "") + "."])
         for row in rows:
-            blocks.append([details_block(row, level) for level in DETAIL_LEVELS])
+            if row.probe is not None and row.probe.finding_count():
+                blocks.append([details_block(row, level) for level in DETAIL_LEVELS])
     pr = next((r for r in rows if r.role == "pr"), None)
     main = next((r for r in rows if r.role == "main"), None)
     if pr is not None and main is not None:
-        pr_trees, main_trees = _trees(report, pr.name), _trees(report, main.name)
+        pr_trees = importtime_trees(report, pr.name)
+        main_trees = importtime_trees(report, main.name)
         for workload in report.workloads:
             a, b = pr_trees.get(workload), main_trees.get(workload)
             if a is None or b is None:
                 continue
             d = importtime.diff(a, b, threshold_pct=threshold_pct, min_us=min_us)
             name = workload if len(report.workloads) > 1 else None
-            measured = _measured_change_us(report, pr.name, main.name, workload)
+            measured = measured_change_us(report, pr.name, main.name, workload)
             blocks.append([importtime_block(d, pr_label=pr.label, main_label=main.label,
                                             top_pr=importtime.top(a, top_n),
                                             top_main=importtime.top(b, top_n),
                                             workload=name, limit=level, measured_us=measured)
                            for level in (top_n, 3, 0)])
-    text = fit(blocks, budget)
+    text = fit(blocks, budget, TRUNCATION_NOTE)
     return [text] if text else []

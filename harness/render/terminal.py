@@ -22,7 +22,9 @@ from harness.render.common import (
     relative_paths,
     scenario_rows,
     sequential_text,
+    shown_notes,
     startup_rows,
+    why,
 )
 from harness.render.sweep import sweep_lines
 
@@ -158,9 +160,10 @@ def render(report: Report, width: int = 80) -> str:
     notes = [f"build of {labels.get(b.variant, b.variant)} failed: {b.error}"
              for b in report.builds if not b.ok]
     notes += [*gate_warnings(report), *report.extras.get("warnings", ())]
-    notes += [f"{subject(report, n)}: {note_message(report, n)} ({n.advice})"
-              for n in report.noise
-              if n.severity == "warning"]
+    for advice, found in shown_notes(report):
+        said = "; ".join(dict.fromkeys(f"{subject(report, n)}: {note_message(report, n)}"
+                                       for n in found))
+        notes.append(f"{said} ({advice})" if advice else said)
     if report.timing.sequential:
         notes.append(f"runs: auto — {sequential_text(report.timing.sequential)}")
     if report.timing.order == "blocks" and report.samples:
@@ -169,6 +172,12 @@ def render(report: Report, width: int = 80) -> str:
     for note in notes:
         out += _wrap(note, width, initial_indent="! ", subsequent_indent="  ")
     if notes:
+        out.append("")
+    title, because = why(report)
+    if because:
+        out += _wrap(f"why ({title}):", width)
+        for line in because:
+            out += _wrap(line, width, initial_indent="- ", subsequent_indent="  ")
         out.append("")
     out += _wrap(headline(report, code=lambda s: s, icons=TAGS), width, subsequent_indent="  ")
     return relative_paths("\n".join(out), locations(report)) + "\n"
