@@ -191,7 +191,8 @@ def test_health_sections_for_a_report() -> None:
                                                                    ("numpy", 80_000))})
     (section,) = health.health_sections(report)
     assert section.startswith("#### Environment health")
-    assert section.count("<details>") == 4  # three variants + import time
+    assert section.count("<details>") == 2  # the sick PR + import time
+    assert "No environment findings in BCR 1.11.7 (baseline), HEAD main." in section
     assert "`numpy`" in section and "truncated" not in section.lower()
     assert health.health_sections(dataclasses.replace(report, probes={}, extras={})) == []
 
@@ -224,3 +225,12 @@ def test_fit_prefers_less_detail_to_leaving_out() -> None:
     assert text == "a" * 50 + "\n\n" + "b" * 40 + "\n\nNOTE"
     assert health.fit([["x"]], 100, note="NOTE") == "x"
     assert len(health.fit([["y" * 100]], 2, note="NOTE")) <= 2
+
+
+def test_all_clean_health_is_one_line_not_a_table_of_zeros() -> None:
+    report = dataclasses.replace(sample_report(), probes={
+        "baseline": clean_probe(), "main": clean_probe(), "pr": clean_probe()}, extras={})
+    (section,) = health.health_sections(report)
+    assert "<details>" not in section and "\n|" not in section
+    assert section.count("\n") <= 2
+    assert "no `.pth` exec lines, duplicate distributions or shadowed modules" in section
