@@ -234,3 +234,4 @@ def test_all_clean_health_is_one_line_not_a_table_of_zeros() -> None:
     assert "<details>" not in section and "\n|" not in section
     assert section.count("\n") <= 2
     assert "no `.pth` exec lines, duplicate distributions or shadowed modules" in section
+    assert "No environment findings in" not in section  # said once

@@ -168,9 +168,9 @@ def render(runs: Sequence[RunRecord], points: pd.DataFrame, *,
                               for s in control.steps)
             parts.append(f'<p class="muted control">Control, the baseline release: median '
                          f"{fmt_value(control.points[-1].median, control.unit)} {unit}; "
-                         + (f"it stepped too at {escape(moved)}: a change of the machine or "
-                            "the runner, not of the code?" if moved else "no change point")
-                         + ".</p>")
+                         + (f"it stepped too at {escape(moved)}, so that step is likely the "
+                            "machine's or the runner's, not the code's." if moved
+                            else "no change point.") + "</p>")
         if t.steps:
             rows = [[t.points[s.index].commit[:12], t.points[s.index].date[:10],
                      f"{fmt_value(s.before, t.unit)} → {fmt_value(s.after, t.unit)} {unit}",

@@ -576,7 +576,7 @@ def why(report: Report, code: Callable[[str], str] = lambda s: s,
                 d.delta_us if d.delta_us * sign > 0 else 0)
             for e in [e for e in d.ranked if e.delta_us * sign > 0][:top]:
                 below = f" (+{e.modules - 1} below)" if e.modules > 1 else ""
-                share = (f", {e.delta_us / whole:.0%} of the {whole / 1000:+.1f} ms "
+                share = (f", {e.delta_us / whole * 100:.0f} % of the {whole / 1000:+.1f} ms "
                          f"{'measured' if whole == measured else 'import-time'} change"
                          if whole else "")
                 lines.append(f"import of {code(e.name)}{below}: {KIND_WORDS.get(e.kind, e.kind)}"

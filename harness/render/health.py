@@ -356,16 +356,19 @@ def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
     blocks: list[list[str]] = []
     if any(r.probe for r in rows):
         if all(_clean(r.probe) for r in rows if r.probe is not None):
-            blocks.append(["Environment health: no `.pth` exec lines, duplicate distributions "
-                           "or shadowed modules in any variant, and every imported module "
-                           "from a source file has a valid `.pyc`."])
+            every = all(not r.probe.finding_count() for r in rows if r.probe is not None)
+            blocks.append([("Environment health: no findings in any variant — no "
+                            if every else "Environment health: no ") +
+                           "`.pth` exec lines, duplicate distributions or shadowed modules in "
+                           "any variant, and every imported module from a source file has a "
+                           "valid `.pyc`."])
         else:
             blocks.append(["#### Environment health\n\n" + health_table(rows) + "\n\n"
                            f"{WARN} marks a value worse in the PR than in main. .pyc coverage "
                            "counts the workload's imported modules that have a valid bytecode "
                            "cache."])
         quiet = [r for r in rows if r.probe is not None and not r.probe.finding_count()]
-        if quiet:
+        if quiet and len(quiet) < sum(r.probe is not None for r in rows):
             blocks.append(["No environment findings in " + ", ".join(
                 md_text(r.label, 60) for r in quiet[:8]) + (
                 f" and {len(quiet) - 8} more" if len(quiet) > 8 else "") + "."])
