@@ -47,7 +47,7 @@ def _hostile() -> st.SearchStrategy[str]:
     piece = st.one_of(st.sampled_from(PAYLOADS), st.text(max_size=20))
     small = st.lists(piece, max_size=8).map("".join)
     big = st.tuples(st.lists(st.sampled_from(PAYLOADS), min_size=1, max_size=4),
-                    st.integers(1, 30_000)).map(lambda t: "".join(t[0]) * t[1])
+                    st.integers(1, 20_000)).map(lambda t: "".join(t[0]) * t[1])
     return st.one_of(small, small, big)
 
 
@@ -101,7 +101,7 @@ def hostile_report(s: dict[str, str], *, status: str = "regression", many: int =
 
 
 #: How many hostile comments each property renders (``HOSTILE_EXAMPLES=50`` for a quick look).
-EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "1500"))
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "1200"))
 FIELDS = ("label", "ref", "title", "workload", "path", "name", "error", "warning", "scenario")
 
 
@@ -150,7 +150,9 @@ def test_hostile_strings_in_every_field(strings: dict[str, str], status: str, ma
     report = hostile_report(strings, status=status, many=many)
     check_comment(markdown.render(report))
     plain = terminal.render(report, width=80)
-    assert size(plain) < 10_000_000
+    assert "\x1b" not in plain and "\u202e" not in plain  # nothing drives the terminal
+    assert max(len(line) for line in plain.splitlines()) <= 80
+    assert size(plain) < 2_000_000
 
 
 @settings(max_examples=EXAMPLES // 3, deadline=None, suppress_health_check=list(HealthCheck))

@@ -48,6 +48,12 @@ def neutralize_mentions(text: str) -> str:
     return _REFERENCE.sub("#" + INVISIBLE, _MENTION.sub("@" + INVISIBLE, text))
 
 
+def visible(text: str) -> str:
+    """``text`` without the characters that are never shown (controls, bidi overrides);
+    whitespace, line breaks and alignment kept (for terminal output)."""
+    return _HIDDEN.sub("", text)
+
+
 def one_line(text: object) -> str:
     """``text`` as one line: hidden characters dropped, every run of whitespace one space."""
     return " ".join(_HIDDEN.sub("", str(text)).split())

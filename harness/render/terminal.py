@@ -26,6 +26,7 @@ from harness.render.common import (
     startup_rows,
     why,
 )
+from harness.render.escape import MESSAGE_LIMIT, clip, visible
 from harness.render.sweep import sweep_lines
 
 #: Verdict tags for a terminal (emoji widths vary between terminals).
@@ -37,7 +38,9 @@ METRIC = {"wall": "wall time", "instructions": "instructions", "cpu": "CPU time"
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """One line, without control characters (an escape sequence in a label would drive the
+    terminal) and at most a screenful (labels are shortened further to fit tables)."""
+    return clip(text, 2000)
 
 
 def fit_table(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int,
@@ -169,7 +172,7 @@ def render(report: Report, width: int = 80) -> str:
     if report.timing.order == "blocks" and report.samples:
         notes.append("order: blocks runs each command back to back: a burst of load or a "
                      "drift lands on one variant; use order: interleaved")
-    for note in notes:
+    for note in dict.fromkeys(clip(n, MESSAGE_LIMIT) for n in notes):
         out += _wrap(note, width, initial_indent="! ", subsequent_indent="  ")
     if notes:
         out.append("")
@@ -180,4 +183,5 @@ def render(report: Report, width: int = 80) -> str:
             out += _wrap(line, width, initial_indent="- ", subsequent_indent="  ")
         out.append("")
     out += _wrap(headline(report, code=lambda s: s, icons=TAGS), width, subsequent_indent="  ")
-    return relative_paths("\n".join(out), locations(report)) + "\n"
+    text = relative_paths("\n".join(out), locations(report))
+    return "\n".join(visible(line) for line in text.splitlines()) + "\n"
