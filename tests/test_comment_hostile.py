@@ -101,7 +101,7 @@ def hostile_report(s: dict[str, str], *, status: str = "regression", many: int =
 
 
 #: How many hostile comments each property renders (``HOSTILE_EXAMPLES=50`` for a quick look).
-EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "1200"))
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "1000"))
 FIELDS = ("label", "ref", "title", "workload", "path", "name", "error", "warning", "scenario")
 
 

@@ -127,8 +127,8 @@ def render_terminal(report: Report, width: int,
     """The matrix as a terminal table, the verdict last."""
     import textwrap
 
-    headers, rows = matrix_rows(report, lambda s: " ".join(s.split()), detail=False)
-    title = " ".join(report.title.split())
+    headers, rows = matrix_rows(report, lambda s: clip(s, 200), detail=False)
+    title = clip(report.title, width)
     out = [title, "=" * min(len(title), width), "", fit(headers, rows, width), ""]
     for error in report.errors:
         out += textwrap.wrap(f"error: {error}", width, subsequent_indent="  ")

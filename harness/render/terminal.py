@@ -49,7 +49,7 @@ def fit_table(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int,
     ``drop`` are left out one by one, then the first column is shortened."""
     keep = [i for i, _ in enumerate(headers)
             if i == 0 or any(str(r[i]).strip() for r in rows)]
-    label_width = max([len(str(r[0])) for r in rows] + [len(headers[0])])
+    label_width = min(max([len(str(r[0])) for r in rows] + [len(headers[0])]), width)
 
     def render(cols: list[int], limit: int) -> str:
         body = [[_clip(str(r[0]), limit) if i == 0 else r[i] for i in cols] for r in rows]
@@ -111,7 +111,8 @@ def scenario_table(report: Report, workload: str, width: int) -> str:
                                     lambda median, times: f"{median} ×{times:.2f}")
     if not scenarios:
         return ""
-    return fit_table(["Version", *[f"{name} (ms)" for name in scenarios]], rows, width, ())
+    return fit_table(["Version", *[f"{clip(name, 12)} (ms)" for name in scenarios]], rows, width,
+                     ())
 
 
 def subject(report: Report, finding: NoiseFinding) -> str:
@@ -135,15 +136,16 @@ def render(report: Report, width: int = 80) -> str:
         from harness.render.matrix import render_terminal
 
         return render_terminal(report, width, fit_table)
-    title = _one_line(report.title)
+    title = clip(report.title, width)
     out = [title, "=" * min(len(title), width), ""]
     for workload in report.workloads:
-        out += [f"workload: {workload}", startup_table(report, workload, width)]
+        out += [clip(f"workload: {workload}", width), startup_table(report, workload, width)]
         legend = change_legend(report, workload)
         out += [*textwrap.wrap(legend, width), ""] if legend else [""]
         scenarios = scenario_table(report, workload, width)
         if scenarios:
-            out += [f"bytecode scenarios of {workload} (median, ratio to warm)", scenarios, ""]
+            out += [clip(f"bytecode scenarios of {workload} (median, ratio to warm)", width),
+                    scenarios, ""]
     rows = []
     for info in report.variants:
         p = report.probes.get(info.name)
