@@ -233,5 +233,6 @@ def test_all_clean_health_is_one_line_not_a_table_of_zeros() -> None:
     (section,) = health.health_sections(report)
     assert "<details>" not in section and "\n|" not in section
     assert section.count("\n") <= 2
-    assert "no `.pth` exec lines, duplicate distributions or shadowed modules" in section
+    assert "no findings in any variant: no `.pth` exec lines, duplicate distributions or "\
+           "shadowed modules," in section
     assert "No environment findings in" not in section  # said once

@@ -357,11 +357,11 @@ def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
     if any(r.probe for r in rows):
         if all(_clean(r.probe) for r in rows if r.probe is not None):
             every = all(not r.probe.finding_count() for r in rows if r.probe is not None)
-            blocks.append([("Environment health: no findings in any variant — no "
-                            if every else "Environment health: no ") +
-                           "`.pth` exec lines, duplicate distributions or shadowed modules in "
-                           "any variant, and every imported module from a source file has a "
-                           "valid `.pyc`."])
+            blocks.append([("Environment health: no findings in any variant: no "
+                            if every else "Environment health: no variant has ") +
+                           "`.pth` exec lines, duplicate distributions or shadowed modules, "
+                           "and every imported module from a source file has a valid `.pyc`"
+                           + ("." if every else " (other findings below).")])
         else:
             blocks.append(["#### Environment health\n\n" + health_table(rows) + "\n\n"
                            f"{WARN} marks a value worse in the PR than in main. .pyc coverage "
