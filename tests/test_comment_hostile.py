@@ -230,3 +230,16 @@ def test_variant_names_from_a_record_are_escaped_too() -> None:
     variants = (*base.variants[:2], VariantInfo("pr", "@x <img src=x onerror=1>", "pr",
                                                 "`a` | b", "uv"))
     check_comment(markdown.render(dataclasses.replace(base, variants=variants)))
+
+
+def test_shortened_health_is_said_once_with_the_rest() -> None:
+    many = 2000
+    strings = {f: "x" for f in FIELDS} | {"name": "n" * 100, "path": "/p" * 60}
+    text = markdown.render(hostile_report(strings, many=many),
+                           extra_sections=["y" * 20_000] * 3)
+    check_comment(text)
+    said = [line for line in text.splitlines() if "shortened" in line.lower()]
+    assert len(said) == 1 and "left out details" in said[0], said
+    tiny = markdown.render_body(hostile_report(strings, many=many), 6_000)
+    said = [line for line in tiny.splitlines() if "shortened" in line.lower()]
+    assert len(said) == 1 and "environment health" in said[0], said

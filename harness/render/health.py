@@ -350,6 +350,16 @@ def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
     """The health table, the findings and the import-time diff of ``report``, as sections for
     the comment, together at most ``budget`` characters (the seed's sys.path table is
     rendered by the main comment)."""
+    text = fit(health_blocks(report, top_n=top_n, threshold_pct=threshold_pct, min_us=min_us),
+               budget, TRUNCATION_NOTE)
+    return [text] if text else []
+
+
+def health_blocks(report: Report, *, top_n: int = 10, threshold_pct: float = 20.0,
+                  min_us: int = 1000) -> list[list[str]]:
+    """:func:`health_sections` before fitting: its blocks, each as alternatives (most
+    detailed first), for a caller that fits the whole comment at once (and says once what
+    it shortened)."""
     rows = variant_health(report)
     if not any(r.probe for r in rows) and not report.extras.get("importtime"):
         return []
@@ -392,5 +402,4 @@ def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
                                             top_main=importtime.top(b, top_n),
                                             workload=name, limit=level, measured_us=measured)
                            for level in (top_n, 3, 0)])
-    text = fit(blocks, budget, TRUNCATION_NOTE)
-    return [text] if text else []
+    return blocks

@@ -34,7 +34,7 @@ from harness.render.common import (
 )
 from harness.render.common import final_line as _final_line
 from harness.render.escape import MESSAGE_LIMIT, md_cell, md_code, md_inline, md_text, size
-from harness.render.health import health_sections, sys_path_table, variant_health
+from harness.render.health import health_blocks, sys_path_table, variant_health
 from harness.render.sweep import sweep_section
 
 GITHUB_LIMIT = 65_536
@@ -400,8 +400,8 @@ def comment_blocks(report: Report, extra_sections: list[str] | None = None,
     if trend:
         blocks.append(("trend", rel(trend.strip("\n"))))
     blocks.append(("sys.path quality", rel(_sys_path_block(report))))
-    blocks.append(("environment health", rel(*(x for budget in (40_000, 12_000, 4_000)
-                                               for x in health_sections(report, budget)))))
+    for options in health_blocks(report):
+        blocks.append(("environment health", rel(*options)))
     blocks.append(("measurement notes", rel(_notes_block(report, None),
                                             _notes_block(report, MANY))))
     blocks.append(("how it was measured", rel(_method_block(report))))
