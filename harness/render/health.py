@@ -214,7 +214,7 @@ def findings(probe: ProbeReport, limit: int = DETAIL_LEVELS[0]) -> list[str]:
           + ", ".join(md_code(clip(x, 100)) for x in s.shadowed[:3])
           + (" …" if len(s.shadowed) > 3 else ""))
     if b is not None and b.checked:
-        counts = ", ".join(f"{md_text(k)}: {v}" for k, v in sorted(b.counts.items()))
+        counts = ", ".join(f"{md_text(k)}: {md_text(v)}" for k, v in sorted(b.counts.items()))
         out += [f"**bytecode** of the {b.requested} imported modules ({b.checked} from source "
                 f"files): {counts}", ""]
         bad = [m for m in b.problems if m.status in PYC_BAD]
