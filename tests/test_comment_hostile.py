@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -29,6 +30,8 @@ from harness.render.escape import size
 from harness.serial import to_data
 from tests.sample_report import sample_report
 
+#: Inputs of up to a few hundred kB are the point; hypothesis warns when it prints them.
+pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 GITHUB_LIMIT = 65_536
 #: Tags the harness writes itself (and the marker comment); any other raw HTML is a leak.
 OWN_TAG = re.compile(r"<(?:/?(?:details|summary|code|sub|br)\s*/?|!-- startup-harness:comment "
