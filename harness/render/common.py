@@ -17,7 +17,7 @@ from harness.model import (
     Summary,
     VariantInfo,
 )
-from harness.render.escape import size
+from harness.render.escape import clip, size
 
 _MD_ESCAPE = re.compile(r"([\\`*_\[\]|~])")
 
@@ -274,8 +274,8 @@ def interval_words(c: Comparison) -> str:
     return f"interval {pct(lo, False)} % faster to {pct(hi, False)} % slower"
 
 
-def headline(report: Report, code: Callable[[str], str] = lambda s: f"`{s}`",
-             text: Callable[[str], str] = lambda s: s,
+def headline(report: Report, code: Callable[[str], str] = lambda s: f"`{clip(s)}`",
+             text: Callable[[str], str] = clip,
              icons: Mapping[str, str] = VERDICT_ICON) -> str:
     """The verdict in one line: icon, gated workload, change with interval, threshold.
     ``code`` and ``text`` format a workload name and a label (markdown or plain)."""
@@ -546,8 +546,8 @@ def measured_change_us(report: Report, subject: str, reference: str,
     return None if a is None or b is None else round((a.median - b.median) * 1e6)
 
 
-def why(report: Report, code: Callable[[str], str] = lambda s: s,
-        text: Callable[[str], str] = lambda s: s, top: int = 3) -> tuple[str, list[str]]:
+def why(report: Report, code: Callable[[str], str] = clip,
+        text: Callable[[str], str] = clip, top: int = 3) -> tuple[str, list[str]]:
     """What explains the verdict, reader first: (which two variants, lines). The import-time diff's
     top entries in the direction of the change with how much of the measured change each
     explains (when the gated comparison changed), then what the PR's environment gained

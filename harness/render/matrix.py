@@ -130,8 +130,8 @@ def render_terminal(report: Report, width: int,
     headers, rows = matrix_rows(report, lambda s: clip(s, 200), detail=False)
     title = clip(report.title, width)
     out = [title, "=" * min(len(title), width), "", fit(headers, rows, width), ""]
-    for error in report.errors:
-        out += textwrap.wrap(f"error: {error}", width, subsequent_indent="  ")
-    out += textwrap.wrap(_headline(report, lambda s: s, lambda s: s), width,
+    for error in report.errors[:20]:
+        out += textwrap.wrap(f"error: {clip(error, MESSAGE_LIMIT)}", width, subsequent_indent="  ")
+    out += textwrap.wrap(_headline(report, clip, clip), width,
                          subsequent_indent="  ")
     return "\n".join(out) + "\n"

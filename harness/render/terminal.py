@@ -158,7 +158,7 @@ def render(report: Report, width: int = 80) -> str:
                 fit_table(["Version", "entries", "site-packages roots", "dup. realpaths"],
                           rows, width, ()), ""]
     for line in sweep_lines(report):
-        out += textwrap.wrap(line, width, subsequent_indent="  ")
+        out += textwrap.wrap(clip(line, MESSAGE_LIMIT), width, subsequent_indent="  ")
     if report.sweeps:
         out.append("")
     labels = {v.name: _one_line(v.label) for v in report.variants}
@@ -184,6 +184,6 @@ def render(report: Report, width: int = 80) -> str:
         for line in because:
             out += _wrap(line, width, initial_indent="- ", subsequent_indent="  ")
         out.append("")
-    out += _wrap(headline(report, code=lambda s: s, icons=TAGS), width, subsequent_indent="  ")
+    out += _wrap(headline(report, code=clip, icons=TAGS), width, subsequent_indent="  ")
     text = relative_paths("\n".join(out), locations(report))
     return "\n".join(visible(line) for line in text.splitlines()) + "\n"
