@@ -266,3 +266,23 @@ def test_rounding_is_the_same_everywhere_and_never_minus_zero() -> None:
     assert pct(0.9996) == "0.0" and pct(1.0004) == "0.0" and change_words(0.9999) == "unchanged"
     c = dataclasses.replace(base.comparisons[0], ratio=0.9996, ci_low=0.9994, ci_high=1.0)
     assert "-0.0" not in fmt_change(c)
+
+
+@pytest.mark.parametrize("status", ["pass", "regression", "improvement"])
+def test_why_comes_before_the_tables_and_clean_things_are_one_line(status: str) -> None:
+    import dataclasses
+
+    from tests.test_render_health import clean_probe
+
+    text = markdown.render(sample_report(status=status, importtime=True))
+    lines = text.splitlines()
+    why_at = lines.index("**Why** (This PR \\| feat/x next vs HEAD main):")
+    assert why_at == 3 and why_at < next(i for i, x in enumerate(lines) if x.startswith("|"))
+    if status != "pass":  # a change: the import-time culprit is named, with its share
+        assert " % of the " in lines[why_at + 2] and "measured change" in lines[why_at + 2]
+    assert "<details><summary>Environment health: HEAD main" not in text  # no findings: 1 line
+    clean = dataclasses.replace(sample_report(status=status), probes={
+        n: clean_probe() for n in ("baseline", "main", "pr")})
+    text = markdown.render(clean)
+    assert "#### Environment health" not in text and "#### sys.path quality" not in text
+    assert "**Why**" not in text  # nothing explains a change: no empty heading
