@@ -115,7 +115,7 @@ def environments_details(report: Report) -> str:
         installed = ", ".join(fmt_package(n, v) for n, v in sorted(packages.items())) or "—"
         revision = info.revision[:12] if info.revision else ""
         rows.append([md_cell(info.label), md_cell(relative_paths(info.source, places)),
-                     md_cell(revision), md_cell(installed)])
+                     md_cell(revision), md_cell(installed, 4000)])
     parts = ["<details><summary>Environments</summary>", "",
              md_table(["Version", "Source", "Revision", "Installed"], rows), ""]
     g = report.gate_config
