@@ -73,23 +73,53 @@ def _cmp(subject: str, reference: str, ratio: float, verdict: str) -> Comparison
                       verdict=verdict, method="paired rounds", n_pairs=50)
 
 
-def sample_report(*, status: str = "pass", pr_label: str = "This PR | feat/x\nnext") -> Report:
-    """Three variants; the PR's label carries a pipe, a newline and markdown."""
+#: PR-vs-main ratio and verdict of each ``status``.
+CHANGE = {"pass": (0.982, "no change"), "regression": (1.25, "regression"),
+          "improvement": (0.751, "improvement")}
+
+
+def importtime_extras(status: str) -> dict[str, object]:
+    """``report.extras["importtime"]`` for main and the PR: the PR adds a slow ``rich.emoji``
+    package (regression), drops ``rich.scope`` (improvement), or changes nothing much."""
+    from harness.inspection.importtime import ImportNode, ImportTimeTree
+    from harness.serial import to_data
+
+    def tree(*extra: ImportNode) -> dict[str, object]:
+        return {"import": to_data(ImportTimeTree((
+            ImportNode("json", 900, 2100, (ImportNode("json.decoder", 1200, 1200),)),
+            ImportNode("rich", 2000, 30_000, (ImportNode("rich.console", 28_000, 28_000),)),
+            *extra)))}
+
+    scope = ImportNode("rich.scope", 600, 15_600, (ImportNode("rich.pretty", 15_000, 15_000),))
+    emoji = ImportNode("rich.emoji", 400, 11_400, (ImportNode("rich._emoji_codes", 11_000,
+                                                             11_000),))
+    if status == "regression":
+        return {"main": tree(), "pr": tree(emoji)}
+    if status == "improvement":
+        return {"main": tree(scope), "pr": tree()}
+    return {"main": tree(), "pr": tree()}
+
+
+def sample_report(*, status: str = "pass", pr_label: str = "This PR | feat/x\nnext",
+                  importtime: bool = False) -> Report:
+    """Three variants; the PR's label carries a pipe, a newline and markdown. ``status``:
+    pass, regression or improvement; ``importtime`` adds both sides' import-time trees."""
     variants = (
         VariantInfo("baseline", "BCR 1.11.7 (baseline)", "baseline", "rules_py==1.11.7", "uv"),
         VariantInfo("main", "HEAD main", "main", "git main (abc)", "uv", "a" * 40),
         VariantInfo("pr", pr_label, "pr", "git pr (def)", "uv", "b" * 40),
     )
-    vs_main = _cmp("pr", "main", 0.982 if status == "pass" else 1.25,
-                   "no change" if status == "pass" else "regression")
+    vs_main = _cmp("pr", "main", *CHANGE[status])
+    passed = status != "regression"
     comparisons = (
         _cmp("main", "baseline", 0.325, "improvement"),
         _cmp("pr", "baseline", 0.32, "improvement"),
         vs_main,
     )
     gate = GateResult(
-        status=status, exit_code=0 if status == "pass" else 1,
-        headline="No regression detected" if status == "pass" else "Regression detected",
+        status="pass" if passed else status, exit_code=0 if passed else 1,
+        headline=("No regression detected" if status == "pass" else
+                  "No regression detected (improvement)" if passed else "Regression detected"),
         comparisons=(vs_main,))
     return Report(
         schema_version=1, tool_version="0.1.0", created="2026-11-21T00:00:00+00:00",
@@ -102,10 +132,12 @@ def sample_report(*, status: str = "pass", pr_label: str = "This PR | feat/x\nne
         samples=(Samples("main", "import", "wall", (0.0587, 0.0588), (0, 1)),),
         summaries={"baseline": {"import/wall": _summary(180.831)},
                    "main": {"import/wall": _summary(58.752)},
-                   "pr": {"import/wall": _summary(57.855)}},
+                   "pr": {"import/wall": _summary(58.752 * CHANGE[status][0]
+                                                  if status != "pass" else 57.855)}},
         comparisons=comparisons,
         probes={"baseline": _probe(1), "main": _probe(2), "pr": _probe(2, troubled=True)},
         gate=gate,
+        extras={"importtime": importtime_extras(status)} if importtime else {},
         noise=() if status == "pass" else (
             NoiseFinding("outliers", "pr", "import", "wall", "warning",
                          "3 of 50 runs were outliers", "use a quieter runner", 3.0),

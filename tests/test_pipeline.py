@@ -244,4 +244,5 @@ def test_single_variant_and_gate_off_are_valid(
     data = json.loads((tmp_path / "o2" / "report.json").read_text())
     assert data["gate"]["status"] == "off" and data["gate"]["exit_code"] == 0
     first = (tmp_path / "o2" / "comment.md").read_text().splitlines()[1]
-    assert first.startswith("**ℹ️ `start`: pr is +") and first.endswith("vs main** (no gate)")
+    assert first.startswith("**ℹ️ `start`: pr is ") and first.endswith(" main** (no gate)")
+    assert " % slower than " in first or " % faster than " in first or "unchanged vs" in first

@@ -23,9 +23,10 @@ def check_golden(name: str, text: str) -> None:
     assert text == path.read_text()
 
 
-@pytest.mark.parametrize("status", ["pass", "regression"])
+@pytest.mark.parametrize("status", ["pass", "regression", "improvement"])
 def test_comment_golden(status: str) -> None:
-    check_golden(f"comment-{status}.md", markdown.render(sample_report(status=status)))
+    check_golden(f"comment-{status}.md",
+                 markdown.render(sample_report(status=status, importtime=True)))
 
 
 def test_terminal_golden() -> None:
@@ -53,7 +54,7 @@ def test_seed_sections_present() -> None:
                           "duplicate realpaths"]
     assert "Gate:" in text and "threshold: 10%" in text
     assert text.rstrip().splitlines()[-1].startswith("✅ No regression detected")
-    assert "-1.8% [-3.0, -0.5]" in text
+    assert "-1.8 % [-3.0, -0.5]" in text
 
 
 def test_regression_final_line() -> None:
@@ -73,8 +74,8 @@ def test_render_roundtrip_through_json(tmp_path: Path) -> None:
 def test_comment_stays_under_github_limit() -> None:
     huge = ["<details><summary>x</summary>\n\n" + "y" * 5000 + "\n</details>"] * 40
     text = markdown.render(sample_report(), extra_sections=huge)
-    assert len(text) < markdown.GITHUB_LIMIT
-    assert "truncated" in text
+    assert len(text.encode()) <= markdown.BUDGET < markdown.GITHUB_LIMIT
+    assert "Shortened to fit GitHub's 65,536-character comment limit" in text
     assert text.rstrip().splitlines()[-1].startswith("✅")
 
 
@@ -114,10 +115,13 @@ def _with_paths() -> report.Report:
 def test_headline_is_the_first_line_after_the_marker() -> None:
     lines = markdown.render(sample_report(status="regression")).splitlines()
     assert lines[0] == markdown.MARKER
-    assert lines[1] == ("**❌ `import` is +25.0 % [+23.8, +26.3] slower than HEAD main** "
-                        "(threshold 10 %)")
+    assert lines[1] == ("**❌ `import` is 25.0 % slower than HEAD main** "
+                        "(interval 23.8 to 26.3 % slower; threshold 10 %)")
     passing = markdown.render(sample_report()).splitlines()[1]
-    assert passing.startswith("**✅ `import` is -1.8 % [-3.0, -0.5] vs HEAD main**: within")
+    assert passing.startswith("**✅ `import` is 1.8 % faster than HEAD main**: within")
+    better = markdown.render(sample_report(status="improvement")).splitlines()[1]
+    assert better == ("**✅ `import` is 24.9 % faster than HEAD main** "
+                      "(interval 23.6 to 26.1 % faster; threshold 10 %)")
 
 
 def test_comment_has_no_scratch_paths_and_readable_package_diff() -> None:
@@ -159,7 +163,8 @@ def test_terminal_fits_80_columns_and_ends_with_the_verdict() -> None:
         assert "/tmp/startup-harness" not in text
     last = terminal.render(sample_report(status="regression")).rstrip().splitlines()
     assert " ".join(line.strip() for line in last[-2:]).endswith(
-        "[REGRESSION] import is +25.0 % [+23.8, +26.3] slower than HEAD main (threshold 10 %)")
+        "[REGRESSION] import is 25.0 % slower than HEAD main (interval 23.8 to 26.3 % "
+        "slower; threshold 10 %)")
     wide = terminal.render(sample_report(), width=200)
     assert "Mean (ms)" in wide and "Build (s)" in wide
     assert "Instr." not in wide  # empty columns are hidden
@@ -179,7 +184,7 @@ def test_notes_name_variants_by_label() -> None:
 
     from harness.model import NoiseFinding
 
-    finding = NoiseFinding("noisy", "pr", "import", "wall", "warning",
+    finding = NoiseFinding("drift", "pr", "import", "wall", "warning",
                            "pr vs main: this run resolves ±7.6 % at 95 % confidence",
                            "raise timing.runs", 7.6, scenario="cold")
     text = markdown.render(dataclasses.replace(sample_report(), noise=(finding,)))
@@ -210,3 +215,87 @@ def test_a_sibling_checkout_is_not_taken_for_the_repository() -> None:
     assert relative_paths(text, places) == (
         "/src/rules-pr, /src/rules2, /src/rules.git, /src/rules_x but <repo>, <repo>/sub, "
         "`<repo>`, file://<repo>. <work>/ob /tmp/wx")
+
+
+def _noisy(variant: str, reference: str, half: float) -> object:
+    from harness.model import NoiseFinding
+
+    return NoiseFinding("noisy", variant, "import", "wall", "warning",
+                        f"{variant} vs {reference}: this run resolves ±{half:.1f} % at 95 % "
+                        "confidence; the threshold is 10 %",
+                        "use `runs: auto` or raise timing.runs", half)
+
+
+def test_a_decisive_verdict_gets_no_note_asking_for_more_runs() -> None:
+    import dataclasses
+
+    noisy = (_noisy("pr", "main", 35.6),)
+    for status in ("regression", "improvement"):
+        text = markdown.render(dataclasses.replace(sample_report(status=status), noise=noisy))
+        assert "resolves" not in text and "raise timing.runs" not in text
+        assert "resolves" not in terminal.render(dataclasses.replace(
+            sample_report(status=status), noise=noisy))
+    base = sample_report()
+    gate = dataclasses.replace(base.gate, comparisons=tuple(
+        dataclasses.replace(c, verdict="inconclusive") for c in base.gate.comparisons))
+    text = markdown.render(dataclasses.replace(base, gate=gate, noise=noisy))
+    assert "resolves ±35.6 %" in text  # an undecided verdict keeps it: more runs would help
+
+
+def test_near_identical_notes_are_one_line_and_other_variants_stay_in_the_json() -> None:
+    import dataclasses
+
+    base = sample_report(status="regression")
+    gate = dataclasses.replace(base.gate, comparisons=tuple(
+        dataclasses.replace(c, verdict="inconclusive") for c in base.gate.comparisons))
+    notes = (_noisy("pr", "main", 12.0), _noisy("pr", "main", 12.0), _noisy("pr", "baseline", 9.0),
+             _noisy("main", "baseline", 11.0))
+    text = markdown.render(dataclasses.replace(base, gate=gate, noise=notes))
+    noted = [line for line in text.splitlines() if "resolves" in line]
+    assert len(noted) == 1, noted
+    assert noted[0].count("raise timing.runs") == 1
+    assert "HEAD main · `import` · wall time: vs BCR" not in text  # main vs baseline: not gated
+    plain = terminal.render(dataclasses.replace(base, gate=gate, noise=notes), width=400)
+    assert plain.count("raise timing.runs") == 1
+
+
+def test_rounding_is_the_same_everywhere_and_never_minus_zero() -> None:
+    import dataclasses
+
+    from harness.render.common import change_words, fmt_change, pct
+
+    base = sample_report(status="regression")
+    gate = dataclasses.replace(base.gate, comparisons=tuple(
+        dataclasses.replace(c, ratio=5.508, ci_low=5.3, ci_high=5.7)
+        for c in base.gate.comparisons))
+    comparisons = tuple(dataclasses.replace(c, ratio=5.508, ci_low=5.3, ci_high=5.7)
+                        if c.subject == "pr" and c.reference == "main" else c
+                        for c in base.comparisons)
+    text = markdown.render(dataclasses.replace(base, gate=gate, comparisons=comparisons))
+    assert "451 % slower" in text.splitlines()[1]
+    assert text.rstrip().splitlines()[-1].endswith("is 451 % slower than HEAD main "
+                                                   "(+451 % [+430, +470])")
+    assert "+450.8" not in text and "+451 % [+430, +470]" in text  # the table cell too
+    assert pct(0.9996) == "0.0" and pct(1.0004) == "0.0" and change_words(0.9999) == "unchanged"
+    c = dataclasses.replace(base.comparisons[0], ratio=0.9996, ci_low=0.9994, ci_high=1.0)
+    assert "-0.0" not in fmt_change(c)
+
+
+@pytest.mark.parametrize("status", ["pass", "regression", "improvement"])
+def test_why_comes_before_the_tables_and_clean_things_are_one_line(status: str) -> None:
+    import dataclasses
+
+    from tests.test_render_health import clean_probe
+
+    text = markdown.render(sample_report(status=status, importtime=True))
+    lines = text.splitlines()
+    why_at = lines.index("**Why** (This PR \\| feat/x next vs HEAD main):")
+    assert why_at == 3 and why_at < next(i for i, x in enumerate(lines) if x.startswith("|"))
+    if status != "pass":  # a change: the import-time culprit is named, with its share
+        assert " % of the " in lines[why_at + 2] and "measured change" in lines[why_at + 2]
+    assert "<details><summary>Environment health: HEAD main" not in text  # no findings: 1 line
+    clean = dataclasses.replace(sample_report(status=status), probes={
+        n: clean_probe() for n in ("baseline", "main", "pr")})
+    text = markdown.render(clean)
+    assert "#### Environment health" not in text and "#### sys.path quality" not in text
+    assert "**Why**" not in text  # nothing explains a change: no empty heading

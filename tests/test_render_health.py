@@ -192,7 +192,8 @@ def test_health_sections_for_a_report() -> None:
                                                                    ("numpy", 80_000))})
     (section,) = health.health_sections(report)
     assert section.startswith("#### Environment health")
-    assert section.count("<details>") == 4  # three variants + import time
+    assert section.count("<details>") == 2  # the sick PR + import time
+    assert "No environment findings in BCR 1.11.7 (baseline), HEAD main." in section
     assert "`numpy`" in section and "truncated" not in section.lower()
     assert health.health_sections(dataclasses.replace(report, probes={}, extras={})) == []
 
@@ -245,3 +246,14 @@ def test_the_comment_names_the_inspected_process_and_never_a_launcher_as_the_pro
     assert "Import time: not compared — inspected: the launcher only." in section
     assert "zipfile" not in section  # the launcher's imports are not shown as the program's
     assert "<script>" not in MarkdownIt("commonmark").enable("table").render(section)
+
+
+def test_all_clean_health_is_one_line_not_a_table_of_zeros() -> None:
+    report = dataclasses.replace(sample_report(), probes={
+        "baseline": clean_probe(), "main": clean_probe(), "pr": clean_probe()}, extras={})
+    (section,) = health.health_sections(report)
+    assert "<details>" not in section and "\n|" not in section
+    assert section.count("\n") <= 2
+    assert "no findings in any variant: no `.pth` exec lines, duplicate distributions or "\
+           "shadowed modules," in section
+    assert "No environment findings in" not in section  # said once

@@ -7,7 +7,8 @@ the pull request produced. So:
   artifact, and is verified through the API: the PR is open, targets this repository, and its
   head is the commit the benchmark ran on (:func:`run_context`, :func:`resolve_pull`);
 * the markdown is untrusted: it must start with :data:`MARKER`, stay under
-  :data:`MAX_BODY_CHARS`, and loses anything that would ping people (:func:`sanitize_body`);
+  :data:`MAX_BODY_CHARS` (UTF-8 bytes), and loses anything that would ping people
+  (:func:`sanitize_body`);
 * only a comment written by the bot (``--author``) and carrying the marker is ever edited,
   found by paginating through all comments (:func:`pick_comment`).
 
@@ -37,22 +38,12 @@ from harness.errors import HarnessError
 from harness.github.api import GitHubAPIError, GitHubClient
 from harness.github.args import DEFAULT_AUTHOR
 from harness.github.wire import MARKER, MAX_BODY_CHARS, Comment
+from harness.render.escape import neutralize_mentions, size
 
 DEFAULT_API_URL = "https://api.github.com"
 #: ``workflow_run.conclusion`` values for which a report (or a note) is posted.
 POSTED_CONCLUSIONS = ("success", "failure", "timed_out")
 
-ZWSP = "\u200b"
-_MENTION = re.compile(r"(?<![A-Za-z0-9])@(?=[A-Za-z0-9])")
-_REFERENCE = re.compile(r"(?<!&)#(?=[0-9])")  # not the &#8203; kind of entity
-#: ``GH-123``: GitHub links it to issue 123 (and records a cross-reference).
-_GH_REFERENCE = re.compile(r"(?<![A-Za-z0-9])(GH-)(?=[0-9])", re.IGNORECASE)
-#: A link to an issue, pull request or discussion on github.com cross-references it.
-_ISSUE_URL = re.compile(r"(https?://)(github)(\.com/[^/\s]+/[^/\s]+/(?:issues|pull|pulls|"
-                        r"discussions)/[0-9])", re.IGNORECASE)
-#: Entities markdown turns into ``@`` or ``#`` after the mention filter would have run.
-_AT_ENTITY = re.compile(r"&(?:#0*64|#[xX]0*40|commat);")
-_HASH_ENTITY = re.compile(r"&(?:#0*35|#[xX]0*23|num);")
 _MARKER_LIKE = re.compile(r"<!--\s*startup-harness\b.*?-->", re.DOTALL | re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -90,25 +81,14 @@ class Outcome:
     url: str = ""
 
 
-def neutralize_mentions(text: str) -> str:
-    """Stop ``@user``, ``@org/team`` and ``#123`` / ``owner/repo#123`` from pinging anyone or
-    cross-referencing issues, by putting a zero-width space after the sigil. The text reads
-    the same; GitHub no longer links it. E-mail addresses (``a@b``) are left alone. Also
-    ``GH-123``, links to github.com issues and pull requests (which cross-reference them), and
-    the entities ``&#64;`` / ``&#35;`` (and their hex and named forms) that render as ``@`` and
-    ``#``."""
-    text = _HASH_ENTITY.sub("#", _AT_ENTITY.sub("@", text))
-    text = _GH_REFERENCE.sub(lambda m: m.group(1) + ZWSP, text)
-    text = _ISSUE_URL.sub(lambda m: m.group(1) + m.group(2) + ZWSP + m.group(3), text)
-    return _REFERENCE.sub("#" + ZWSP, _MENTION.sub("@" + ZWSP, text))
-
-
 def sanitize_body(text: str, limit: int = MAX_BODY_CHARS) -> str:
     """The body to post, from untrusted markdown: it must begin with :data:`MARKER` and fit in
-    ``limit`` characters; further markers and marker look-alikes are removed, control
-    characters dropped, mentions neutralized. Raises :class:`HarnessError` when refused."""
-    if len(text) > limit:
-        raise HarnessError(f"comment body is {len(text):,} characters, over the limit of "
+    ``limit`` UTF-8 bytes (so in as many characters, as GitHub counts them); further markers
+    and marker look-alikes are removed, control characters dropped, mentions neutralized
+    (:func:`~harness.render.escape.neutralize_mentions`, the renderer's own). Raises
+    :class:`HarnessError` when refused."""
+    if size(text) > limit:
+        raise HarnessError(f"comment body is {size(text):,} bytes, over the limit of "
                            f"{limit:,}", "the report is refused, not truncated; check the "
                            "renderer's budget")
     text = _CONTROL.sub("", text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
@@ -119,8 +99,8 @@ def sanitize_body(text: str, limit: int = MAX_BODY_CHARS) -> str:
                            f"its first line must be {MARKER}")
     rest = _MARKER_LIKE.sub("", rest).replace(MARKER, "")
     body = MARKER + "\n" + neutralize_mentions(rest)
-    if len(body) > limit:
-        raise HarnessError(f"comment body is {len(body):,} characters after sanitizing, over "
+    if size(body) > limit:
+        raise HarnessError(f"comment body is {size(body):,} bytes after sanitizing, over "
                            f"the limit of {limit:,}", "the report is refused, not truncated")
     return body
 

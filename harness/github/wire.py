@@ -10,7 +10,8 @@ from typing import Any
 
 #: First line of every comment the bot writes; how it finds its own comment again.
 MARKER = "<!-- startup-harness:comment -->"
-#: GitHub refuses comment bodies of 65,536 characters or more; stay safely below.
+#: GitHub refuses comment bodies of 65,536 characters or more; stay safely below (counted
+#: in UTF-8 bytes, never fewer than the characters).
 MAX_BODY_CHARS = 65_000
 API_VERSION = "2022-11-28"
 #: Pagination guard: 100 pages of 100 comments.

@@ -113,7 +113,7 @@ def _value(value: float, metric: str) -> str:
 def render(result: Comparison, fmt: str = "terminal") -> str:
     """The comparison as a table (terminal or markdown), with its caveats."""
     from harness.render.common import md_table
-    from harness.render.escape import md_cell, md_text
+    from harness.render.escape import MESSAGE_LIMIT, md_cell, md_text
 
     headers = ["Variant", "Workload", "A", "B", "Change (B vs A)", "Verdict"]
     rows = []
@@ -128,8 +128,9 @@ def render(result: Comparison, fmt: str = "terminal") -> str:
             f"±{result.threshold_pct:g}%"]
     if fmt == "markdown":
         cells = [[md_cell(c) for c in row] for row in rows]
-        notes = [f"⚠️ {md_text(w)}  " for w in result.warnings]
-        return "\n".join([*(md_text(h) + "  " for h in head), "", md_table(headers, cells), "",
+        notes = [f"⚠️ {md_text(w, MESSAGE_LIMIT)}  " for w in result.warnings]
+        return "\n".join([*(md_text(h, MESSAGE_LIMIT) + "  " for h in head), "",
+                          md_table(headers, cells), "",
                           *notes]) + "\n"
     from tabulate import tabulate
 

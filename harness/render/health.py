@@ -22,10 +22,18 @@ from typing import Any, TypeVar
 from harness import defaults
 from harness.inspection import checks, importtime
 from harness.inspection.health import PYC_BAD, InspectedProcess, ProbeReport
-from harness.inspection.importtime import ImportTimeDiff, ImportTimeTree, ModuleTime
+from harness.inspection.importtime import ImportTimeDiff, ModuleTime
 from harness.model import Report
-from harness.render.common import md_table
-from harness.render.escape import html_code, html_text, md_cell, md_code, md_code_cell, md_text
+from harness.render.common import fit, importtime_trees, md_table, measured_change_us
+from harness.render.escape import (
+    clip,
+    html_code,
+    html_text,
+    md_cell,
+    md_code,
+    md_code_cell,
+    md_text,
+)
 from harness.serial import from_data
 
 T = TypeVar("T")
@@ -51,15 +59,6 @@ def variant_health(report: Report) -> list[VariantHealth]:
     """Rows in the config's variant order."""
     return [VariantHealth(v.name, v.label, v.role, report.probes.get(v.name))
             for v in report.variants]
-
-
-def clip(text: object, limit: int = CLIP) -> str:
-    """``text`` shortened in the middle (paths keep both ends) to ``limit`` characters."""
-    s = " ".join(str(text).split())
-    if len(s) <= limit:
-        return s
-    half = (limit - 1) // 2
-    return s[:half] + "…" + s[-(limit - 1 - half):]
 
 
 def _label(row: VariantHealth) -> str:
@@ -221,7 +220,7 @@ def findings(probe: ProbeReport, limit: int = DETAIL_LEVELS[0]) -> list[str]:
           + ", ".join(md_code(clip(x, 100)) for x in s.shadowed[:3])
           + (" …" if len(s.shadowed) > 3 else ""))
     if b is not None and b.checked:
-        counts = ", ".join(f"{md_text(k)}: {v}" for k, v in sorted(b.counts.items()))
+        counts = ", ".join(f"{md_text(k)}: {md_text(v)}" for k, v in sorted(b.counts.items()))
         out += [f"**bytecode** of the {b.requested} imported modules ({b.checked} from source "
                 f"files): {counts}", ""]
         bad = [m for m in b.problems if m.status in PYC_BAD]
@@ -289,7 +288,7 @@ def ranked_table(diff: ImportTimeDiff, limit: int, main_l: str, pr_l: str) -> st
 def explained(diff: ImportTimeDiff, shown: int, measured_us: int | None) -> str:
     """How much of the change the ``shown`` top entries account for."""
     total = sum(c.delta_us for c in diff.ranked[:shown])
-    text = (f"The {'entry' if shown == 1 else f'{shown} entries'} above add up to "
+    text = (f"The {'entry above adds' if shown == 1 else f'{shown} entries above add'} up to "
             f"{_signed_ms(total)} ms")
     parts = []
     if abs(diff.delta_us) >= diff.min_us:
@@ -345,59 +344,17 @@ def importtime_block(diff: ImportTimeDiff | None, *, pr_label: str, main_label: 
     return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
-def _measured_change_us(report: Report, pr: str, main: str, workload: str) -> int | None:
-    """PR median minus main median of the workload's wall time, in microseconds."""
-    key = f"{workload}/wall"
-    a = report.summaries.get(pr, {}).get(key)
-    b = report.summaries.get(main, {}).get(key)
-    return None if a is None or b is None else round((a.median - b.median) * 1e6)
-
-
 def _tree_process(report: Report, variant: str, workload: str) -> InspectedProcess | None:
     raw: Mapping[str, Any] = (report.extras.get("importtime") or {}).get(variant) or {}
-    return _process_of(raw.get(workload))
+    return _process_of(raw.get(workload)) if isinstance(raw, Mapping) else None
 
 
-def _trees(report: Report, variant: str) -> dict[str, ImportTimeTree]:
-    raw: Mapping[str, Any] = (report.extras.get("importtime") or {}).get(variant) or {}
-    out = {}
-    for workload, data in raw.items():
-        if isinstance(data, ImportTimeTree):
-            out[workload] = data
-        elif isinstance(data, Mapping):
-            out[workload] = ImportTimeTree.from_dict(data)
-    return out
-
-
-# -- budget ---------------------------------------------------------------------------------------
-
-def fit(alternatives: Sequence[Sequence[str]], budget: int,
-        note: str = TRUNCATION_NOTE) -> str:
-    """Join blocks within ``budget`` characters. Each block is given as alternatives, most
-    detailed first; later blocks get less detail, then are left out, with ``note`` appended
-    whenever anything was shortened. Never longer than ``budget``."""
-    sep = "\n\n"
-    chosen: list[str] = []
-    shortened = False
-    reserve = len(note) + len(sep)
-    used = 0
-    for options in alternatives:
-        options = [o for o in options if o]
-        if not options:
-            continue
-        pick = next((o for o in options if used + len(o) + len(sep) + reserve <= budget), None)
-        if pick is None:
-            shortened = True
-            continue
-        shortened = shortened or pick is not options[0]
-        chosen.append(pick)
-        used += len(pick) + len(sep)
-    text = sep.join(chosen)
-    if shortened:
-        text = (text + sep + note) if text else note
-    if len(text) > budget:  # only when the note itself does not fit
-        text = text[:max(budget, 0)]
-    return text
+def _clean(probe: ProbeReport) -> bool:
+    """Nothing in the health table worth a row: no exec lines, duplicates or shadowing, and
+    full (or unmeasured) ``.pyc`` coverage."""
+    coverage = probe.pyc_coverage
+    return not (probe.pth_exec_lines or probe.duplicate_distributions
+                or probe.shadowed_modules) and (coverage is None or coverage >= 1.0 - 1e-9)
 
 
 def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
@@ -406,24 +363,49 @@ def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
     """The health table, the findings and the import-time diff of ``report``, as sections for
     the comment, together at most ``budget`` characters (the seed's sys.path table is
     rendered by the main comment)."""
+    text = fit(health_blocks(report, top_n=top_n, threshold_pct=threshold_pct, min_us=min_us),
+               budget, TRUNCATION_NOTE)
+    return [text] if text else []
+
+
+def health_blocks(report: Report, *, top_n: int = 10, threshold_pct: float = 20.0,
+                  min_us: int = 1000) -> list[list[str]]:
+    """:func:`health_sections` before fitting: its blocks, each as alternatives (most
+    detailed first), for a caller that fits the whole comment at once (and says once what
+    it shortened)."""
     rows = variant_health(report)
     if not any(r.probe for r in rows) and not report.extras.get("importtime"):
         return []
     blocks: list[list[str]] = []
     if any(r.probe for r in rows):
-        table = ("#### Environment health\n\n" + health_table(rows) + "\n\n"
-                 f"{WARN} marks a value worse in the PR than in main. .pyc coverage counts the "
-                 "workload's imported modules that have a valid bytecode cache.")
-        lines = [inspected_line(r.label, r.probe.process) for r in rows if r.probe is not None]
-        if any(lines):
-            table += "\n\n" + "  \n".join(line for line in lines if line)
-        blocks.append([table])
+        inspected = "  \n".join(line for line in (
+            inspected_line(r.label, r.probe.process) for r in rows if r.probe is not None) if line)
+        if all(_clean(r.probe) for r in rows if r.probe is not None):
+            every = all(not r.probe.finding_count() for r in rows if r.probe is not None)
+            blocks.append([("Environment health: no findings in any variant: no "
+                            if every else "Environment health: no variant has ") +
+                           "`.pth` exec lines, duplicate distributions or shadowed modules, "
+                           "and every imported module from a source file has a valid `.pyc`"
+                           + ("." if every else " (other findings below).")
+                           + (f"\n\n{inspected}" if inspected else "")])
+        else:
+            blocks.append(["#### Environment health\n\n" + health_table(rows) + "\n\n"
+                           f"{WARN} marks a value worse in the PR than in main. .pyc coverage "
+                           "counts the workload's imported modules that have a valid bytecode "
+                           "cache." + (f"\n\n{inspected}" if inspected else "")])
+        quiet = [r for r in rows if r.probe is not None and not r.probe.finding_count()]
+        if quiet and len(quiet) < sum(r.probe is not None for r in rows):
+            blocks.append(["No environment findings in " + ", ".join(
+                md_text(r.label, 60) for r in quiet[:8]) + (
+                f" and {len(quiet) - 8} more" if len(quiet) > 8 else "") + "."])
         for row in rows:
-            blocks.append([details_block(row, level) for level in DETAIL_LEVELS])
+            if row.probe is not None and row.probe.finding_count():
+                blocks.append([details_block(row, level) for level in DETAIL_LEVELS])
     pr = next((r for r in rows if r.role == "pr"), None)
     main = next((r for r in rows if r.role == "main"), None)
     if pr is not None and main is not None:
-        pr_trees, main_trees = _trees(report, pr.name), _trees(report, main.name)
+        pr_trees = importtime_trees(report, pr.name)
+        main_trees = importtime_trees(report, main.name)
         for workload in report.workloads:
             a, b = pr_trees.get(workload), main_trees.get(workload)
             if a is None or b is None:
@@ -439,11 +421,10 @@ def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
                 continue
             d = importtime.diff(a, b, threshold_pct=threshold_pct, min_us=min_us)
             name = workload if len(report.workloads) > 1 else None
-            measured = _measured_change_us(report, pr.name, main.name, workload)
+            measured = measured_change_us(report, pr.name, main.name, workload)
             blocks.append([importtime_block(d, pr_label=pr.label, main_label=main.label,
                                             top_pr=importtime.top(a, top_n),
                                             top_main=importtime.top(b, top_n),
                                             workload=name, limit=level, measured_us=measured)
                            for level in (top_n, 3, 0)])
-    text = fit(blocks, budget)
-    return [text] if text else []
+    return blocks

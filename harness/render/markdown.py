@@ -6,10 +6,13 @@ from __future__ import annotations
 from harness.analyse.levels import level_text
 from harness.github.wire import MARKER
 from harness.model import NoiseFinding, Report
+from harness.render import matrix
 from harness.render.common import (
     STATISTIC_TEXT,
+    bold_verdict,
     change_header,
     change_legend,
+    fit,
     fmt_count,
     fmt_delta,
     fmt_ms,
@@ -19,23 +22,29 @@ from harness.render.common import (
     headline,
     installed_packages,
     locations,
+    md_places,
     md_table,
     note_message,
     package_changes,
     relative_paths,
     scenario_rows,
     sequential_text,
+    shown_notes,
     startup_rows,
+    variant_label,
+    why,
 )
-from harness.render.escape import md_cell, md_code, md_inline, md_text
-from harness.render.health import health_sections, sys_path_table, variant_health
+from harness.render.common import final_line as _final_line
+from harness.render.escape import MESSAGE_LIMIT, md_cell, md_code, md_inline, md_text, size
+from harness.render.health import health_blocks, sys_path_table, variant_health
 from harness.render.sweep import sweep_section
-from harness.render.verdict import bold_verdict, final_line
-from harness.render.verdict import label as _label
 
 GITHUB_LIMIT = 65_536
-#: What the comment may use; the rest of GitHub's limit is headroom for the bot's own edits.
+#: What the comment may use, in UTF-8 bytes (so also in characters); the rest of GitHub's
+#: limit is headroom for the bot's own edits (a zero-width space after each sigil).
 BUDGET = 60_000
+#: Blocks of lines (warnings, notes) show at most this many, then "… and N more".
+MANY = 12
 
 
 def startup_table(report: Report, workload: str) -> str:
@@ -83,7 +92,7 @@ def startup_table(report: Report, workload: str) -> str:
 
 def change_note(report: Report, workload: str) -> str:
     """What the change columns show, in words (empty without comparisons)."""
-    return md_text(change_legend(report, workload))
+    return md_text(change_legend(report, workload), MESSAGE_LIMIT)
 
 
 def scenario_table(report: Report, workload: str) -> str:
@@ -92,7 +101,7 @@ def scenario_table(report: Report, workload: str) -> str:
                                     lambda median, times: f"{median} (×{times:.2f})")
     if not scenarios:
         return ""
-    headers = ["Version", *[f"{name} median (ms)" for name in scenarios]]
+    headers = ["Version", *[f"{md_text(name, 40)} median (ms)" for name in scenarios]]
     return md_table(headers, rows)
 
 
@@ -108,15 +117,15 @@ def environments_details(report: Report) -> str:
         installed = ", ".join(fmt_package(n, v) for n, v in sorted(packages.items())) or "—"
         revision = info.revision[:12] if info.revision else ""
         rows.append([md_cell(info.label), md_cell(relative_paths(info.source, places)),
-                     md_cell(revision), md_cell(installed)])
+                     md_cell(revision), md_cell(installed, 4000)])
     parts = ["<details><summary>Environments</summary>", "",
              md_table(["Version", "Source", "Revision", "Installed"], rows), ""]
     g = report.gate_config
     if g.compare and g.against:
         changes = package_changes(report, g.compare, g.against)
         if changes:
-            parts += [f"Distributions of {md_text(_label(report, g.compare))} vs "
-                      f"{md_text(_label(report, g.against))}:", "", "```diff",
+            parts += [f"Distributions of {md_text(variant_label(report, g.compare))} vs "
+                      f"{md_text(variant_label(report, g.against))}:", "", "```diff",
                       *[line.replace("`", "'") for line in changes], "```", ""]
     parts.append("</details>")
     return "\n".join(parts)
@@ -138,7 +147,7 @@ def _how_measured(report: Report) -> list[str]:
               f"command, {order}, on {md_text(t.platform)}."]
              if any(s.metric == "wall" for s in report.samples) or not report.samples else [])
     if t.sequential:
-        lines.append(f"Runs: auto — {md_text(sequential_text(t.sequential))}.")
+        lines.append(f"Runs: auto — {md_text(sequential_text(t.sequential), MESSAGE_LIMIT)}.")
     env_names = ", ".join(sorted(t.environment)) or "none"
     lines.append(f"Timed commands ran with an allow-listed environment ({md_text(env_names)}); "
                  "`PYTHON*`, `PIP_*`, `UV_*` and `VIRTUAL_ENV` of the caller were not passed.")
@@ -154,7 +163,7 @@ def subject_of(report: Report, finding: NoiseFinding) -> str:
     a note about the whole run)."""
     if not finding.variant:
         return "machine"
-    parts = [md_text(_label(report, finding.variant))]
+    parts = [md_text(variant_label(report, finding.variant))]
     if finding.workload:
         parts.append(md_code(finding.workload))
     if finding.scenario and finding.scenario != "default":
@@ -167,19 +176,17 @@ METRIC_TEXT = {"wall": "wall time", "instructions": "instructions", "cpu": "CPU 
 
 
 def noise_lines(report: Report) -> list[str]:
-    """Measurement diagnostics that deserve a look (warnings only), each naming its variant,
-    workload, scenario and metric, with the harness's advice."""
+    """Measurement diagnostics that change what a reader should do (see
+    :func:`~harness.render.common.shown_notes`), one line per piece of advice: the notes
+    that share it are listed together, each naming its variant, workload, scenario and
+    metric."""
     out = []
-    seen: set[tuple[str, str, str, str, str]] = set()
-    for finding in report.noise:
-        key = (finding.variant, finding.workload, finding.scenario, finding.metric,
-               finding.message)
-        if finding.severity != "warning" or key in seen:
-            continue
-        seen.add(key)
-        out.append(f"⚠️ {subject_of(report, finding)}: "
-                   f"{md_inline(_clip(note_message(report, finding)))} — "
-                   f"{md_inline(finding.advice)}")
+    for advice, findings in shown_notes(report):
+        said = "; ".join(dict.fromkeys(
+            f"{subject_of(report, f)}: {md_inline(note_message(report, f), 300)}"
+            for f in findings[:MANY]))
+        more = f"; … and {len(findings) - MANY} more" if len(findings) > MANY else ""
+        out.append(f"⚠️ {said}{more}" + (f" — {md_inline(advice)}" if advice else ""))
     if report.timing.order == "blocks" and report.samples:
         out.append("⚠️ all runs of one command ran back to back (`order: blocks`): a burst of "
                    "machine load or a drift during the run lands on one variant and reads as "
@@ -191,8 +198,8 @@ def _gate_lines(report: Report) -> list[str]:
     g = report.gate_config
     if report.gate.status == "off":
         return []
-    subject = md_text(_label(report, g.compare))
-    reference = md_text(_label(report, g.against))
+    subject = md_text(variant_label(report, g.compare))
+    reference = md_text(variant_label(report, g.against))
     gated = [c for c in report.gate.comparisons if c.subject == g.compare]
     statistic = gated[0].statistic if gated else g.statistic
     metric = g.metric
@@ -233,10 +240,10 @@ def instruction_spread(report: Report) -> list[str]:
             continue
         low, high = min(s.values), max(s.values)
         spread = (high - low) / low * 100 if low else 0.0
-        lines.append(f"{md_text(_label(report, s.variant))} · {md_code(s.workload)}: "
+        lines.append(f"{md_text(variant_label(report, s.variant))} · {md_code(s.workload)}: "
                      f"{len(s.values)} counts, {int(low):,}–{int(high):,} "
                      f"(spread {spread:.3f} %)" if high != low else
-                     f"{md_text(_label(report, s.variant))} · {md_code(s.workload)}: "
+                     f"{md_text(variant_label(report, s.variant))} · {md_code(s.workload)}: "
                      f"{len(s.values)} counts, all {int(low):,}")
     return lines
 
@@ -276,80 +283,155 @@ def _build_line(report: Report) -> str:
             "and package cache per variant, no shared disk cache.")
 
 
-def _clip(text: str, limit: int = 500) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def final_line(report: Report) -> str:
+    """The seed's closing ✅ / ❌ line, from the gate's decision."""
+    return _final_line(report, lambda t: md_text(t, MESSAGE_LIMIT))
 
 
 def headline_line(report: Report) -> str:
-    """The verdict, first thing under the marker, in bold up to its threshold."""
+    """The verdict, first thing under the marker, in bold up to its details."""
     return bold_verdict(headline(report, code=md_code, text=md_text))
 
 
-def render(report: Report, extra_sections: list[str] | None = None, trend: str = "") -> str:
-    """The whole comment, kept under GitHub's limit: the verdict first, then the tables (and
-    main's ``trend`` from the history under them, history/trend_chart.py); no path of the
-    run's scratch directory (see :func:`~harness.render.common.locations`). A matrix run starts
-    with the matrix and folds each cell's report below it."""
-    if report.cells:
-        from harness.render.matrix import render_markdown
+def why_block(report: Report) -> str:
+    """What explains the verdict (import-time culprits, new ``.pth`` lines, new duplicate
+    distributions, sys.path growth), for the top of the comment; empty when nothing does."""
+    title, lines = why(report, code=md_code, text=md_text)
+    if not lines:
+        return ""
+    return "\n".join([f"**Why** ({title}):", "", *[f"- {line}" for line in lines]])
 
-        return render_markdown(report, render)
-    parts = [MARKER, headline_line(report), "", f"### {md_text(report.title)}", ""]
+
+def _listed(lines: list[str], limit: int | None) -> str:
+    """Lines as a block, at most ``limit`` of them and a count of the rest."""
+    if limit is None or len(lines) <= limit:
+        return "\n\n".join(lines)
+    return "\n\n".join([*lines[:limit], f"… and {len(lines) - limit} more (report.json)"])
+
+
+def _alerts(report: Report) -> list[str]:
+    """Failed builds and warnings (deduplicated), each one line."""
+    out: list[str] = []
+    for build in report.builds:
+        if not build.ok:
+            out.append(f"⚠️ Build of {md_text(variant_label(report, build.variant))} failed: "
+                       f"{md_inline(build.error or 'unknown error')}")
+    for warning in (*gate_warnings(report), *report.extras.get("warnings", ())):
+        out.append(f"⚠️ {md_inline(warning)}")
+    return list(dict.fromkeys(out))
+
+
+def _startup_block(report: Report, workload: str, multiple: bool) -> str:
+    parts = [f"#### Workload {md_code(workload)}", ""] if multiple else []
+    parts += [startup_table(report, workload), ""]
+    note = change_note(report, workload)
+    if note:
+        parts += [note, ""]
+    scenarios = scenario_table(report, workload)
+    if scenarios:
+        parts += ["Bytecode scenarios: warm = valid `.pyc`; cold = `__pycache__` removed "
+                  "before each run; stale = every `.pyc` with a foreign magic number and "
+                  "writing disabled (each start recompiles).", "", scenarios, ""]
+    return "\n".join(parts).strip("\n")
+
+
+def _notes_block(report: Report, limit: int | None) -> str:
+    found = noise_lines(report)
+    if not found:
+        return ""
+    shown = found if limit is None else found[:limit]
+    more = [] if len(shown) == len(found) else [f"- … and {len(found) - len(shown)} more "
+                                                "(report.json)"]
+    return "\n".join([f"<details><summary>⚠️ Measurement notes ({len(found)})</summary>", "",
+                      *[f"- {line.removeprefix('⚠️ ')}" for line in shown], *more, "",
+                      "</details>"])
+
+
+def _method_block(report: Report) -> str:
+    notes = _how_measured(report) + _gate_lines(report) + [_build_line(report)]
+    return "\n".join(["<details><summary>How this was measured</summary>", "",
+                      "\n".join(n + "  " for n in notes), "", "</details>"])
+
+
+def _sys_path_block(report: Report) -> str:
+    """The seed's sys.path table, or one line when every variant has the same figures and
+    no duplicate realpaths."""
+    rows = variant_health(report)
+    probes = [r.probe for r in rows]
+    figures = {(p.sys_path_entries, p.site_packages_roots, p.duplicate_realpaths)
+               for p in probes if p is not None}
+    if probes and all(p is not None for p in probes) and len(figures) == 1:
+        entries, roots, dups = figures.pop()
+        if not dups:
+            return (f"sys.path quality: every variant has {entries} sys.path entries and "
+                    f"{roots} site-packages root{'s' if roots != 1 else ''}, no duplicate "
+                    "realpaths.")
+    return "\n".join(["#### sys.path quality", "", sys_path_table(rows), "",
+                      "sys.path quality measured by the harness's probe inside each "
+                      "environment's own interpreter, started the way the workload starts. "
+                      "Duplicate realpaths indicate symlink redundancy; many distinct "
+                      "site-packages roots suggest an inefficient venv layout."])
+
+
+def comment_blocks(report: Report, extra_sections: list[str] | None = None,
+                   trend: str = "", with_title: bool = True
+                   ) -> tuple[list[list[str]], list[str]]:
+    """Everything below the verdict, reader first, as blocks of alternatives (most detailed
+    first) with their names, for :func:`~harness.render.common.fit`: the "why", alerts, the
+    start-up tables, main's trend, sys.path, health, notes, how it was measured, details."""
+    places = md_places(locations(report))
+
+    def rel(*options: str) -> list[str]:
+        return [relative_paths(o, places) for o in options]
+
+    blocks: list[tuple[str, list[str]]] = []
+    blocks.append(("why", rel(why_block(report))))
+    alerts = _alerts(report)
+    if alerts:
+        blocks.append(("warnings", rel(_listed(alerts, MANY), _listed(alerts, 3))))
+    if with_title:
+        blocks.append(("title", [f"### {md_text(report.title)}"]))
     multiple = len(report.workloads) > 1
     for workload in report.workloads:
-        if multiple:
-            parts += [f"#### Workload {md_code(workload)}", ""]
-        parts += [startup_table(report, workload), ""]
-        note = change_note(report, workload)
-        if note:
-            parts += [note, ""]
-        scenarios = scenario_table(report, workload)
-        if scenarios:
-            parts += ["Bytecode scenarios: warm = valid `.pyc`; cold = `__pycache__` removed "
-                      "before each run; stale = every `.pyc` with a foreign magic number and "
-                      "writing disabled (each start recompiles).", "", scenarios, ""]
+        blocks.append(("start-up table", rel(_startup_block(report, workload, multiple))))
     if trend:
-        parts += [trend.rstrip(), ""]
-    notes = _how_measured(report) + _gate_lines(report) + [_build_line(report)]
-    parts += ["\n".join(n + "  " for n in notes), ""]
-    failed = [b for b in report.builds if not b.ok]
-    for build in failed:
-        parts += [f"⚠️ Build of {md_text(_label(report, build.variant))} failed: "
-                  f"{md_inline(_clip(build.error or 'unknown error'))}", ""]
-    for warning in (*gate_warnings(report), *report.extras.get("warnings", ())):
-        parts += [f"⚠️ {md_inline(_clip(warning))}", ""]
-    notes_found = noise_lines(report)
-    if notes_found:
-        parts += [f"<details><summary>⚠️ Measurement notes ({len(notes_found)})</summary>", "",
-                  *[f"- {line.removeprefix('⚠️ ')}" for line in notes_found], "", "</details>",
-                  ""]
-    parts += ["#### sys.path quality", "", sys_path_table(variant_health(report)), "",
-              "sys.path quality measured by the harness's probe inside each environment's own "
-              "interpreter, started the way the workload starts. Duplicate realpaths indicate "
-              "symlink redundancy; many distinct site-packages roots suggest an inefficient venv "
-              "layout.", ""]
-    sections = [sweep_section(report), *health_sections(report), build_details(report),
-                environments_details(report), *(extra_sections or [])]
-    places = locations(report)
-    head = relative_paths("\n".join(parts), places)
-    final = relative_paths(final_line(report), places) + "\n"
-    if len(head) + len(final) > BUDGET:
-        head = head[: BUDGET - len(final) - 200] + "\n\n_Truncated to fit GitHub's limit._\n"
-    budget = BUDGET - len(head) - len(final)
-    body = fit_sections([relative_paths(x, places) for x in sections if x], budget)
-    return head + "\n" + body + final
+        blocks.append(("trend", rel(trend.strip("\n"))))
+    blocks.append(("sys.path quality", rel(_sys_path_block(report))))
+    for options in health_blocks(report):
+        blocks.append(("environment health", rel(*options)))
+    blocks.append(("measurement notes", rel(_notes_block(report, None),
+                                            _notes_block(report, MANY))))
+    blocks.append(("how it was measured", rel(_method_block(report))))
+    for name, section in (("sweeps", sweep_section(report)), ("builds", build_details(report)),
+                          ("environments", environments_details(report)),
+                          *(("details", x) for x in extra_sections or [])):
+        blocks.append((name, rel(section)))
+    kept = [(n, o) for n, o in blocks if any(o)]
+    return [o for _n, o in kept], [n for n, _o in kept]
 
 
-def fit_sections(sections: list[str], budget: int) -> str:
-    """Join ``sections`` within ``budget`` characters; what does not fit is cut with a note."""
-    note = "_Further details truncated to fit GitHub's comment size limit; see report.json._\n\n"
-    out: list[str] = []
-    used = 0
-    for section in sections:
-        block = section + "\n\n"
-        if used + len(block) + len(note) > budget:
-            out.append(note)
-            break
-        out.append(block)
-        used += len(block)
-    return "".join(out)
+def render_body(report: Report, budget: int, extra_sections: list[str] | None = None,
+                trend: str = "", with_title: bool = True) -> str:
+    """The verdict line, what fits of :func:`comment_blocks` in ``budget`` UTF-8 bytes, and
+    the closing line. The verdict and closing lines are made of clipped strings, so they
+    always fit; nothing is ever cut inside a block."""
+    places = md_places(locations(report))
+    head = relative_paths(headline_line(report), places)
+    final = relative_paths(final_line(report), places)
+    alternatives, names = comment_blocks(report, extra_sections, trend, with_title)
+    room = budget - size(head) - size(final) - 8
+    body = fit(alternatives, room, names=names)
+    return "\n\n".join(x for x in (head, body, final) if x) + "\n"
+
+
+def render(report: Report, extra_sections: list[str] | None = None, trend: str = "") -> str:
+    """The whole comment, at most :data:`BUDGET` UTF-8 bytes: the marker, the verdict, the
+    "why" above the tables, then the tables (and main's ``trend`` from the history under
+    them, :mod:`harness.render.trend`); no path of the run's scratch directory (see
+    :func:`~harness.render.common.locations`). A matrix run starts with the matrix and folds
+    each cell's report below it."""
+    if report.cells:
+        return matrix.render_markdown(
+            report, lambda cell, room: render_body(cell, room, with_title=False), BUDGET)
+    return MARKER + "\n" + render_body(report, BUDGET - size(MARKER) - 1, extra_sections,
+                                       trend)

@@ -7,12 +7,13 @@ from collections.abc import Callable
 
 from harness.github.wire import MARKER
 from harness.model import Comparison, Report
-from harness.render.common import fmt_change, headline, md_table
-from harness.render.escape import md_cell, md_code, md_text
-from harness.render.verdict import bold_verdict, final_line
+from harness.render.common import bold_verdict, final_line, fit, fmt_change, headline, md_table
+from harness.render.escape import MESSAGE_LIMIT, clip, html_text, md_cell, md_code, md_text, size
 
-#: What the cells' folded details may take of the comment in all (GitHub's limit is 65,536).
-DETAILS_BUDGET = 52_000
+#: A cell's folded report gets at least this many bytes, else it is left out whole.
+MIN_CELL = 600
+#: The matrix table lists this many cells when all of them do not fit.
+FEW_ROWS = 40
 
 
 def cell_verdict(cell: Report) -> str:
@@ -59,7 +60,7 @@ def matrix_rows(report: Report, text: Callable[[str], str], detail: bool = True
         change = fmt_change(gated) if gated else "—"
         verdict = cell_verdict(cell)
         if detail and cell.gate.status == "error" and cell.errors:
-            verdict += ": " + text(_clip(cell.errors[0], 160))
+            verdict += ": " + text(clip(cell.errors[0], 160))
         row = [text(cell.cell), change, verdict]
         if with_baseline:
             base = _vs_baseline(cell)
@@ -68,29 +69,44 @@ def matrix_rows(report: Report, text: Callable[[str], str], detail: bool = True
     return headers, rows
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def render_markdown(report: Report, render_cell: Callable[[Report], str]) -> str:
-    """The matrix comment: verdict, the matrix table, then each cell's report folded."""
+def render_markdown(report: Report, render_body: Callable[[Report, int], str],
+                    budget: int) -> str:
+    """The matrix comment within ``budget`` UTF-8 bytes: verdict, the matrix table, then
+    each cell's report folded (each fitted whole-block to its share by ``render_body``),
+    the closing line last. Nothing is cut inside a table, a code span or a ``<details>``."""
     headers, rows = matrix_rows(report, md_cell)
-    parts = [MARKER, bold_verdict(_headline(report, md_code, md_text)), "",
-             f"### {md_text(report.title)}", "", md_table(headers, rows), "",
-             f"Each cell is built, timed (interleaved within itself) and judged on its own; "
-             f"rounds never pair across cells or jobs. The gate is the worst cell's "
-             f"(threshold {report.gate_config.threshold_pct:g} %).", ""]
-    share = DETAILS_BUDGET // max(len(report.cells), 1)
+    head = "\n".join([MARKER, bold_verdict(_headline(report, md_code, md_text))])
+    final = final_line(report, lambda t: md_text(t, MESSAGE_LIMIT))
+    title = f"### {md_text(report.title)}"
+    explain = (f"Each cell is built, timed (interleaved within itself) and judged on its own; "
+               f"rounds never pair across cells or jobs. The gate is the worst cell's "
+               f"(threshold {report.gate_config.threshold_pct:g} %).")
+    tables = [md_table(headers, rows)]
+    if len(rows) > FEW_ROWS:
+        order = sorted(range(len(rows)), key=lambda i: report.cells[i].gate.exit_code == 0)
+        few = [rows[i] for i in sorted(order[:FEW_ROWS])]
+        tables.append(md_table(headers, few) + f"\n\n… and {len(rows) - FEW_ROWS} more "
+                      "cells (report.json)")
+    room = budget - size(head) - size(final) - 8
+    top = fit([[title], tables, [explain]], room, names=["title", "matrix", "explanation"])
+    left = room - size(top) - 202  # 200: the line saying which cells were left out
+    blocks: list[list[str]] = []
+    share = left // max(len(report.cells), 1) - 120
     for cell in report.cells:
-        body = render_cell(cell).removeprefix(MARKER).strip("\n").replace(
-            f"\n### {md_text(report.title)}\n", "\n", 1)
-        if len(body) > share:
-            body = body[: share - 120] + "\n\n_This cell's details were cut to fit GitHub's " \
-                "limit; see report.json._"
-        parts += [f"<details><summary>{md_text(cell.cell)} — {cell_verdict(cell)}</summary>",
-                  "", body, "", "</details>", ""]
-    parts.append(final_line(report))  # the seed's closing line, for the whole matrix
-    return "\n".join(parts).rstrip("\n") + "\n"
+        summary = f"<details><summary>{html_text(cell.cell)} — {cell_verdict(cell)}</summary>"
+        if share < MIN_CELL:
+            blocks.append([])
+            continue
+        body = render_body(cell, share - size(summary) - 20).strip("\n")
+        blocks.append([f"{summary}\n\n{body}\n\n</details>"])
+    names = [f"cell {i + 1}" for i in range(len(report.cells))]
+    cells = fit([b for b in blocks if b], left, names=[n for n, b in zip(names, blocks,
+                                                                        strict=True) if b])
+    if any(not b for b in blocks):
+        cells = "\n\n".join(x for x in (cells, f"_{sum(not b for b in blocks)} cells' details "
+                                          "left out to fit GitHub's comment limit; "
+                                          "report.json has them._") if x)
+    return "\n\n".join(x for x in (head, top, cells, final) if x) + "\n"
 
 
 def _headline(report: Report, code: Callable[[str], str], text: Callable[[str], str]) -> str:
@@ -111,11 +127,11 @@ def render_terminal(report: Report, width: int,
     """The matrix as a terminal table, the verdict last."""
     import textwrap
 
-    headers, rows = matrix_rows(report, lambda s: " ".join(s.split()), detail=False)
-    title = " ".join(report.title.split())
+    headers, rows = matrix_rows(report, lambda s: clip(s, 200), detail=False)
+    title = clip(report.title, width)
     out = [title, "=" * min(len(title), width), "", fit(headers, rows, width), ""]
-    for error in report.errors:
-        out += textwrap.wrap(f"error: {error}", width, subsequent_indent="  ")
-    out += textwrap.wrap(_headline(report, lambda s: s, lambda s: s), width,
+    for error in report.errors[:20]:
+        out += textwrap.wrap(f"error: {clip(error, MESSAGE_LIMIT)}", width, subsequent_indent="  ")
+    out += textwrap.wrap(_headline(report, clip, clip), width,
                          subsequent_indent="  ")
     return "\n".join(out) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness.model import GrowthFit, Report
 from harness.render.common import md_table
-from harness.render.escape import md_code, md_text
+from harness.render.escape import MESSAGE_LIMIT, md_cell, md_code, md_text
 
 
 def _what(fit: GrowthFit) -> str:
@@ -19,11 +19,11 @@ def sweep_section(report: Report) -> str:
     parts = ["#### How start-up grows with what is installed", ""]
     for fit in report.sweeps:
         parts += [f"- {md_code(fit.workload)} on {md_text(_label(report, fit.variant))}, "
-                  f"{md_text(_what(fit))}: **{md_text(fit.sentence())}** "
+                  f"{md_text(_what(fit))}: **{md_text(fit.sentence(), MESSAGE_LIMIT)}** "
                   f"(Theil–Sen over {fit.n_samples} runs, {fit.confidence * 100:g} % interval)"]
     parts.append("")
     for fit in report.sweeps:
-        headers = [md_text(fit.quantity), *(str(x) for x in fit.levels)]
+        headers = [md_text(fit.quantity), *(md_cell(x) for x in fit.levels)]
         parts += [md_table(headers, [["median (ms)",
                                       *(f"{m * 1000:.1f}" for m in fit.medians_s)]]), ""]
     costs = sys_path_costs(report)

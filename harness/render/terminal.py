@@ -22,8 +22,11 @@ from harness.render.common import (
     relative_paths,
     scenario_rows,
     sequential_text,
+    shown_notes,
     startup_rows,
+    why,
 )
+from harness.render.escape import MESSAGE_LIMIT, clip, visible
 from harness.render.sweep import sweep_lines
 
 #: Verdict tags for a terminal (emoji widths vary between terminals).
@@ -35,7 +38,9 @@ METRIC = {"wall": "wall time", "instructions": "instructions", "cpu": "CPU time"
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """One line, without control characters (an escape sequence in a label would drive the
+    terminal) and at most a screenful (labels are shortened further to fit tables)."""
+    return clip(text, 2000)
 
 
 def fit_table(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int,
@@ -44,7 +49,7 @@ def fit_table(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int,
     ``drop`` are left out one by one, then the first column is shortened."""
     keep = [i for i, _ in enumerate(headers)
             if i == 0 or any(str(r[i]).strip() for r in rows)]
-    label_width = max([len(str(r[0])) for r in rows] + [len(headers[0])])
+    label_width = min(max([len(str(r[0])) for r in rows] + [len(headers[0])]), width)
 
     def render(cols: list[int], limit: int) -> str:
         body = [[_clip(str(r[0]), limit) if i == 0 else r[i] for i in cols] for r in rows]
@@ -117,7 +122,8 @@ def scenario_table(report: Report, workload: str, width: int) -> str:
                                     lambda median, times: f"{median} ×{times:.2f}")
     if not scenarios:
         return ""
-    return fit_table(["Version", *[f"{name} (ms)" for name in scenarios]], rows, width, ())
+    return fit_table(["Version", *[f"{clip(name, 12)} (ms)" for name in scenarios]], rows, width,
+                     ())
 
 
 def subject(report: Report, finding: NoiseFinding) -> str:
@@ -141,15 +147,16 @@ def render(report: Report, width: int = 80) -> str:
         from harness.render.matrix import render_terminal
 
         return render_terminal(report, width, fit_table)
-    title = _one_line(report.title)
+    title = clip(report.title, width)
     out = [title, "=" * min(len(title), width), ""]
     for workload in report.workloads:
-        out += [f"workload: {workload}", startup_table(report, workload, width)]
+        out += [clip(f"workload: {workload}", width), startup_table(report, workload, width)]
         legend = change_legend(report, workload)
         out += [*textwrap.wrap(legend, width), ""] if legend else [""]
         scenarios = scenario_table(report, workload, width)
         if scenarios:
-            out += [f"bytecode scenarios of {workload} (median, ratio to warm)", scenarios, ""]
+            out += [clip(f"bytecode scenarios of {workload} (median, ratio to warm)", width),
+                    scenarios, ""]
     rows = []
     for info in report.variants:
         p = report.probes.get(info.name)
@@ -162,24 +169,32 @@ def render(report: Report, width: int = 80) -> str:
                 fit_table(["Version", "entries", "site-packages roots", "dup. realpaths"],
                           rows, width, ()), ""]
     for line in sweep_lines(report):
-        out += textwrap.wrap(line, width, subsequent_indent="  ")
+        out += textwrap.wrap(clip(line, MESSAGE_LIMIT), width, subsequent_indent="  ")
     if report.sweeps:
         out.append("")
     labels = {v.name: _one_line(v.label) for v in report.variants}
     notes = [f"build of {labels.get(b.variant, b.variant)} failed: {b.error}"
              for b in report.builds if not b.ok]
     notes += [*gate_warnings(report), *report.extras.get("warnings", ())]
-    notes += [f"{subject(report, n)}: {note_message(report, n)} ({n.advice})"
-              for n in report.noise
-              if n.severity == "warning"]
+    for advice, found in shown_notes(report):
+        said = "; ".join(dict.fromkeys(f"{subject(report, n)}: {note_message(report, n)}"
+                                       for n in found))
+        notes.append(f"{said} ({advice})" if advice else said)
     if report.timing.sequential:
         notes.append(f"runs: auto — {sequential_text(report.timing.sequential)}")
     if report.timing.order == "blocks" and report.samples:
         notes.append("order: blocks runs each command back to back: a burst of load or a "
                      "drift lands on one variant; use order: interleaved")
-    for note in notes:
+    for note in dict.fromkeys(clip(n, MESSAGE_LIMIT) for n in notes):
         out += _wrap(note, width, initial_indent="! ", subsequent_indent="  ")
     if notes:
         out.append("")
-    out += _wrap(headline(report, code=lambda s: s, icons=TAGS), width, subsequent_indent="  ")
-    return relative_paths("\n".join(out), locations(report)) + "\n"
+    title, because = why(report)
+    if because:
+        out += _wrap(f"why ({title}):", width)
+        for line in because:
+            out += _wrap(line, width, initial_indent="- ", subsequent_indent="  ")
+        out.append("")
+    out += _wrap(headline(report, code=clip, icons=TAGS), width, subsequent_indent="  ")
+    text = relative_paths("\n".join(out), locations(report))
+    return "\n".join(visible(line) for line in text.splitlines()) + "\n"
