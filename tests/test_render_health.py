@@ -24,12 +24,19 @@ from harness.inspection.health import (
 )
 from harness.model import Report
 from harness.render import health
+from harness.render.common import fit
 from harness.render.health import VariantHealth
 from harness.serial import to_data
 from tests.mdtables import tables
 from tests.sample_report import sample_report
 
 HOSTILE = "evil | x\n| y <script>alert(1)</script> `tick` @octocat"
+
+
+def health_sections(report: Report, budget: int = 40_000) -> list[str]:
+    """The health part alone, fitted in ``budget`` bytes as the comment fits it."""
+    text = fit(health.health_blocks(report), budget)
+    return [text] if text else []
 
 
 def entries(*paths: str, missing: str | None = None) -> tuple[PathEntry, ...]:
@@ -190,12 +197,12 @@ def test_health_sections_for_a_report() -> None:
     report = with_health(sample_report(), clean_probe(), sick_probe(),
                          {"main": tree(("json", 2000)), "pr": tree(("json", 2000),
                                                                    ("numpy", 80_000))})
-    (section,) = health.health_sections(report)
+    (section,) = health_sections(report)
     assert section.startswith("#### Environment health")
     assert section.count("<details>") == 2  # the sick PR + import time
     assert "No environment findings in BCR 1.11.7 (baseline), HEAD main." in section
     assert "`numpy`" in section and "truncated" not in section.lower()
-    assert health.health_sections(dataclasses.replace(report, probes={}, extras={})) == []
+    assert health_sections(dataclasses.replace(report, probes={}, extras={})) == []
 
 
 def test_huge_findings_fit_the_budget() -> None:
@@ -211,21 +218,21 @@ def test_huge_findings_fit_the_budget() -> None:
     big_tree = tree(*((f"m{i}" + "z" * 500, i * 10) for i in range(4000)))
     report = with_health(sample_report(), probe, probe, {"main": tree(), "pr": big_tree})
     for budget in (40_000, 10_000, 3_000, 500):
-        (section,) = health.health_sections(report, budget)
+        (section,) = health_sections(report, budget)
         assert len(section) <= budget
         if budget < 40_000:
             assert "65,536" in section
-    (section,) = health.health_sections(report, 40_000)
+    (section,) = health_sections(report, 40_000)
     html = MarkdownIt("commonmark").enable("table").render(section)
     assert html.count("<details>") == html.count("</details>") >= 3
 
 
 def test_fit_prefers_less_detail_to_leaving_out() -> None:
     blocks = [["a" * 50], ["b" * 500, "b" * 40], ["c" * 500]]
-    text = health.fit(blocks, 300, note="NOTE")
+    text = fit(blocks, 300, note="NOTE")
     assert text == "a" * 50 + "\n\n" + "b" * 40 + "\n\nNOTE"
-    assert health.fit([["x"]], 100, note="NOTE") == "x"
-    assert len(health.fit([["y" * 100]], 2, note="NOTE")) <= 2
+    assert fit([["x"]], 100, note="NOTE") == "x"
+    assert len(fit([["y" * 100]], 2, note="NOTE")) <= 2
 
 
 def test_the_comment_names_the_inspected_process_and_never_a_launcher_as_the_program() -> None:
@@ -238,7 +245,7 @@ def test_the_comment_names_the_inspected_process_and_never_a_launcher_as_the_pro
                          clean_probe(process=launcher_only), trees)
     report.extras["importtime"]["main"]["import"]["process"] = to_data(program)
     report.extras["importtime"]["pr"]["import"]["process"] = to_data(launcher_only)
-    (section,) = health.health_sections(report)
+    (section,) = health_sections(report)
     assert "Inspected in HEAD main: the program: `/v/bin/python -B -s -I /r/app.py` " \
            "(via shell exec: bazel-bin/app)" in section
     assert "(inspected: the launcher only)" in section  # its health row
@@ -251,7 +258,7 @@ def test_the_comment_names_the_inspected_process_and_never_a_launcher_as_the_pro
 def test_all_clean_health_is_one_line_not_a_table_of_zeros() -> None:
     report = dataclasses.replace(sample_report(), probes={
         "baseline": clean_probe(), "main": clean_probe(), "pr": clean_probe()}, extras={})
-    (section,) = health.health_sections(report)
+    (section,) = health_sections(report)
     assert "<details>" not in section and "\n|" not in section
     assert section.count("\n") <= 2
     assert "no findings in any variant: no `.pth` exec lines, duplicate distributions or "\

@@ -5,8 +5,8 @@
   shadowed modules, ``.pyc`` coverage), ⚠️ where the PR is worse than main;
 * :func:`details_block` – a ``<details>`` block with one variant's findings;
 * :func:`importtime_block` – top modules by cumulative import time and the PR-vs-main diff;
-* :func:`health_sections` – all of it for a :class:`~harness.model.Report`, fitted into a
-  character budget by :func:`fit` (less detail first, then whole blocks, with a note).
+* :func:`health_blocks` – all of it for a :class:`~harness.model.Report`, as blocks of
+  alternatives that the comment fits whole with everything else (:func:`common.fit`).
 
 Every string that came from an environment (paths, module names, ``.pth`` lines, labels) goes
 through :mod:`harness.render.escape` and is clipped, so no finding can break the markup or
@@ -19,12 +19,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from harness import defaults
 from harness.inspection import checks, importtime
 from harness.inspection.health import PYC_BAD, InspectedProcess, ProbeReport
 from harness.inspection.importtime import ImportTimeDiff, ModuleTime
 from harness.model import Report
-from harness.render.common import fit, importtime_trees, md_table, measured_change_us
+from harness.render.common import importtime_trees, md_table, measured_change_us
 from harness.render.escape import (
     clip,
     html_code,
@@ -40,9 +39,6 @@ T = TypeVar("T")
 WARN = "⚠️"
 #: How many items of each kind a details block lists, from most to least detailed.
 DETAIL_LEVELS = (25, 8, 3, 0)
-CLIP = 160  # characters of one path / line shown
-TRUNCATION_NOTE = ("_Some environment details were shortened or left out to stay under "
-                   "GitHub's 65,536-character comment limit; report.json has all of them._")
 
 
 @dataclass(frozen=True)
@@ -352,20 +348,11 @@ def _tree_process(report: Report, variant: str, workload: str) -> InspectedProce
 def _clean(probe: ProbeReport) -> bool:
     """Nothing in the health table worth a row: no exec lines, duplicates or shadowing, and
     full (or unmeasured) ``.pyc`` coverage."""
+    if probe.process is not None and not probe.process.program:
+        return False  # the launcher's figures: never summed up as "no findings"
     coverage = probe.pyc_coverage
     return not (probe.pth_exec_lines or probe.duplicate_distributions
                 or probe.shadowed_modules) and (coverage is None or coverage >= 1.0 - 1e-9)
-
-
-def health_sections(report: Report, budget: int = 40_000, *, top_n: int = 10,
-                    threshold_pct: float = defaults.IMPORTTIME_SLOWER_PCT,
-                    min_us: int = round(defaults.IMPORTTIME_SLOWER_MS * 1000)) -> list[str]:
-    """The health table, the findings and the import-time diff of ``report``, as sections for
-    the comment, together at most ``budget`` characters (the seed's sys.path table is
-    rendered by the main comment)."""
-    text = fit(health_blocks(report, top_n=top_n, threshold_pct=threshold_pct, min_us=min_us),
-               budget, TRUNCATION_NOTE)
-    return [text] if text else []
 
 
 def health_blocks(report: Report, *, top_n: int = 10, threshold_pct: float = 20.0,
