@@ -363,7 +363,8 @@ def short_locations(config_path: str, ws: Path,
                     prepared: Sequence[Prepared]) -> dict[str, str]:
     """Absolute paths of this run -> what the comment shows instead: each environment is
     ``<venv>``, each git checkout and the repository holding the config ``<repo>``, the
-    scratch dir ``<work>`` (the JSON keeps the full paths)."""
+    scratch dir ``<work>``, and what the builder names (``BuiltEnv.short_names``; the JSON
+    keeps the full paths)."""
     out: dict[str, str] = {}
 
     def add(path: str | Path | None, name: str) -> None:
@@ -374,8 +375,8 @@ def short_locations(config_path: str, ws: Path,
     for item in prepared:
         if str(item.env.prefix).startswith(str(ws)):
             add(item.env.prefix, "<venv>")
-        if item.env.details.get("execution_root"):
-            add(item.env.details["execution_root"], "<execroot>")
+        for path, name in item.env.short_names.items():
+            add(path, name)
         if item.variant.source.kind == "git":
             add(item.source_dir, "<repo>")
             add(item.variant.source.repo, "<repo>")
