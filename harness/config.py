@@ -340,7 +340,15 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
                 raise ConfigError(f"{path}: variants[{i}].role: role {role!r} already used by "
                                   f"variant {roles[role]!r}", "each role names one variant")
             roles[role] = name
-        source = _source(raw["source"], base)
+        kind = next(iter(raw["source"]))
+        try:
+            source = _source(raw["source"], base)
+        except ConfigError as exc:  # a builder's kind refusing a value its schema let through
+            raise ConfigError(f"{path}: variants[{i}].source.{kind}: {exc.message}",
+                              exc.hint) from exc
+        except ValueError as exc:  # a path with a NUL byte (YAML's "\0")
+            raise ConfigError(f"{path}: variants[{i}].source.{kind}: {exc}",
+                              "give a path without NUL bytes") from exc
         build = _build(path, i, raw.get("build", {}), source, base)
         variants.append(VariantConfig(name, raw.get("label", name), role, source, build))
 

@@ -113,7 +113,9 @@ class SourceKind(Protocol):
 
     def record(self, raw: Any, base: Path) -> object:
         """The validated value made into a frozen record (defaults filled, relative paths
-        against ``base``, the config file's directory)."""
+        against ``base``, the config file's directory); a value the schema let through but
+        the kind refuses raises :class:`harness.errors.ConfigError` (the loader adds the file
+        and field)."""
         ...
 
     def check(self, spec: object) -> None:
