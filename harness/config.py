@@ -25,8 +25,15 @@ from harness.config_records import (
     WorkloadConfig,
 )
 from harness.errors import ConfigError, field_path
-from harness.measure.bazel_workspace import BCR_URL
-from harness.measure.builders import block_schema, build_schema, get_builder, registry
+from harness.measure.builders import (
+    block_schema,
+    build_schema,
+    get_builder,
+    owned_source_kinds,
+    registry,
+    source_kind_names,
+    source_schema,
+)
 from harness.measure.timer_registry import TIMERS
 from harness.model import GatePolicy
 
@@ -34,7 +41,6 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 ENV_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
 SWEEP_QUANTITIES = ("sys_path_entries", "site_roots", "distributions", "pth_files")
 
-_STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _COMMAND = {"oneOf": [{"type": "string", "minLength": 1},
                       {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
 
@@ -56,39 +62,7 @@ SCHEMA: dict[str, Any] = {
                     "name": {"type": "string", "pattern": NAME_PATTERN},
                     "label": {"type": "string", "minLength": 1, "maxLength": 200},
                     "role": {"enum": ["baseline", "main", "pr", None]},
-                    "source": {
-                        "type": "object", "additionalProperties": False,
-                        "minProperties": 1, "maxProperties": 1,
-                        "description": "Exactly one of requirement, git, path, python, bcr.",
-                        "properties": {
-                            "requirement": {"oneOf": [{"type": "string", "minLength": 1},
-                                                      {**_STRINGS, "minItems": 1}]},
-                            "git": {
-                                "type": "object", "additionalProperties": False,
-                                "required": ["ref"],
-                                "properties": {
-                                    "repo": {"type": "string", "minLength": 1},
-                                    "ref": {"type": "string", "minLength": 1},
-                                    "subdir": {"type": "string"},
-                                },
-                            },
-                            "path": {"type": "string", "minLength": 1},
-                            "python": {"type": "string", "minLength": 1},
-                            "bcr": {
-                                "type": "object", "additionalProperties": False,
-                                "required": ["module", "version"],
-                                "description": "A ruleset's release from a Bazel registry "
-                                               "(bazel builder; default registry: the BCR).",
-                                "properties": {
-                                    "module": {"type": "string", "minLength": 1},
-                                    "version": {"type": "string", "minLength": 1},
-                                    "registry": {"oneOf": [
-                                        {"type": "string", "minLength": 1},
-                                        {**_STRINGS, "minItems": 1}]},
-                                },
-                            },
-                        },
-                    },
+                    "source": source_schema(),
                     "build": build_schema(),
                 },
             },
@@ -267,6 +241,17 @@ def expanded_size(root: Any) -> int:
     return sizes[id(root)]
 
 
+def config_schema() -> dict[str, Any]:
+    """:data:`SCHEMA` with what the builder registry owns (``source`` kinds, ``build`` keys)
+    as registered now, so a builder registered after this module was imported is known."""
+    variants = SCHEMA["properties"]["variants"]
+    items = {**variants["items"], "properties": {**variants["items"]["properties"],
+                                                 "source": source_schema(),
+                                                 "build": build_schema()}}
+    return {**SCHEMA, "properties": {**SCHEMA["properties"],
+                                     "variants": {**variants, "items": items}}}
+
+
 def _schema_error(path: Path, data: Any, schema: dict[str, Any] = SCHEMA,
                   at: tuple[str | int, ...] = ()) -> None:
     """Raise a ConfigError naming file and field for the first problem of ``data`` (found at
@@ -289,7 +274,7 @@ def _schema_error(path: Path, data: Any, schema: dict[str, Any] = SCHEMA,
                           f"known: {', '.join(sorted(err.validator_value))}")
     if err.validator in ("minProperties", "maxProperties") and where.endswith("source"):
         raise ConfigError(f"{path}: {where}: give exactly one source",
-                          "one of requirement, git, path, python, bcr")
+                          f"one of {', '.join(source_kind_names())}")
     if err.validator == "anyOf" and where == "timing.runs":
         raise ConfigError(f"{path}: {where}: {err.instance!r} is not a number of runs or 'auto'",
                           "give a number (at least 6) or auto")
@@ -326,7 +311,7 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
     nan = non_finite(data)  # jsonschema lets NaN through every bound
     if nan:
         raise ConfigError(f"{path}: {nan}: not a finite number", "see README: Configuration")
-    _schema_error(path, data)
+    _schema_error(path, data, config_schema())
     _check_names(path, data)
     base = path.parent.resolve() if path.name != "<config>" else Path.cwd()
 
@@ -345,7 +330,15 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
                 raise ConfigError(f"{path}: variants[{i}].role: role {role!r} already used by "
                                   f"variant {roles[role]!r}", "each role names one variant")
             roles[role] = name
-        source = _source(raw["source"], base)
+        kind = next(iter(raw["source"]))
+        try:
+            source = _source(raw["source"], base)
+        except ConfigError as exc:  # a builder's kind refusing a value its schema let through
+            raise ConfigError(f"{path}: variants[{i}].source.{kind}: {exc.message}",
+                              exc.hint) from exc
+        except ValueError as exc:  # a path with a NUL byte (YAML's "\0")
+            raise ConfigError(f"{path}: variants[{i}].source.{kind}: {exc}",
+                              "give a path without NUL bytes") from exc
         build = _build(path, i, raw.get("build", {}), source, base)
         variants.append(VariantConfig(name, raw.get("label", name), role, source, build))
 
@@ -479,12 +472,11 @@ def _source(raw: dict[str, Any], base: Path) -> Source:
         return Source("git", repo=repo, ref=git["ref"], subdir=git.get("subdir", ""))
     if "path" in raw:
         return Source("path", path=str((base / raw["path"]).resolve()))
-    if "bcr" in raw:
-        bcr = raw["bcr"]
-        registry = bcr.get("registry", [BCR_URL])
-        return Source("bcr", module=bcr["module"], version=bcr["version"],
-                      registries=tuple([registry] if isinstance(registry, str) else registry))
-    return Source("python", path=_interpreter_path(raw["python"], base))
+    if "python" in raw:
+        return Source("python", path=_interpreter_path(raw["python"], base))
+    ((name, value),) = raw.items()  # the schema allows exactly one key: a builder's own kind
+    _, kind = owned_source_kinds()[name]
+    return Source(name, spec=kind.record(value, base))
 
 
 def _interpreter_path(value: str, base: Path) -> str:
@@ -497,23 +489,25 @@ def _interpreter_path(value: str, base: Path) -> str:
     return str((base / value).resolve()) if not Path(value).is_absolute() else value
 
 
-#: The builder of a source kind when ``build.builder`` is not given.
-DEFAULT_BUILDER = {"python": "existing", "bcr": "bazel"}
+#: The builder of a common source kind when ``build.builder`` is not given (otherwise uv); a
+#: kind a builder owns is built by that builder.
+DEFAULT_BUILDER = {"python": "existing"}
 
 
 def _build(path: Path, i: int, raw: dict[str, Any], source: Source, base: Path) -> BuildSpec:
     """The build spec of ``variants[i]``: its builder (default by source kind) and the
     builder's own options, checked against that builder's schema block."""
-    name = raw.get("builder", DEFAULT_BUILDER.get(source.kind, "uv"))
+    owner = owned_source_kinds().get(source.kind, (None, None))[0]
+    name = raw.get("builder", owner or DEFAULT_BUILDER.get(source.kind, "uv"))
     try:
         builder = get_builder(name)
     except ConfigError as exc:
         raise ConfigError(f"{path}: variants[{i}].build.builder: {exc.message}",
                           exc.hint) from exc
     _schema_error(path, raw, block_schema(builder), ("variants", i, "build"))
-    if source.kind == "bcr" and name != "bazel":
-        raise ConfigError(f"{path}: variants[{i}].source.bcr: a registry release is built by "
-                          "Bazel", "set build.builder: bazel (or leave it out)")
+    if owner is not None and name != owner:
+        raise ConfigError(f"{path}: variants[{i}].source.{source.kind}: built by the {owner} "
+                          f"builder only", f"set build.builder: {owner} (or leave it out)")
     try:
         options = builder.options(raw, source, base)
     except ConfigError as exc:

@@ -52,15 +52,14 @@ PLACEHOLDERS = ("python", "bin", "prefix", "source", "workdir")
 class Source:
     """Where a variant comes from; exactly one kind."""
 
-    kind: str  # "requirement" | "git" | "path" | "python" | "bcr"
+    kind: str  # "requirement" | "git" | "path" | "python" | a kind a builder owns ("bcr")
     requirements: tuple[str, ...] = ()
     repo: str | None = None  # git: repository path (absolute)
     ref: str | None = None
     subdir: str = ""
     path: str | None = None  # path / python: absolute
-    module: str | None = None  # bcr: the module's name
-    version: str | None = None  # bcr: the release
-    registries: tuple[str, ...] = ()  # bcr: registry URLs
+    #: a builder-owned kind: the record its ``SourceKind.record`` made (bcr: ``BcrRelease``)
+    spec: object = None
 
 
 @dataclass(frozen=True)

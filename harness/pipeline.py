@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness import __version__, proc
 from harness import progress as bar
-from harness.config import Config, VariantConfig, WorkloadConfig
+from harness.config import Config, SweepConfig, TimingConfig, VariantConfig, WorkloadConfig
 from harness.errors import HarnessError, ProcessError
 from harness.files import remove_tree
 from harness.inspection.health import InspectedProcess, ProbeReport
@@ -45,6 +45,7 @@ from harness.measurements import SCHEMA_VERSION as MEASUREMENTS_SCHEMA_VERSION
 from harness.model import (
     BuildResult,
     Comparison,
+    GatePolicy,
     Samples,
     SequentialRecord,
     TimingLoad,
@@ -90,7 +91,7 @@ SCRATCH_PREFIX = "startup-harness-"
 OWNER_FILE = ".startup-harness-run"
 
 
-def prune_stale(config: Config, env: Mapping[str, str], progress: Progress,
+def prune_stale(variants: Sequence[VariantConfig], env: Mapping[str, str], progress: Progress,
                 tmp: str | None = None) -> list[Path]:
     """Remove the scratch dirs of runs that died without cleaning up (SIGKILL, power loss) and
     the git worktree records that pointed into them; say so. Only directories this harness
@@ -112,7 +113,7 @@ def prune_stale(config: Config, env: Mapping[str, str], progress: Progress,
         progress(f"removed {owner.parent}, the scratch dir of a run that was killed "
                  f"(pid {pid}){left}")
     if removed:
-        for repo in sorted({v.source.repo for v in config.variants
+        for repo in sorted({v.source.repo for v in variants
                             if v.source.kind == "git" and v.source.repo}):
             with contextlib.suppress(HarnessError):
                 sources.prune_worktrees(repo, env)
@@ -163,18 +164,21 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     go to ``raw_dir``. Returns the measurement record (no statistics: see
     :func:`harness.analyse.analysis.analyse`)."""
     created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    # the config is read here, once; each step below gets only the slice it uses
+    variants, workloads, timing_config, gate = (config.variants, config.workloads,
+                                                config.timing, config.gate)
     build_env = proc.scrubbed_env()
-    timed_env = proc.controlled_env(config.timing.env_pass, config.timing.env_set)
-    timer = get_timer(config.timing.timer)
-    tools = preflight(config, timed_env, timer)
-    prune_stale(config, build_env, progress)
+    timed_env = proc.controlled_env(timing_config.env_pass, timing_config.env_set)
+    timer = get_timer(timing_config.timer)
+    tools = preflight(variants, workloads, timed_env, timer)
+    prune_stale(variants, build_env, progress)
     recovered = bytecode.recover_snapshots()  # a killed run's __pycache__ snapshots
     for line in recovered:
         progress(line)
-    shas = {v.name: sources.check(v, build_env) for v in config.variants}
+    shas = {v.name: sources.check(v, build_env) for v in variants}
     infos = tuple(VariantInfo(v.name, v.label, v.role, sources.describe(v.source),
                               v.build.builder, shas[v.name], v.source.ref)
-                  for v in config.variants)
+                  for v in variants)
     job = job_id or default_job_id(created)
     errors: list[str] = []
     phases = PhaseClock()
@@ -183,12 +187,13 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         cwd = ws / "cwd"
         cwd.mkdir(exist_ok=True)
         phases.lap("sources")
-        builds, prepared = build_all(config, shas, ws, build_env, cleanup, progress)
+        builds, prepared = build_all(variants, shas, ws, build_env, cleanup, progress)
         errors += [f"build of {b.variant!r} failed: {b.error}" for b in builds if not b.ok]
         phases.lap("build")
-        ready, smoke_errors = smoke_test(config, prepared, cwd, timed_env, progress)
+        ready, smoke_errors = smoke_test(workloads, prepared, cwd, timed_env, progress,
+                                         timeout_s=timing_config.timeout_s)
         errors += smoke_errors
-        commands = timed_commands(config, ready, cwd)
+        commands = timed_commands(workloads, ready, cwd)
         phases.lap("smoke")
         samples: tuple[Samples, ...] = ()
         record: SequentialRecord | None = None
@@ -196,32 +201,36 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         timer_notes: tuple[str, ...] = ()
         before = machine.snapshot()
         if commands:
-            with bytecode_scenarios(config, ready, timed_env):
+            with bytecode_scenarios(workloads, ready, timed_env):
                 samples, record, load, timer_notes = time_commands(
-                    config, timer, commands, ws / "raw", timed_env, cwd, progress)
+                    timing_config, gate, workloads, timer, commands, ws / "raw", timed_env,
+                    cwd, progress)
         after = machine.snapshot()
-        allowed = {w.name for w in config.workloads if w.allow_failure}
+        allowed = {w.name for w in workloads if w.allow_failure}
         from harness.analyse.failures import failed_runs  # stdlib only: no numpy here
 
         for message in failed_runs(samples, allowed)[1]:  # judged again by analyse()
             progress(message)
         phases.lap("timing")
-        counter, counted = measure_instructions(config, ready, cwd, timed_env, tools,
-                                                progress)
+        counter, counted = measure_instructions(
+            workloads, ready, cwd, timed_env, tools, progress,
+            runs=timing_config.instruction_runs)
         samples += counted
         phases.lap("instructions")
-        probes, importtimes, warnings = inspect_all(config, ready, cwd, timed_env, progress)
+        probes, importtimes, warnings = inspect_all(workloads, ready, cwd, timed_env,
+                                                    progress, timeout_s=timing_config.timeout_s)
         phases.lap("inspect")
-        sweeps = sweep_all(config, ready, ws, cwd, build_env, timed_env, progress)
+        sweeps = sweep_all(config.sweeps, workloads, timing_config, ready, ws, cwd, build_env,
+                           timed_env, progress)
         if sweeps:
             phases.lap("sweep")
         replace_dir(ws / "raw", raw_dir)
-        places = short_locations(config, ws, prepared)
+        places = short_locations(config.path, ws, prepared)
     phases.lap("cleanup")
 
     settings = TimingSettings(
-        timer=timer.describe(timed_env), warmup=config.timing.warmup,
-        runs=record.runs if record else config.timing.runs, order=config.timing.order,
+        timer=timer.describe(timed_env), warmup=timing_config.warmup,
+        runs=record.runs if record else timing_config.runs, order=timing_config.order,
         environment=dict(timed_env),
         platform=f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
         instruction_counter=counter, sequential=record, load=load)
@@ -237,8 +246,8 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         created=created, config=raw_config, config_digest=sha256_of(raw_config),
         config_path=config.path, title=config.title, variants=infos,
         workloads=tuple(WorkloadInfo(w.name, w.metrics, w.scenarios, w.allow_failure)
-                        for w in config.workloads),
-        gate=config.gate, jobs=(record_job,))
+                        for w in workloads),
+        gate=gate, jobs=(record_job,))
 
 
 @dataclass(frozen=True)
@@ -249,7 +258,8 @@ class Tools:
     counter: str = ""  # instruction counter: "perf", "cachegrind", or "" (not needed)
 
 
-def preflight(config: Config, env: Mapping[str, str], timer: Timer) -> Tools:
+def preflight(variants: Sequence[VariantConfig], workloads: Sequence[WorkloadConfig],
+              env: Mapping[str, str], timer: Timer) -> Tools:
     """Find every tool the config needs (the timer's and the builders', as each declares them,
     an instruction counter, git) before anything is built; all that are missing in one
     error."""
@@ -264,15 +274,15 @@ def preflight(config: Config, env: Mapping[str, str], timer: Timer) -> Tools:
     hyperfine = which_tool("hyperfine") or ""  # also counts instructions with perf
     for tool in timer.tools:
         need(tool, f"timing.timer: {timer.name}")
-    for variant in config.variants:
+    for variant in variants:
         builder = get_builder(variant.build.builder)
         for tool in builder.tools:
             if tool not in {t for t, _ in missing}:
                 need(tool, f"builder {builder.name} of variant {variant.name!r}")
-    if any(v.source.kind == "git" for v in config.variants):
+    if any(v.source.kind == "git" for v in variants):
         need("git", "git sources")
     counter = ""
-    wanted = [w.name for w in config.workloads if "instructions" in w.metrics]
+    wanted = [w.name for w in workloads if "instructions" in w.metrics]
     if wanted:
         from harness.measure import instructions
 
@@ -290,6 +300,8 @@ def preflight(config: Config, env: Mapping[str, str], timer: Timer) -> Tools:
                           for tool in dict.fromkeys(t for t, _ in missing))
         raise HarnessError(f"not found, needed by this config: {tools}", hints)
     return Tools(hyperfine=hyperfine, counter=counter)
+
+
 def measure_cells(config: Config, raw_dir: Path, selection: Mapping[str, str], *,
                   work_dir: str | None = None, keep_work: bool = False,
                   progress: Progress = _quiet, job_id: str | None = None) -> Measurements:
@@ -322,21 +334,22 @@ def measure_cells(config: Config, raw_dir: Path, selection: Mapping[str, str], *
                                expected_cells=tuple(cells.label(c) for c in chosen))
 
 
-def sweep_all(config: Config, ready: Sequence[Prepared], ws: Path, cwd: Path,
+def sweep_all(sweeps: Sequence[SweepConfig], workloads: Sequence[WorkloadConfig],
+              timing_config: TimingConfig, ready: Sequence[Prepared], ws: Path, cwd: Path,
               build_env: Mapping[str, str], timed_env: Mapping[str, str],
               progress: Progress) -> tuple[SweepSamples, ...]:
     """The config's sweeps on top of the built variants (see :mod:`harness.measure.sweep`)."""
-    if not config.sweeps:
+    if not sweeps:
         return ()
     from harness.measure.sweep import measure_sweeps
 
     envs = {item.variant.name: (item.env.python, item.env.site_roots) for item in ready}
     argvs = {(item.variant.name, w.name): workload_argv(w, item, cwd)
-             for item in ready for w in config.workloads}
-    return measure_sweeps(config.sweeps, envs, argvs, ws / "sweeps", build_env=build_env,
+             for item in ready for w in workloads}
+    return measure_sweeps(sweeps, envs, argvs, ws / "sweeps", build_env=build_env,
                           timed_env=timed_env,
-                          warmup=config.timing.warmup, seed=config.timing.seed,
-                          timeout_s=config.timing.timeout_s, cwd=cwd, progress=progress)
+                          warmup=timing_config.warmup, seed=timing_config.seed,
+                          timeout_s=timing_config.timeout_s, cwd=cwd, progress=progress)
 
 
 def default_job_id(created: str) -> str:
@@ -346,10 +359,12 @@ def default_job_id(created: str) -> str:
     return f"{host}-{stamp}"
 
 
-def short_locations(config: Config, ws: Path, prepared: Sequence[Prepared]) -> dict[str, str]:
+def short_locations(config_path: str, ws: Path,
+                    prepared: Sequence[Prepared]) -> dict[str, str]:
     """Absolute paths of this run -> what the comment shows instead: each environment is
     ``<venv>``, each git checkout and the repository holding the config ``<repo>``, the
-    scratch dir ``<work>`` (the JSON keeps the full paths)."""
+    scratch dir ``<work>``, and what the builder names (``BuiltEnv.short_names``; the JSON
+    keeps the full paths)."""
     out: dict[str, str] = {}
 
     def add(path: str | Path | None, name: str) -> None:
@@ -360,27 +375,27 @@ def short_locations(config: Config, ws: Path, prepared: Sequence[Prepared]) -> d
     for item in prepared:
         if str(item.env.prefix).startswith(str(ws)):
             add(item.env.prefix, "<venv>")
-        if item.env.details.get("execution_root"):
-            add(item.env.details["execution_root"], "<execroot>")
+        for path, name in item.env.short_names.items():
+            add(path, name)
         if item.variant.source.kind == "git":
             add(item.source_dir, "<repo>")
             add(item.variant.source.repo, "<repo>")
     add(ws / "cwd", "<workdir>")
     add(ws, "<work>")
-    config_dir = Path(config.path).resolve().parent
+    config_dir = Path(config_path).resolve().parent
     repo = next((d for d in (config_dir, *config_dir.parents) if (d / ".git").exists()), None)
     add(repo, "<repo>")
     return out
 
 
-def build_all(config: Config, shas: Mapping[str, str | None], ws: Path,
+def build_all(variants: Sequence[VariantConfig], shas: Mapping[str, str | None], ws: Path,
               env: Mapping[str, str], cleanup: contextlib.ExitStack,
               progress: Progress) -> tuple[list[BuildResult], list[Prepared]]:
     """Build every variant in its own output base; a failure is recorded, not raised."""
     builds: list[BuildResult] = []
     prepared: list[Prepared] = []
-    bar.start(progress, f"building {len(config.variants)} environments", len(config.variants))
-    for done, variant in enumerate(config.variants):
+    bar.start(progress, f"building {len(variants)} environments", len(variants))
+    for done, variant in enumerate(variants):
         bar.advance(progress, done)
         base = ws / "variants" / variant.name
         base.mkdir(parents=True, exist_ok=True)
@@ -406,7 +421,7 @@ def build_all(config: Config, shas: Mapping[str, str | None], ws: Path,
                                   installed=built.installed, phases=dict(built.phases),
                                   details=dict(built.details)))
         prepared.append(Prepared(variant, built, source.directory))
-    bar.advance(progress, len(config.variants))
+    bar.advance(progress, len(variants))
     return builds, prepared
 
 
@@ -443,18 +458,19 @@ def inspected_process(start: Start) -> InspectedProcess:
                             tuple(start.via), start.program, start.note)
 
 
-def smoke_test(config: Config, prepared: Sequence[Prepared], cwd: Path,
-               env: Mapping[str, str], progress: Progress) -> tuple[list[Prepared], list[str]]:
+def smoke_test(workloads: Sequence[WorkloadConfig], prepared: Sequence[Prepared], cwd: Path,
+               env: Mapping[str, str], progress: Progress, *,
+               timeout_s: float) -> tuple[list[Prepared], list[str]]:
     """Run each workload once per variant; a variant whose workload fails is not timed."""
     ready: list[Prepared] = []
     errors: list[str] = []
     for item in prepared:
         failed = False
-        for workload in config.workloads:
+        for workload in workloads:
             argv = workload_argv(workload, item, cwd)
             try:
                 proc.run(argv, env=run_env(env, item, workload), cwd=cwd,
-                         timeout=config.timing.timeout_s,
+                         timeout=timeout_s,
                          check=not workload.allow_failure,
                          what=f"workload {workload.name!r} of variant {item.variant.name!r}",
                          hint="run it by hand in the built environment")
@@ -469,14 +485,14 @@ def smoke_test(config: Config, prepared: Sequence[Prepared], cwd: Path,
     return ready, errors
 
 
-def timed_commands(config: Config, ready: Sequence[Prepared],
+def timed_commands(workloads: Sequence[WorkloadConfig], ready: Sequence[Prepared],
                    cwd: Path) -> list[timing.TimedCommand]:
     """Every (variant, workload, scenario) to time with wall clock. When a variant's
     environment also runs bytecode scenarios, its default command gets a warm ``prepare`` so it
     never sees the state another scenario left."""
-    with_scenarios = any(w.scenarios for w in config.workloads)
+    with_scenarios = any(w.scenarios for w in workloads)
     commands = []
-    for workload in config.workloads:
+    for workload in workloads:
         if "wall" not in workload.metrics:
             continue
         for item in ready:
@@ -497,11 +513,11 @@ def timed_commands(config: Config, ready: Sequence[Prepared],
 
 
 @contextlib.contextmanager
-def bytecode_scenarios(config: Config, ready: Sequence[Prepared],
+def bytecode_scenarios(workloads: Sequence[WorkloadConfig], ready: Sequence[Prepared],
                        env: Mapping[str, str]) -> Iterator[None]:
     """While scenarios are timed, every affected environment is compiled first and its
     ``__pycache__`` snapshot restored afterwards, also on error or Ctrl-C."""
-    if not any(w.scenarios for w in config.workloads):
+    if not any(w.scenarios for w in workloads):
         yield
         return
     with contextlib.ExitStack() as restore:
@@ -520,24 +536,26 @@ def timer_warmups(warmup: int, commands: Sequence[timing.TimedCommand]) -> int:
     return warmup
 
 
-def time_commands(config: Config, timer: Timer, commands: Sequence[timing.TimedCommand],
-                  raw_dir: Path, env: Mapping[str, str], cwd: Path, progress: Progress,
+def time_commands(timing_config: TimingConfig, gate: GatePolicy,
+                  workloads: Sequence[WorkloadConfig], timer: Timer,
+                  commands: Sequence[timing.TimedCommand], raw_dir: Path,
+                  env: Mapping[str, str], cwd: Path, progress: Progress,
                   ) -> tuple[tuple[Samples, ...], SequentialRecord | None, TimingLoad,
                              tuple[str, ...]]:
     """Time every command with the configured timer, through its protocol (every timer, the
     default included), with the machine's load; with ``runs: auto`` the timer looks at the
-    gated comparisons after each batch (:mod:`harness.measure.adaptive`)."""
-    t = config.timing
+    gated comparisons after each batch (:mod:`harness.measure.adaptive`), judged by ``gate``
+    over ``workloads``."""
+    t = timing_config
     warmup = timer_warmups(t.warmup, commands)
-    auto = (AutoRuns(t.batch, t.max_runs, t.max_seconds, 1.0 - config.gate.confidence)
+    auto = (AutoRuns(t.batch, t.max_runs, t.max_seconds, 1.0 - gate.confidence)
             if t.auto else None)
 
     def look(so_far: Sequence[Samples], confidence: float,
              n_resamples: int) -> list[Comparison]:
         from harness.analyse.analysis import gated_comparisons  # numpy only with runs: auto
 
-        return gated_comparisons(config.gate, config.workloads, so_far, confidence,
-                                 n_resamples)
+        return gated_comparisons(gate, workloads, so_far, confidence, n_resamples)
 
     timed = timer.measure(commands, warmup=warmup, runs=t.runs, order=t.order, env=env,
                           raw_dir=raw_dir, seed=t.seed, timeout_s=t.timeout_s, cwd=cwd,
@@ -547,12 +565,13 @@ def time_commands(config: Config, timer: Timer, commands: Sequence[timing.TimedC
     return timed.samples, timed.sequential, timed.load, timed.notes
 
 
-def measure_instructions(config: Config, ready: Sequence[Prepared], cwd: Path,
-                         env: Mapping[str, str], tools: Tools,
-                         progress: Progress) -> tuple[str, tuple[Samples, ...]]:
-    """Instruction counts for workloads that ask for them (deterministic, user space only),
-    with the counter :func:`preflight` found: the counter's description and the samples."""
-    wanted = [w for w in config.workloads if "instructions" in w.metrics]
+def measure_instructions(workloads: Sequence[WorkloadConfig], ready: Sequence[Prepared],
+                         cwd: Path, env: Mapping[str, str], tools: Tools, progress: Progress,
+                         *, runs: int) -> tuple[str, tuple[Samples, ...]]:
+    """Instruction counts for workloads that ask for them (deterministic, user space only;
+    ``runs`` counts each), with the counter :func:`preflight` found: the counter's
+    description and the samples."""
+    wanted = [w for w in workloads if "instructions" in w.metrics]
     if not wanted or not ready or not tools.counter:
         return "", ()
     from harness.measure import instructions
@@ -567,27 +586,28 @@ def measure_instructions(config: Config, ready: Sequence[Prepared], cwd: Path,
                      f"{workload.name}")
             counts = instructions.measure_instructions(
                 workload_argv(workload, item, cwd), env={**env, **workload.env},
-                runs=config.timing.instruction_runs,
+                runs=runs,
                 cwd=str(cwd), counter=counter, hyperfine=hyperfine)
             out.append(Samples(item.variant.name, workload.name, "instructions",
                                tuple(float(c) for c in counts), tuple(range(len(counts)))))
     return instructions.describe_counter(counter), tuple(out)
 
 
-def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mapping[str, str],
-                progress: Progress) -> tuple[dict[str, ProbeReport],
-                                             dict[str, dict[str, Any]], list[str]]:
+def inspect_all(workloads: Sequence[WorkloadConfig], ready: Sequence[Prepared], cwd: Path,
+                env: Mapping[str, str], progress: Progress, *,
+                timeout_s: float) -> tuple[dict[str, ProbeReport],
+                                           dict[str, dict[str, Any]], list[str]]:
     """Probe each variant's program (started like the first workload, or the variant's
     inspection target) and record import times: (probes, variant -> workload -> import-time
     tree with the process it describes, warnings). Import time and the probe fail on their
-    own; every process is bounded by ``timing.timeout_s``."""
+    own; every process is bounded by ``timeout_s``."""
     from harness.inspection import runner
 
     probes: dict[str, ProbeReport] = {}
     importtimes: dict[str, dict[str, Any]] = {}
     warnings: list[str] = []
-    first = config.workloads[0]
-    timeout = config.timing.timeout_s
+    first = workloads[0]
+    timeout = timeout_s
     bar.start(progress, "inspecting environments", len(ready))
     for done, item in enumerate(ready):
         bar.advance(progress, done)
@@ -607,7 +627,7 @@ def inspect_all(config: Config, ready: Sequence[Prepared], cwd: Path, env: Mappi
             bar.important(progress, text)
 
         trees: dict[str, Any] = {}
-        for workload in config.workloads:
+        for workload in workloads:
             if not workload.importtime:
                 continue
             try:

@@ -160,8 +160,10 @@ def test_config_bcr_source_and_bazel_block(tmp_path: Path) -> None:
     data = bazel_config(tmp_path, "{bcr: {module: rules_tiny, version: '1.0'}}")
     config = parse_config(data, tmp_path / "c.yaml")
     release = config.variant("release")
-    assert release.source.kind == "bcr" and release.source.version == "1.0"
-    assert release.source.registries == (bw.BCR_URL,)
+    from harness.measure.builders.bazel import BcrRelease
+
+    assert release.source.kind == "bcr"
+    assert release.source.spec == BcrRelease("rules_tiny", "1.0", (bw.BCR_URL,))
     assert release.build.builder == "bazel"
     spec = release.build.options
     assert isinstance(spec, bw.BazelSpec)
@@ -171,7 +173,8 @@ def test_config_bcr_source_and_bazel_block(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("source", "build", "message"), [
-    ("{bcr: {module: rules_tiny, version: '1'}}", "{builder: uv}", "built by Bazel"),
+    ("{bcr: {module: rules_tiny, version: '1'}}", "{builder: uv}",
+     "built by the bazel builder only"),
     ("{bcr: {module: other, version: '1'}}", "", "is not the builder's module"),
     ("{requirement: x}", "", "takes bcr, git or path"),
     ("{path: .}", "{builder: bazel, workspace: ws, target: 'bench', module: m}",
@@ -249,7 +252,7 @@ def test_spawn_timer_gives_each_command_its_environment(tmp_path: Path) -> None:
 
 def test_bzlmod_variant_workspace_is_a_rewritten_copy(tmp_path: Path) -> None:
     from harness.config import Source
-    from harness.measure.builders.bazel import BazelBuilder
+    from harness.measure.builders.bazel import BazelBuilder, BcrRelease
 
     workspace = tmp_path / "ws"
     workspace.mkdir()
@@ -258,8 +261,7 @@ def test_bzlmod_variant_workspace_is_a_rewritten_copy(tmp_path: Path) -> None:
     (workspace / "BUILD.bazel").write_text("")
     os.symlink("/nonexistent", workspace / "bazel-out")
     spec = bw.BazelSpec(workspace=str(workspace), target="//:bench", module="aspect_rules_py")
-    release = Source("bcr", module="aspect_rules_py", version="1.12.0",
-                     registries=(bw.BCR_URL,))
+    release = Source("bcr", spec=BcrRelease("aspect_rules_py", "1.12.0"))
     copy = BazelBuilder._variant_workspace(spec, release, None, tmp_path / "release")
     assert sorted(os.listdir(copy)) == ["BUILD.bazel", "MODULE.bazel"]
     assert bw.declared_version((copy / "MODULE.bazel").read_text(), "aspect_rules_py") \

@@ -311,8 +311,9 @@ def test_import_time_and_probe_fail_independently_and_inspection_is_bounded(
                      inspect_command=(str(target),))
     ready = [pipeline.Prepared(config.variants[0], built, None)]
     started = time.monotonic()
-    probes, trees, warnings = pipeline.inspect_all(config, ready, tmp_path, _env(tmp_path),
-                                                   Silent())
+    probes, trees, warnings = pipeline.inspect_all(config.workloads, ready, tmp_path,
+                                                   _env(tmp_path), Silent(),
+                                                   timeout_s=config.timing.timeout_s)
     assert time.monotonic() - started < 30
     assert trees == {"pr": {}}
     (warning,) = warnings

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.config_records import Config, TimingConfig
+from harness.config_records import TimingConfig
 from harness.model import GatePolicy
 
 PY = sys.executable
@@ -20,11 +20,6 @@ def _module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: st
     (tmp_path / f"{name}.py").write_text(text, encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     sys.modules.pop(name, None)
-
-
-def _config(**timing: object) -> Config:
-    return Config(path="toy.yaml", title="toy", variants=(), workloads=(),
-                  timing=TimingConfig(**timing), gate=GatePolicy())  # type: ignore[arg-type]
 
 
 TOY_TIMER = '''
@@ -66,8 +61,8 @@ def test_a_toy_timer_is_one_module_and_one_line(tmp_path: Path,
     timer = get_timer("toy")
     commands = [TimedCommand("pr", "w", (PY, "-c", "pass"))]
     samples, sequential, load, _notes = pipeline.time_commands(
-        _config(runs=7, warmup=0), timer, commands, tmp_path / "raw", {}, tmp_path,
-        lambda _m: None)
+        TimingConfig(runs=7, warmup=0), GatePolicy(), (), timer, commands, tmp_path / "raw",
+        {}, tmp_path, lambda _m: None)
     assert [s.values for s in samples] == [(0.001,) * 7]
     assert sequential is None and load is not None
     assert sys.modules["toy_timer"].CALLS == [["pr/w"]]  # type: ignore[attr-defined]
@@ -83,8 +78,8 @@ def test_the_preflight_finds_what_the_timer_declares_before_anything_runs(
     _module(tmp_path, monkeypatch, "toy_timer", TOY_TIMER)
     monkeypatch.setitem(timer_registry.TIMERS, "toy", "toy_timer:ToyTimer")
     with pytest.raises(HarnessError, match=r"toy-stopwatch-binary \(for timing.timer: toy\)"):
-        pipeline.preflight(_config(), {}, get_timer("toy"))
-    assert pipeline.preflight(_config(), {}, get_timer("spawn")).counter == ""
+        pipeline.preflight((), (), {}, get_timer("toy"))
+    assert pipeline.preflight((), (), {}, get_timer("spawn")).counter == ""
 
 
 def test_the_default_spawn_timer_goes_through_the_protocol_too(
@@ -112,8 +107,8 @@ class RecordingSpawn(SpawnTimer):
     commands = [TimedCommand("pr", "w", (PY, "-S", "-c", "pass")),
                 TimedCommand("main", "w", (PY, "-S", "-c", "pass"))]
     samples, _, _load, _notes = pipeline.time_commands(
-        _config(runs=3, warmup=0), timer, commands, tmp_path / "raw", {}, tmp_path,
-        lambda _m: None)
+        TimingConfig(runs=3, warmup=0), GatePolicy(), (), timer, commands, tmp_path / "raw",
+        {}, tmp_path, lambda _m: None)
     assert sys.modules["recording_timer"].CALLS == [2]  # type: ignore[attr-defined]
     wall = [s for s in samples if s.metric == "wall"]
     assert [len(s.values) for s in wall] == [3, 3] and all(v > 0 for s in wall for v in s.values)

@@ -1,5 +1,6 @@
 """Resolve each variant's source: git worktrees (always removed), requirements, paths,
-existing interpreters."""
+existing interpreters; a kind a builder owns (``bcr``) is checked and named by that builder's
+:class:`~harness.measure.builders.SourceKind`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from harness import proc
 from harness.config_records import Source, VariantConfig
 from harness.errors import ProcessError, SourceError
+from harness.measure.builders import SourceKind, owned_source_kinds
 
 
 @dataclass(frozen=True)
@@ -24,14 +26,21 @@ class ResolvedSource:
     revision: str | None = None
 
 
+def owned_kind(source: Source) -> SourceKind | None:
+    """The builder-owned kind of ``source`` (None for the common kinds)."""
+    found = owned_source_kinds().get(source.kind)
+    return found[1] if found else None
+
+
 def describe(source: Source) -> str:
     """How the report names a source."""
     if source.kind == "requirement":
         return " ".join(source.requirements)
     if source.kind == "git":
         return f"git {source.ref} in {source.repo}"
-    if source.kind == "bcr":
-        return f"bcr {source.module}@{source.version} ({', '.join(source.registries)})"
+    owned = owned_kind(source)
+    if owned is not None:
+        return owned.describe(source.spec)
     return f"{source.kind} {source.path}"
 
 
@@ -97,11 +106,12 @@ def check(variant: VariantConfig, env: Mapping[str, str]) -> str | None:
         if not Path(source.path).is_dir():
             raise SourceError(f"variant {variant.name!r}: source.path {source.path!r} is not a "
                               "directory", "point it at a project directory")
-    if source.kind == "bcr":
-        for url in source.registries:
-            if not url.startswith(("https://", "http://", "file://")):
-                raise SourceError(f"variant {variant.name!r}: registry {url!r} is not a URL",
-                                  "give https://... or file:///... (a local registry folder)")
+    owned = owned_kind(source)
+    if owned is not None:
+        try:
+            owned.check(source.spec)
+        except SourceError as exc:
+            raise SourceError(f"variant {variant.name!r}: {exc.message}", exc.hint) from exc
     if source.kind == "python":
         assert source.path is not None
         if not (os.path.isfile(source.path) and os.access(source.path, os.X_OK)):

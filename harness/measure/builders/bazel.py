@@ -20,13 +20,14 @@ import shutil
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ConfigError, ProcessError
+from harness.errors import ConfigError, ProcessError, SourceError
 from harness.files import remove_tree
 from harness.measure import bazel_workspace as bw
-from harness.measure.builders import BuiltEnv
+from harness.measure.builders import BuiltEnv, SourceKind
 from harness.measure.tools import INSTALL_HINTS
 
 if TYPE_CHECKING:
@@ -89,6 +90,56 @@ def _module_file(workspace: str) -> Path | None:
     return None
 
 
+@dataclass(frozen=True)
+class BcrRelease:
+    """A ``source: {bcr: ...}``: a ruleset's release from Bazel registries."""
+
+    module: str
+    version: str
+    registries: tuple[str, ...] = (bw.BCR_URL,)
+
+
+class BcrSource:
+    """The ``bcr`` source kind, which only the bazel builder builds."""
+
+    name = "bcr"
+    schema: Mapping[str, Any] = {
+        "type": "object", "additionalProperties": False,
+        "required": ["module", "version"],
+        "description": "A ruleset's release from a Bazel registry "
+                       "(bazel builder; default registry: the BCR).",
+        "properties": {
+            "module": {"type": "string", "minLength": 1},
+            "version": {"type": "string", "minLength": 1},
+            "registry": {"oneOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "array", "items": {"type": "string", "minLength": 1},
+                 "minItems": 1}]},
+        },
+    }
+
+    def record(self, raw: Any, base: Path) -> BcrRelease:
+        registry = raw.get("registry", [bw.BCR_URL])
+        return BcrRelease(raw["module"], raw["version"],
+                          tuple([registry] if isinstance(registry, str) else registry))
+
+    def check(self, spec: object) -> None:
+        assert isinstance(spec, BcrRelease)
+        for url in spec.registries:
+            if not url.startswith(("https://", "http://", "file://")):
+                raise SourceError(f"registry {url!r} is not a URL",
+                                  "give https://... or file:///... (a local registry folder)")
+
+    def describe(self, spec: object) -> str:
+        assert isinstance(spec, BcrRelease)
+        return f"bcr {spec.module}@{spec.version} ({', '.join(spec.registries)})"
+
+
+def release_of(source: Source) -> BcrRelease | None:
+    """The registry release a ``bcr`` source names; None for a git or path source."""
+    return source.spec if isinstance(source.spec, BcrRelease) else None
+
+
 class BazelBuilder:
     """A benchmark workspace built by Bazel with the variant's ruleset swapped in."""
 
@@ -98,6 +149,7 @@ class BazelBuilder:
     #: none for the preflight: the Bazel command is per variant (build.command) and a missing
     #: one fails that variant only, the others are still measured
     tools: tuple[str, ...] = ()
+    source_kinds: Mapping[str, SourceKind] = {"bcr": BcrSource()}
 
     def options(self, raw: Mapping[str, Any], source: Source, base: Path) -> bw.BazelSpec:
         if source.kind not in ("bcr", "git", "path"):
@@ -109,8 +161,9 @@ class BazelBuilder:
         except ValueError as exc:
             raise ConfigError(f"build: {exc}", "the bazel builder needs workspace, target "
                               "and module") from exc
-        if source.kind == "bcr" and source.module != spec.module:
-            raise ConfigError(f"source.bcr.module: {source.module!r} is not the builder's "
+        release = release_of(source)
+        if release is not None and release.module != spec.module:
+            raise ConfigError(f"source.bcr.module: {release.module!r} is not the builder's "
                               f"module {spec.module!r}",
                               "the release must be of the ruleset the workspace depends on")
         return spec
@@ -149,7 +202,8 @@ class BazelBuilder:
         startup = bw.startup_options(spec, str(output_base))
         repo_cache = (str(out_base / "repository-cache") if spec.repository_cache == "isolated"
                       else None)
-        registries = source.registries if bzlmod and source.kind == "bcr" else ()
+        release = release_of(source)
+        registries = release.registries if bzlmod and release is not None else ()
         # pip and uv run by repository rules: the user's settings only when asked for (by
         # name: values stay off the command line), caches of the variant's own when cold
         passed = [n for n in bw.passed_names(spec.pass_env, os.environ)
@@ -215,7 +269,8 @@ class BazelBuilder:
                         site_roots=(),
                         placeholders={"exe": exe, "runfiles": runfiles}, run_env=run_env,
                         phases=phases, details=details, inspect_command=inspect_command,
-                        inspect_env=inspect_env)
+                        inspect_env=inspect_env,
+                        short_names={details["execution_root"]: "<execroot>"})
 
     @staticmethod
     def _executable(bazel: BazelRun, execution_root: str, target: str, who: str) -> str:
@@ -244,7 +299,9 @@ class BazelBuilder:
             where = Path(spec.workspace, path.group(1)) / "MODULE.bazel"
             with contextlib.suppress(OSError, UnicodeDecodeError):
                 module_file = where.read_text(encoding="utf-8")
-        problem = bw.release_mismatch(done.stdout, spec.module, source.version or "",
+        release = release_of(source)
+        problem = bw.release_mismatch(done.stdout, spec.module,
+                                      release.version if release else "",
                                       module_file)
         if problem:
             raise BazelFailed(f"{who}: {problem}",
@@ -288,8 +345,9 @@ class BazelBuilder:
                         ignore=shutil.ignore_patterns("bazel-*", ".git", "MODULE.bazel.lock"))
         module_file = dest / "MODULE.bazel"
         text = module_file.read_text(encoding="utf-8") if module_file.exists() else ""
-        if source.kind == "bcr":
-            text = bw.rewrite_module_file(text, spec.module, version=source.version)
+        release = release_of(source)
+        if release is not None:
+            text = bw.rewrite_module_file(text, spec.module, version=release.version)
         else:
             assert override is not None
             text = bw.rewrite_module_file(text, spec.module, path=override)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.measure.builders import Builder, BuiltEnv, site_roots
+from harness.measure.builders import Builder, BuiltEnv, SourceKind, site_roots
 
 if TYPE_CHECKING:
     from harness.config_records import Source, VariantConfig
@@ -20,6 +20,7 @@ class ExistingBuilder:
     options_schema: Mapping[str, Any] = {}
     placeholders: tuple[str, ...] = ()
     tools: tuple[str, ...] = ()
+    source_kinds: Mapping[str, SourceKind] = {}
 
     def options(self, raw: Mapping[str, Any], source: Source, base: Path) -> None:
         return None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.measure.builders import Builder, BuiltEnv, site_roots
+from harness.measure.builders import Builder, BuiltEnv, SourceKind, site_roots
 from harness.measure.tools import find_tool
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ class UvBuilder:
 
     name = "uv"
     tools: tuple[str, ...] = ("uv",)
+    source_kinds: Mapping[str, SourceKind] = {}
     options_schema: Mapping[str, Any] = {
         "python": {"type": "string", "minLength": 1,
                    "description": "Interpreter of the venv (default: the harness's own)."},
