@@ -36,5 +36,5 @@ def test_the_matrix_comment_states_the_policy_threshold_not_a_fallback_of_its_ow
                                gate_config=dataclasses.replace(cell.gate_config,
                                                                threshold_pct=2.5))
     whole = dataclasses.replace(cell, cell="", cells=(cell,))
-    text = matrix.render_markdown(whole, lambda c: "cell body\n")
+    text = matrix.render_markdown(whole, lambda c, room: "cell body\n", 60_000)
     assert "(threshold 2.5 %)" in text
