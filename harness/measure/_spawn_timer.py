@@ -204,6 +204,31 @@ def _realtime() -> bool:
     return True
 
 
+class _Tally:
+    """What the runs gave: one result row per timed run, one entry per failed run (with its
+    stderr's tail), and the commands that are not run again (a timeout, or a failure of a
+    command that must not fail)."""
+
+    def __init__(self, keep_going: list[bool], first_position: int) -> None:
+        self.results: list[list[float]] = []
+        self.failures: list[dict[str, object]] = []
+        self.stopped: set[int] = set()
+        self.keep_going = keep_going
+        self.first_position = first_position
+
+    def add(self, position: int, round_no: int, index: int,
+            outcome: tuple[float, int, float, bool], err_fd: int) -> None:
+        seconds, code, cpu, timed_out = outcome
+        if round_no >= 0:
+            self.results.append([round_no, index, seconds, code, cpu,
+                                 self.first_position + position])
+        if code != 0 or timed_out:
+            self.failures.append({"index": index, "round": round_no, "exit_code": code,
+                                  "timed_out": timed_out, "stderr": _tail(err_fd)})
+            if timed_out or not self.keep_going[index]:
+                self.stopped.add(index)
+
+
 def _duet(plan: dict[str, object], envs: list[dict[str, str]], timeout: float | None
           ) -> tuple[list[list[float]], list[dict[str, object]]]:
     """Run the schedule launch by launch: every ``len(commands)`` consecutive entries start
@@ -223,9 +248,7 @@ def _duet(plan: dict[str, object], envs: list[dict[str, str]], timeout: float | 
         fd, name = tempfile.mkstemp(prefix="spawn-timer-stderr-")
         os.unlink(name)
         err_fds.append(fd)
-    results: list[list[float]] = []
-    failures: list[dict[str, object]] = []
-    stopped: set[int] = set()
+    tally = _Tally(keep_going, first_position)
     report_progress = bool(plan.get("progress"))
     last_report = 0.0
     for at in range(0, len(schedule), width):
@@ -233,7 +256,7 @@ def _duet(plan: dict[str, object], envs: list[dict[str, str]], timeout: float | 
             os.write(1, f"{at}\n".encode())
             last_report = time.monotonic()
         launch = [(at + j, int(r), int(i)) for j, (r, i) in enumerate(schedule[at:at + width])
-                  if int(i) not in stopped]
+                  if int(i) not in tally.stopped]
         if not launch:
             continue
         for _, _, index in launch:
@@ -245,20 +268,14 @@ def _duet(plan: dict[str, object], envs: list[dict[str, str]], timeout: float | 
         done = _run_together([commands[index] for _, _, index in launch],
                              [envs[index] for _, _, index in launch], timeout,
                              err_fds[:len(launch)], cpus)
-        for (position, round_no, index), fd, (seconds, code, cpu, timed_out) in zip(
-                launch, err_fds, done, strict=False):
-            if round_no >= 0:
-                results.append([round_no, index, seconds, code, cpu, first_position + position])
-            if code != 0 or timed_out:
-                failures.append({"index": index, "round": round_no, "exit_code": code,
-                                 "timed_out": timed_out, "stderr": _tail(fd)})
-                if timed_out or not keep_going[index]:
-                    stopped.add(index)
+        for (position, round_no, index), fd, outcome in zip(launch, err_fds, done,
+                                                            strict=False):
+            tally.add(position, round_no, index, outcome, fd)
     for fd in err_fds:
         os.close(fd)
     if report_progress:
         os.write(1, f"{len(schedule)}\n".encode())
-    return results, failures
+    return tally.results, tally.failures
 
 
 def main(args: list[str]) -> int:
@@ -285,13 +302,10 @@ def main(args: list[str]) -> int:
             json.dump({"timer": "spawn-wait", "results": duet_results,
                        "failures": duet_failures, "realtime": realtime}, f)
         return 0
-    results: list[list[float]] = []
-    failures: list[dict[str, object]] = []
-    stopped: set[int] = set()
+    tally = _Tally(keep_going, int(plan.get("first_position") or 0))
     err_fd, err_name = tempfile.mkstemp(prefix="spawn-timer-stderr-")
     os.unlink(err_name)
     report_progress = bool(plan.get("progress"))
-    first_position = int(plan.get("first_position") or 0)
     last_report = 0.0
     for position, (round_no, index) in enumerate(plan["schedule"]):
         # between runs, never inside a timed one, and at most 4 times a second: each line
@@ -299,23 +313,18 @@ def main(args: list[str]) -> int:
         if report_progress and time.monotonic() - last_report >= 0.25:
             os.write(1, f"{position}\n".encode())
             last_report = time.monotonic()
-        if index in stopped:
+        if index in tally.stopped:
             continue
         if prepare[index]:
             _run_once(prepare[index], envs[index], timeout, err_fd)
-        seconds, code, cpu, timed_out = _run_once(commands[index], envs[index], timeout, err_fd)
-        if round_no >= 0:
-            results.append([round_no, index, seconds, code, cpu, first_position + position])
-        if code != 0 or timed_out:
-            failures.append({"index": index, "round": round_no, "exit_code": code,
-                             "timed_out": timed_out, "stderr": _tail(err_fd)})
-            if timed_out or not keep_going[index]:
-                stopped.add(index)
+        tally.add(position, round_no, index,
+                  _run_once(commands[index], envs[index], timeout, err_fd), err_fd)
     os.close(err_fd)
     if report_progress:
         os.write(1, f"{len(plan['schedule'])}\n".encode())
     with open(out_path, "w", encoding="utf-8") as f:
-        json.dump({"timer": "spawn-wait", "results": results, "failures": failures}, f)
+        json.dump({"timer": "spawn-wait", "results": tally.results,
+                   "failures": tally.failures}, f)
     return 0
 
 
