@@ -189,27 +189,25 @@ def site_toml_files(dirs, processed):
                 supported = "site.toml" in handle.read()
         except (OSError, TypeError):
             supported = False
-    out = []
-    for d in dirs:
-        try:
-            names = sorted(e.name for e in os.scandir(d)
-                           if e.name.endswith(".site.toml") and not e.name.startswith("."))
-        except OSError:
-            continue
-        out += [{"path": os.path.join(d, name), "processed": supported} for name in names]
-    return out
+    return [{"path": path, "processed": supported}
+            for d in dirs for path in files_ending(d, ".site.toml")]
+
+
+def files_ending(directory, suffix):
+    """The paths of ``directory``'s files named ``*suffix`` (not hidden), sorted as ``site``
+    reads them; none when the directory cannot be listed."""
+    try:
+        names = sorted(e.name for e in os.scandir(directory)
+                       if e.name.endswith(suffix) and not e.name.startswith("."))
+    except OSError:
+        return []
+    return [os.path.join(directory, name) for name in names]
 
 
 def pth_files(dirs, processed):
     out = []
     for d in dirs:
-        try:
-            names = sorted(e.name for e in os.scandir(d)
-                           if e.name.endswith(".pth") and not e.name.startswith("."))
-        except OSError:
-            continue
-        for name in names:
-            path = os.path.join(d, name)
+        for path in files_ending(d, ".pth"):
             try:
                 with open(path, encoding="utf-8", errors="replace") as handle:
                     lines = handle.read().splitlines()
