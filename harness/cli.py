@@ -563,13 +563,9 @@ def short_labels(paths: Sequence[str], limit: int = 28) -> list[str]:
                      if len({p[len(p) - 1 - i] for p in parts}) > 1), shortest - head)
         labels = ["/".join(p[head:len(p) - tail]) or p[-1] for p in parts]
 
-    def clip(text: str) -> str:
-        if len(text) <= limit:
-            return text
-        half = (limit - 1) // 2
-        return text[:half] + "…" + text[len(text) - (limit - 1 - half):]
+    from harness.render.escape import clip
 
-    labels = [clip(label) for label in labels]
+    labels = [clip(label, limit) for label in labels]
     if len(set(labels)) < len(labels):
         labels = [f"{label} #{i + 1}" for i, label in enumerate(labels)]
     return labels
