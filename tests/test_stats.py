@@ -429,3 +429,46 @@ def test_large_sample_interval_is_deterministic_and_covers_the_effect():
     assert first == stats.compare(sub, ref)
     assert first.ci_low < 1.04 < first.ci_high
     assert first.n_pairs == 400
+
+
+def test_serial_inflation_is_one_for_independent_rounds_and_grows_with_dependence():
+    rng = np.random.default_rng(7)
+    independent = rng.normal(0, 0.02, 200)
+    assert 1.0 <= stats.serial_inflation(independent, 2) < 1.5
+    ar = np.zeros(200)
+    for i in range(1, 200):  # neighbouring rounds alike: a slow component of the noise
+        ar[i] = 0.9 * ar[i - 1] + rng.normal(0, 0.02)
+    assert stats.serial_inflation(ar, 2) > 2.0
+    assert stats.serial_inflation(np.cumsum(np.ones(200)), 2) == stats.MAX_INFLATION
+    assert stats.serial_inflation(np.zeros(50), 2) == 1.0
+    assert stats.serial_inflation(independent[:6], 2) == 1.0  # too few blocks to tell
+
+
+def test_paired_interval_is_the_bootstrap_widened_for_blocks_and_dependence():
+    rng = np.random.default_rng(3)
+    ref = BASE * np.exp(rng.normal(0, 0.03, 50))
+    sub = ref * np.exp(rng.normal(0.01, 0.03, 50))
+    raw = stats.ratio_ci(sub, ref, statistic="paired")
+    c = stats.compare(samples(list(sub), "pr"), samples(list(ref), "main"))
+    assert c.ratio == pytest.approx(raw[0])
+    assert c.ci_low < raw[1] and c.ci_high > raw[2]
+    factor = math.log(c.ci_high / c.ratio) / math.log(raw[2] / raw[0])
+    assert factor >= stats.small_sample_factor(25, 0.95) - 1e-9
+    assert "widened x1.053 for 25 blocks (Student t)" in c.method
+    assert "serial dependence" in c.method
+
+
+def test_a_95_interval_covers_an_a_a_ratio_in_about_95_of_trials():
+    """Heavy-tailed independent A/A rounds (Student t, 4 df), 50 pairs: the widened interval
+    misses 1 less often than the raw percentile bootstrap, in at most 8 % of 200 trials
+    (seen: 5.75 % vs 7.25 % of 400; on this machine: bench/gate_calibration_results.md)."""
+    rng = np.random.default_rng(11)
+    misses = raw_misses = 0
+    for _ in range(200):
+        ref = BASE * np.exp(rng.standard_t(4, 50) * 0.02)
+        sub = BASE * np.exp(rng.standard_t(4, 50) * 0.02)
+        c = stats.compare(samples(list(sub), "pr"), samples(list(ref), "main"))
+        _, low, high = stats.ratio_ci(sub, ref, statistic="paired")
+        misses += not (c.ci_low <= 1 <= c.ci_high)
+        raw_misses += not (low <= 1 <= high)
+    assert misses <= 0.08 * 200 and misses < raw_misses

@@ -279,9 +279,9 @@ def gated_comparisons(policy: GatePolicy, workloads: Sequence[WorkloadInfo] | Se
         a = by_key.get((policy.compare, workload.name, policy.metric))
         b = by_key.get((policy.against, workload.name, policy.metric))
         if policy.workload in (None, workload.name) and a is not None and b is not None:
-            out.append(sequential.widened(stats.compare(
+            out.append(stats.compare(
                 a, b, statistic=policy.statistic, threshold_pct=policy.threshold_pct,
-                confidence=confidence, n_resamples=n_resamples)))
+                confidence=confidence, n_resamples=n_resamples))
     return out
 
 
@@ -318,5 +318,5 @@ def compare_all(variants: Sequence[VariantInfo], workloads: Sequence[WorkloadInf
                 comparison = stats.compare(a, b, statistic=policy.statistic,
                                            threshold_pct=policy.threshold_pct,
                                            confidence=confidence, n_resamples=n_resamples)
-                out.append(sequential.widened(comparison) if gated and records else comparison)
+                out.append(comparison)
     return out

@@ -24,7 +24,6 @@ comparison is reproduced from the saved samples: the last look's rounds at its c
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -38,32 +37,6 @@ RULE = ("group-sequential: linear (Pocock-type) alpha spending over the planned 
 #: ``TAIL_RESAMPLES / (alpha_k / 2)`` resamples, so each percentile rests on >= 10 replicates.
 TAIL_RESAMPLES = 10
 MIN_RESAMPLES = defaults.BOOTSTRAP_RESAMPLES
-
-
-def widened(comparison: Comparison) -> Comparison:
-    """The comparison with its interval widened for a look's few blocks: the percentile
-    bootstrap interval is too narrow when it rests on few resampled blocks, worst at the far
-    tails a look uses (simulated: 2 % misses at a nominal 0.25 % with 15 rounds; 0 of 150
-    widened). Its half-widths on the log scale are multiplied by ``t(1 - a/2, B - 1) /
-    z(1 - a/2)`` for ``B`` bootstrap blocks (at 99.75 %: 1.52 at 15 rounds, 1.22 at 30, 1.10
-    at 60, 1.02 at 300), and the verdict is judged again. A zero-width or missing interval is
-    left alone."""
-    from scipy import stats as sps
-
-    from harness.analyse.stats import MIN_PAIRS, verdict
-
-    c = comparison
-    if c.ci_low is None or c.ci_high is None or c.ci_low == c.ci_high or c.n_pairs < 2:
-        return c
-    size = max(1, min(2, c.n_pairs // MIN_PAIRS or 1))  # the blocks of stats.ratio_ci
-    blocks = math.ceil(c.n_pairs / size)
-    alpha = 1.0 - c.confidence
-    factor = float(sps.t.ppf(1 - alpha / 2, blocks - 1) / sps.norm.ppf(1 - alpha / 2))
-    low = c.ratio * (c.ci_low / c.ratio) ** factor
-    high = c.ratio * (c.ci_high / c.ratio) ** factor
-    return dataclasses.replace(
-        c, ci_low=low, ci_high=high, verdict=verdict(c.ratio, low, high, c.threshold_pct),
-        method=f"{c.method}; widened x{factor:.3f} for {blocks} blocks (Student t)")
 
 
 def planned_looks(batch: int, max_runs: int) -> tuple[int, ...]:

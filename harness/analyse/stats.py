@@ -17,6 +17,11 @@ machine load: the pair is the unit, not the single run. Two consequences:
   of consecutive rounds (both variants' values together) are resampled with replacement
   (circular blocks, fixed seed) and the ratio is recomputed on every resample (percentile
   interval). Blocks of two rounds keep each AB/BA order pair together.
+* The percentile interval is too narrow when it rests on few blocks (on this machine's load
+  profiles it missed an A/A ratio of 1 in 6.5 % of 600 trials at 95 %), so its half-widths on
+  the log scale are widened by ``t(B - 1) / z`` (:func:`small_sample_factor`) and by the square
+  root of the variance inflation that dependence between neighbouring blocks causes
+  (:func:`serial_inflation`, about 1 when they are independent).
 
 Cost: every statistic costs ``O(n_resamples * n)`` per comparison. The Hodges-Lehmann point
 estimate is exact (all ``n (n + 1) / 2`` Walsh averages, up to 2000 rounds); each bootstrap
@@ -177,7 +182,7 @@ def ratio_ci(subject: np.ndarray, reference: np.ndarray, *, statistic: str = "me
         ratio = float(reduce(subject) / reduce(reference))
     if np.ptp(subject) == 0 and np.ptp(reference) == 0:  # deterministic metric: exact
         return ratio, ratio, ratio
-    size = max(1, min(block_rounds, n // MIN_PAIRS or 1))
+    size = block_size(n, block_rounds)
     idx = block_resamples(n, size, n_resamples, seed)
     if statistic in PAIRED_STATISTICS:
         i, j = walsh_pairs(n, max(BOOTSTRAP_WALSH, 5 * n + 1))
@@ -197,6 +202,58 @@ def ratio_ci(subject: np.ndarray, reference: np.ndarray, *, statistic: str = "me
         boot = _replicates(replicate, pairs, idx, 2 * n)
     low, high = _percentile(boot, confidence)
     return ratio, low, high
+
+
+def block_size(n: int, block_rounds: int) -> int:
+    """Rounds per bootstrap block for ``n`` pairs: ``block_rounds``, but at least
+    :data:`MIN_PAIRS` blocks."""
+    return max(1, min(block_rounds, n // MIN_PAIRS or 1))
+
+
+#: Bounds of the serial-dependence inflation: at most this factor on the variance (a
+#: stronger dependence than this is reported as the cause of a wide interval, not modelled).
+MAX_INFLATION = 4.0
+
+
+def serial_inflation(logs: np.ndarray, size: int) -> float:
+    """How much dependence between neighbouring bootstrap blocks inflates the variance of
+    their mean (>= 1): ``1 + 2 sum_k w_k rho_k`` over lags ``k = 1..L`` of the block means'
+    rank autocorrelations ``rho_k``, Bartlett weights ``w_k = 1 - k / (L + 1)``,
+    ``L = round(B ** (1/3))`` for ``B`` blocks (the Newey-West long-run variance, on ranks so
+    one burst cannot dominate it). Dependence *within* a block is already in the bootstrap;
+    independent blocks give about 1. Clipped to ``[1, MAX_INFLATION]``."""
+    m = len(logs) // size
+    if m < 4:
+        return 1.0
+    from scipy import stats as sps  # the analysis imports it anyway (drift)
+
+    means = np.asarray(logs[:m * size], dtype=float).reshape(m, size).mean(axis=1)
+    ranks = sps.rankdata(means) - (m + 1) / 2.0  # ties share their mean rank
+    denominator = float(np.dot(ranks, ranks))
+    if denominator == 0:
+        return 1.0
+    lags = max(1, round(m ** (1 / 3)))
+    total = sum((1 - k / (lags + 1)) * float(np.dot(ranks[:-k], ranks[k:])) / denominator
+                for k in range(1, lags + 1))
+    return float(min(MAX_INFLATION, max(1.0, 1.0 + 2.0 * total)))
+
+
+def small_sample_factor(n_blocks: int, confidence: float) -> float:
+    """``t(1 - a/2, B - 1) / z(1 - a/2)``: how much wider a Student-t interval on ``B``
+    resampled blocks is than the normal one the percentile bootstrap approximates (the
+    percentile interval is too narrow when it rests on few blocks, and more so far in the
+    tails: x1.05 for 25 blocks at 95 %, x1.52 for 8 blocks at 99.75 %)."""
+    from scipy import stats as sps  # the analysis imports it anyway (drift)
+
+    alpha = 1.0 - confidence
+    if n_blocks < 2 or not 0 < alpha < 1:
+        return 1.0
+    return float(sps.t.ppf(1 - alpha / 2, n_blocks - 1) / sps.norm.ppf(1 - alpha / 2))
+
+
+def widen(ratio: float, low: float, high: float, factor: float) -> tuple[float, float]:
+    """The interval with its half-widths on the log scale multiplied by ``factor``."""
+    return ratio * (low / ratio) ** factor, ratio * (high / ratio) ** factor
 
 
 def unpaired_ratio_ci(subject: np.ndarray, reference: np.ndarray, *, statistic: str = "median",
@@ -268,8 +325,16 @@ def compare(subject: Samples, reference: Samples, *, statistic: str = defaults.S
                                     seed=seed)
         what = ("Hodges-Lehmann estimate of per-round ratios" if statistic == "paired"
                 else f"ratio of {statistic}s")
-        method = (f"{what}; paired block bootstrap over rounds (blocks of {block_rounds}, "
-                  f"{n_resamples} resamples, percentile)")
+        size = block_size(len(s), block_rounds)
+        n_blocks = math.ceil(len(s) / size)
+        small = small_sample_factor(n_blocks, confidence)
+        inflation = serial_inflation(np.log(s / r), size)
+        if low != high:
+            low, high = widen(ratio, low, high, small * math.sqrt(inflation))
+        method = (f"{what}; paired block bootstrap over rounds (blocks of {size}, "
+                  f"{n_resamples} resamples, percentile), widened x{small:.3f} for "
+                  f"{n_blocks} blocks (Student t) and x{math.sqrt(inflation):.3f} for "
+                  f"serial dependence (variance inflation {inflation:.2f})")
     elif min(len(s), len(r)) >= MIN_PAIRS or (np.ptp(s) == 0 and np.ptp(r) == 0):
         ratio, low, high = unpaired_ratio_ci(s, r, statistic=statistic, confidence=confidence,
                                              n_resamples=n_resamples, seed=seed)
