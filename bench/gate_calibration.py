@@ -507,6 +507,20 @@ def _pct(part: int, whole: int) -> str:
     return f"{part / whole * 100:.1f} %" if whole else "—"
 
 
+def upper_bound(part: int, whole: int, confidence: float = 0.95) -> float:
+    """One-sided Clopper-Pearson upper bound of a rate seen ``part`` times in ``whole``."""
+    from scipy import stats as sps
+
+    return 1.0 if part >= whole else float(sps.beta.ppf(confidence, part + 1, whole - part))
+
+
+def _pct_bound(part: int, whole: int) -> str:
+    """``0.0 % (< 1.5 %)``: the rate and its 95 % upper bound (what ``whole`` trials can read)."""
+    if not whole:
+        return "—"
+    return f"{part / whole * 100:.1f} % (< {upper_bound(part, whole) * 100:.1f} %)"
+
+
 def _samples_of(rec: dict[str, Any], metric: str = "wall") -> tuple[Samples, Samples]:
     suffix = "_cpu" if metric == "cpu" else ""
     subj = Samples("subject", "pass", metric, tuple(rec["subject" + suffix]),
@@ -535,17 +549,20 @@ def peek_verdict(rec: dict[str, Any], *, batch: int, threshold_pct: float) -> tu
 def auto_table(records: Sequence[dict[str, Any]], args: argparse.Namespace) -> str:
     """runs: auto per effect: verdict shares, runs and seconds to a verdict."""
     lines = ["| effect | trials | regression | no change | inconclusive | improvement | "
-             "median runs | median s | budget reached |", "|" + "---|" * 9]
+             "interval excludes 1 | median runs | median s | budget reached |",
+             "|" + "---|" * 10]
     for effect in sorted({r["effect"] for r in records}):
         rows = [r for r in records if r["effect"] == effect]
         verdicts = [r["verdict"] for r in rows]
         n = len(rows)
         budget = sum(1 for r in rows if r["stopped"].startswith("budget"))
         name = "A/A" if effect == 0 else f"{effect:+g} %"
+        excludes = sum(1 for r in rows if r.get("ci") and not r["ci"][0] <= 1 <= r["ci"][1])
         lines.append(
-            f"| {name} | {n} | {_pct(verdicts.count('regression'), n)} | "
+            f"| {name} | {n} | {_pct_bound(verdicts.count('regression'), n)} | "
             f"{_pct(verdicts.count('no change'), n)} | {_pct(verdicts.count('inconclusive'), n)}"
             f" | {_pct(verdicts.count('improvement'), n)} | "
+            f"{_pct_bound(excludes, n) if effect == 0 else '—'} | "
             f"{statistics.median(r['runs'] for r in rows):g} | "
             f"{statistics.median(r['seconds'] for r in rows):.2f} | {_pct(budget, n)} |")
     aa = [r for r in records if r["effect"] == 0]
@@ -842,6 +859,36 @@ def profile_table(records: Sequence[dict[str, Any]], *, confidence: float,
     return "\n".join(lines)
 
 
+def pooled_table(records: Sequence[dict[str, Any]], *, confidence: float,
+                 statistic: str = "paired") -> str:
+    """Every profile together, per design and metric: the A/A rates with their 95 % upper
+    bounds (what the number of trials can read: 0 of 300 bounds a rate below 1 %)."""
+    lines = ["| design | metric | A/A trials | interval excludes 1 | FR 2 % | inconcl. 2 % | "
+             "FR 5 % |", "|" + "---|" * 7]
+    totals: dict[tuple[str, str], list[int]] = {}
+    for row in profile_rows(records, confidence=confidence, statistic=statistic):
+        t = totals.setdefault((row["design"], row["metric"]), [0, 0, 0, 0, 0])
+        n = row["aa_trials"]
+        t[0] += n
+        t[1] += round((1 - row["coverage"]) * n) if n else 0
+        t[2] += row["fr2"][0]
+        t[3] += row["inc2"][0]
+        t[4] += row["fr5"][0]
+    for (design, metric), (n, miss, fr2, inc2, fr5) in sorted(totals.items()):
+        lines.append(f"| {design} | {metric} | {n} | {_pct_bound(miss, n)} | "
+                     f"{_pct_bound(fr2, n)} | {_pct(inc2, n)} | {_pct_bound(fr5, n)} |")
+    auto = [r for r in records if DESIGNS[r["design"]].rule == "auto" and r["effect"] == 0]
+    for design in sorted({r["design"] for r in auto}):
+        rows = [r for r in auto if r["design"] == design]
+        n = len(rows)
+        miss = sum(1 for r in rows if r.get("ci") and not r["ci"][0] <= 1 <= r["ci"][1])
+        verdicts = [r["verdict"] for r in rows]
+        lines.append(f"| {design} | {DESIGNS[design].metric} | {n} | {_pct_bound(miss, n)} | "
+                     f"{_pct_bound(verdicts.count('regression'), n)} | "
+                     f"{_pct(verdicts.count('inconclusive'), n)} | — |")
+    return "\n".join(lines)
+
+
 def report(records: Sequence[dict[str, Any]], args: argparse.Namespace) -> str:
     """Every table: per load level the fixed designs (re-judged) and runs: auto; the noise-note
     calibration; the replica experiment."""
@@ -876,6 +923,8 @@ def report(records: Sequence[dict[str, Any]], args: argparse.Namespace) -> str:
     if trials:
         parts += ["### load profiles", profile_table(trials, confidence=args.confidence,
                                                      statistic=args.statistic)]
+        parts += ["### every profile pooled", pooled_table(trials, confidence=args.confidence,
+                                                           statistic=args.statistic)]
         parts += ["### noise notes", noise_table(trials, args.threshold_pct)]
     if replicas:
         parts += ["### replicas", replica_table(replicas)]

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from harness import __version__
+from harness import __version__, defaults
 from harness.errors import HarnessError
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     analyse.add_argument("--threshold-pct", type=float, help="override gate.threshold_pct")
     analyse.add_argument("--statistic", choices=["paired", "median", "mean"],
                          help="override gate.statistic")
-    analyse.add_argument("--gate-metric", choices=["wall", "cpu", "instructions"],
+    analyse.add_argument("--gate-metric", choices=list(defaults.GATE_METRICS),
                          help="override gate.metric")
     analyse.add_argument("--out", help="output directory (default: the directory of "
                          "MEASUREMENTS; a copy of it is written there otherwise)")
@@ -93,7 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     timecmd.add_argument("--title", help="the table's title (default: python ARGS)")
     timecmd.add_argument("--json", action="store_true",
                          help="print report.json on stdout instead of the table")
-    timecmd.add_argument("--runs", type=int, default=30, help="timed runs each (default 30)")
+    timecmd.add_argument("--runs", type=_runs, default=None,
+                         help="timed runs each, or auto (default: auto when two or more "
+                              "interpreters are gated, else 30)")
     timecmd.add_argument("--warmup", type=int, default=3, help="warmup runs each (default 3)")
     timecmd.add_argument("--threshold-pct", type=float,
                          help="gate threshold (default: the config default)")
@@ -572,7 +574,7 @@ def short_labels(paths: Sequence[str], limit: int = 28) -> list[str]:
 
 
 def time_config_data(pythons: Sequence[str], labels: Sequence[str], args: Sequence[str], *,
-                     runs: int, warmup: int, threshold_pct: float | None,
+                     runs: int | str | None, warmup: int, threshold_pct: float | None,
                      gate: bool, title: str | None = None) -> dict[str, Any]:
     """The config ``startup-harness time`` runs: one variant per interpreter (the first is
     main, the last the PR), one workload ``{python} ARGS``."""
@@ -607,8 +609,11 @@ def time_config_data(pythons: Sequence[str], labels: Sequence[str], args: Sequen
     data: dict[str, Any] = {
         "title": title or f"python {shown}", "variants": variants,
         "workloads": [{"name": name, "command": ["{python}", *args]}],
-        "timing": {"runs": runs, "warmup": warmup}}
-    if not gate or len(pythons) == 1:
+        "timing": {"warmup": warmup}}
+    gated = gate and len(pythons) > 1
+    if runs is not None or not gated:  # else the default: auto, stopping on the gate
+        data["timing"]["runs"] = runs if runs is not None else 30
+    if not gated:
         data["gate"] = False
     elif threshold_pct is not None:
         data["gate"] = {"threshold_pct": threshold_pct}

@@ -7,6 +7,7 @@ Every error names the file and the field (``demo.yaml: variants[1].source: ...``
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from pathlib import Path
 from typing import Any
@@ -366,11 +367,12 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
 
     timing_raw = data.get("timing", {})
     env_raw = timing_raw.get("env", {})
+    runs_raw = timing_raw.get("runs", default_runs(timing_raw.get("timer", defaults.TIMER),
+                                                   timing_raw.get("order", defaults.ORDER)))
     timing = TimingConfig(
         warmup=timing_raw.get("warmup", defaults.WARMUP),
-        runs=(defaults.RUNS if timing_raw.get("runs") == "auto"
-              else timing_raw.get("runs", defaults.RUNS)),
-        auto=timing_raw.get("runs") == "auto",
+        runs=defaults.RUNS if runs_raw == "auto" else runs_raw,
+        auto=runs_raw == "auto",
         batch=timing_raw.get("batch", defaults.AUTO_BATCH),
         max_runs=timing_raw.get("max_runs", defaults.AUTO_MAX_RUNS),
         max_seconds=float(timing_raw.get("max_seconds", defaults.AUTO_MAX_SECONDS)),
@@ -389,6 +391,9 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
         gate = GatePolicy(compare="", against="", enabled=False)
     else:
         gate = _gate(path, gate_raw, variants, workloads)
+    if timing.auto and "runs" not in timing_raw and not timed_gate(gate):
+        timing = dataclasses.replace(timing, auto=False)  # the default: fixed runs there
+    if gate.enabled or timing.auto:
         check_runs(timing, gate, f"{path}: timing.runs")
     matrix = _matrix(path, data.get("matrix", {}), variants)
     sweeps = tuple(_sweep(path, i, raw, gate, variants, workloads)
@@ -439,6 +444,11 @@ def _sweep(path: Path, i: int, raw: dict[str, Any], gate: GatePolicy,
                        runs=int(raw.get("runs", 20)))
 
 
+def timed_gate(gate: GatePolicy) -> bool:
+    """The gate judges a timed metric (what ``runs: auto`` stops on)."""
+    return gate.enabled and gate.metric != "instructions"
+
+
 def check_runs(timing: TimingConfig, gate: GatePolicy, where: str) -> None:
     """Refuse, before anything is built, fewer timed runs than a confidence interval needs when
     the gate is on a timed metric (a point estimate must never pass the gate), ``runs: auto``
@@ -448,6 +458,10 @@ def check_runs(timing: TimingConfig, gate: GatePolicy, where: str) -> None:
                           f"(the gate needs at least {defaults.MIN_PAIRS} paired runs)",
                           f"set at least {defaults.MIN_PAIRS} runs, or gate on "
                           "`metric: instructions`")
+    if timing.auto and not timed_gate(gate):
+        raise ConfigError(f"{where}: runs: auto stops when the gated interval is decisive, "
+                          "and nothing timed is gated", f"give a number of runs (default "
+                          f"{defaults.RUNS})")
     if timing.auto and (timing.timer != "spawn" or timing.order == "blocks"):
         raise ConfigError(f"{where}: runs: auto needs the spawn timer and paired rounds",
                           "use timing.timer: spawn with order: interleaved or shuffled")
@@ -460,6 +474,15 @@ def check_runs(timing: TimingConfig, gate: GatePolicy, where: str) -> None:
     if gate.metric == "cpu" and timing.timer != "spawn":
         raise ConfigError(f"{where}: gate.metric cpu: CPU time is measured by the spawn timer "
                           "only", "use timing.timer: spawn, or gate on wall")
+
+
+def default_runs(timer: str, order: str) -> int | str:
+    """timing.runs when the config gives none: ``auto`` (:data:`defaults.TIMING_RUNS`) where
+    it can run (the spawn timer, rounds that pair the commands), else the fixed
+    :data:`defaults.RUNS`."""
+    if timer == "spawn" and order != "blocks":
+        return defaults.TIMING_RUNS
+    return defaults.RUNS
 
 
 def _source(raw: dict[str, Any], base: Path) -> Source:
@@ -569,16 +592,16 @@ def _gate(path: Path, raw: dict[str, Any], variants: list[VariantConfig],
     if workload is not None and workload not in {w.name for w in workloads}:
         raise ConfigError(f"{path}: gate.workload: no workload named {workload!r}",
                           f"workloads: {', '.join(w.name for w in workloads)}")
-    metric = raw.get("metric", "wall")
+    metric = raw.get("metric", defaults.GATE_METRIC)
     gated = [w for w in workloads if workload in (None, w.name)]
     if metric == "instructions" and not any("instructions" in w.metrics for w in gated):
         raise ConfigError(f"{path}: gate.metric: instructions are not measured by the gated "
                           "workload", "add `metrics: [wall, instructions]` to the workload")
-    defaults = GatePolicy()
+    default = GatePolicy()
     return GatePolicy(
         compare=compare, against=against, workload=workload, metric=metric,
-        statistic=raw.get("statistic", defaults.statistic),
-        threshold_pct=float(raw.get("threshold_pct", defaults.threshold_pct)),
-        confidence=float(raw.get("confidence", defaults.confidence)),
-        inconclusive=raw.get("inconclusive", defaults.inconclusive),
-        carryover=raw.get("carryover", defaults.carryover))
+        statistic=raw.get("statistic", default.statistic),
+        threshold_pct=float(raw.get("threshold_pct", default.threshold_pct)),
+        confidence=float(raw.get("confidence", default.confidence)),
+        inconclusive=raw.get("inconclusive", default.inconclusive),
+        carryover=raw.get("carryover", default.carryover))

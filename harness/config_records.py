@@ -21,7 +21,7 @@ GATE_SCHEMA: dict[str, Any] = {
         "compare": {"type": "string"},
         "against": {"type": "string"},
         "workload": {"type": "string"},
-        "metric": {"enum": ["wall", "cpu", "instructions"]},
+        "metric": {"enum": list(defaults.GATE_METRICS)},
         "statistic": {"enum": ["paired", "median", "mean"]},
         "threshold_pct": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
         "confidence": {"type": "number", "exclusiveMinimum": 0.5, "exclusiveMaximum": 1},

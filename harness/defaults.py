@@ -11,12 +11,18 @@ CONFIDENCE = 0.95
 INCONCLUSIVE = "pass"
 #: Carry-over: "report" the model (the balanced order cancels it), or "adjust" wall times by it.
 CARRYOVER = "report"
-GATE_METRIC = "wall"
+#: Gated metric: ``auto`` is CPU time where the timer measured it run by run (the spawn
+#: timer), else wall time (:func:`harness.analyse.analysis.resolved_metric`).
+GATE_METRIC = "auto"
+GATE_METRICS = ("auto", "wall", "cpu", "instructions")
 
 #: Timing: 5 warmup runs and 50 timed runs per command, carry-over-balanced rounds (every
 #: command preceded by every command equally often, harness.measure.orders), spawn timer.
 WARMUP = 5
 RUNS = 50
+#: timing.runs when the config gives none: ``auto`` where it can run (spawn timer, paired
+#: rounds), else :data:`RUNS` fixed runs.
+TIMING_RUNS = "auto"
 ORDER = "balanced"
 ORDERS = ("balanced", "interleaved", "shuffled", "duet", "blocks")
 TIMER = "spawn"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import defaults
 from harness.config import SCHEMA, load_config
 from harness.errors import ConfigError
 
@@ -28,9 +29,11 @@ def test_good_config_defaults(tmp_path: Path) -> None:
     config = load_text(tmp_path, GOOD)
     assert [v.name for v in config.variants] == ["main", "pr"]
     assert config.gate.compare == "pr" and config.gate.against == "main"
-    assert config.gate.threshold_pct == 5.0 and config.gate.statistic == "paired"
+    assert config.gate.threshold_pct == defaults.THRESHOLD_PCT
+    assert config.gate.statistic == "paired" and config.gate.metric == "auto"
     assert (config.timing.warmup, config.timing.runs, config.timing.order,
             config.timing.timer) == (5, 50, "balanced", "spawn")
+    assert config.timing.auto  # runs: auto by default where it can run
     assert config.variants[0].build.options.install == ("six==1.16.0",)
     assert config.variants[1].build.options.install == ("{source}",)
     assert config.variants[1].source.path == str(tmp_path.resolve())
@@ -122,3 +125,21 @@ def test_yaml_aliases_are_allowed_but_a_bomb_or_a_cycle_is_refused(tmp_path: Pat
     assert time.perf_counter() - start < 5  # milliseconds here; a wide margin when shared
     with pytest.raises(ConfigError, match="recursive YAML alias"):
         parse_yaml("a: &a [1, *a]\n", tmp_path / "cycle.yaml")
+
+
+@pytest.mark.parametrize("extra", [
+    "timing: {timer: hyperfine}\n", "timing: {order: blocks}\n", "gate: false\n",
+    "gate: {metric: instructions}\n"])
+def test_fixed_runs_by_default_where_runs_auto_cannot_stop(tmp_path: Path, extra: str) -> None:
+    """runs: auto needs the spawn timer, paired rounds and a timed gate to stop on; without
+    them the default is the fixed runs."""
+    text = GOOD.replace('"import six"]}', '"import six"], metrics: [wall, instructions]}')
+    config = load_text(tmp_path, text + extra)
+    assert not config.timing.auto and config.timing.runs == defaults.RUNS
+
+
+def test_explicit_runs_auto_without_a_timed_gate_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_text(tmp_path, GOOD + "timing: {runs: auto}\ngate: false\n")
+    assert "nothing timed is gated" in err.value.message
+    assert "give a number of runs" in err.value.hint

@@ -9,6 +9,9 @@ import pytest
 from harness.analyse.gate import decide, fmt_change
 from harness.model import Comparison, GatePolicy
 
+#: The default threshold the calibration chose (bench/gate_calibration_results.md).
+THRESHOLD_DEFAULT = 5.0
+
 
 def comparison(ratio, low=None, high=None, *, workload="import", metric="wall",
                verdict="no change"):
@@ -23,8 +26,8 @@ POLICY = GatePolicy(threshold_pct=2.0)
 def test_policy_defaults():
     policy = GatePolicy()
     assert (policy.compare, policy.against, policy.metric, policy.statistic) == \
-        ("pr", "main", "wall", "paired")
-    assert policy.threshold_pct == 5.0  # 0 false alarms in 200 A/A trials (calibration)
+        ("pr", "main", "auto", "paired")
+    assert policy.threshold_pct == THRESHOLD_DEFAULT
     assert policy.inconclusive == "pass"
     assert 0.5 < policy.confidence < 1
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -115,3 +118,20 @@ def test_no_interval_is_an_error_never_a_pass():
 def test_fmt_change():
     assert fmt_change(comparison(1.041, 1.029, 1.053)) == "+4.1 % [+2.9, +5.3]"
     assert fmt_change(comparison(0.95)) == "-5.0 %"
+
+
+def test_metric_auto_gates_cpu_time_where_it_was_measured_else_wall_time() -> None:
+    from harness.analyse.analysis import resolved_metric
+    from harness.model import GatePolicy, Samples
+
+    def s(variant: str, metric: str) -> Samples:
+        return Samples(variant, "w", metric, (0.01,) * 6, tuple(range(6)))
+
+    auto = GatePolicy(compare="pr", against="main")
+    assert auto.metric == "auto"
+    both = [s("pr", "wall"), s("main", "wall"), s("pr", "cpu"), s("main", "cpu")]
+    assert resolved_metric(auto, both).metric == "cpu"
+    assert resolved_metric(auto, both[:3]).metric == "wall"  # main has no CPU time
+    assert resolved_metric(auto, both[:2]).metric == "wall"  # hyperfine, an old record
+    explicit = GatePolicy(compare="pr", against="main", metric="wall")
+    assert resolved_metric(explicit, both) is explicit

@@ -293,7 +293,7 @@ RESOLVING = re.compile(r"\b(uv (pip|sync|tool|run|add)|uvx|pipx|npm (install|ci)
                        r"pdm|conda|apt-get install|apt install|curl|wget|easy_install|"
                        r"setup\.py)\b")
 PIP_INSTALL = re.compile(r"pip3?\s+install\b([^\n]*)")
-LOCK_LINE = re.compile(r"^[A-Za-z0-9_.-]+==[A-Za-z0-9_.+!-]+ \\$")
+LOCK_LINE = re.compile(r"^[A-Za-z0-9_.-]+==[A-Za-z0-9_.+!-]+( ; [^\\]+)? \\$")
 
 
 def _write_jobs() -> Iterator[tuple[str, dict[str, Any]]]:
@@ -377,3 +377,62 @@ def test_every_job_holding_a_write_token_installs_nothing_resolvable() -> None:
 def test_the_write_job_check_refuses_what_resolves(script: str) -> None:
     with pytest.raises(AssertionError):
         _installs_nothing_resolvable("test", {"steps": [{"run": script}]})
+
+
+ACTION_DIR = GITHUB / "actions" / "startup-benchmark"
+
+
+def test_the_action_installs_only_hash_pinned_wheels_with_uv() -> None:
+    """Issue 22: the action installed the harness with pip, resolving every dependency (37 s
+    cold). Now pip installs only uv, hash-checked; uv installs the lock with --require-hashes
+    --no-deps --only-binary :all:; the harness runs from the action's checkout."""
+    install = next(s["run"] for s in steps(load(BENCH_ACTION))
+                   if s.get("name", "").startswith("Install startup-harness"))
+    text = re.sub(r"[ \t]+", " ", install.replace("\\\n", " "))
+    pip = PIP_INSTALL.search(text)
+    assert pip and "-r" in pip.group(1) and "uv-requirements.txt" in pip.group(1)
+    assert {"--require-hashes", "--no-deps", "--only-binary"} <= set(pip.group(1).split())
+    assert "uv pip install --quiet --require-hashes --no-deps --only-binary :all: " \
+        "-r \"$lock\"" in text
+    for lock in ("uv-requirements.txt", "requirements.txt", "plots-requirements.txt"):
+        _check_lock(ACTION_DIR / lock)
+    pins = {line.split(" ")[0] for line in (ACTION_DIR / "requirements.txt").read_text(
+        ).splitlines() if "==" in line and not line.startswith("#")}
+    assert next(line for line in (ACTION_DIR / "uv-requirements.txt").read_text().splitlines()
+                if line.startswith("uv==")).split(" ")[0] in pins  # one uv version
+    plots = (ACTION_DIR / "plots-requirements.txt").read_text()
+    assert pins <= {line.split(" ")[0] for line in plots.splitlines() if "==" in line}
+    block = (ROOT / "pyproject.toml").read_text().split("\ndependencies = [", 1)[1]
+    declared = {re.split(r"[<>=\[ ]", d)[0].lower().replace("_", "-")
+                for d in re.findall(r'^\s*"([^"]+)"', block.split("\n]", 1)[0], re.M)}
+    locked = {p.split("==")[0].lower() for p in pins}
+    assert declared <= locked, declared - locked  # the lock covers pyproject's dependencies
+
+
+@pytest.mark.slow
+def test_the_action_install_step_really_installs_and_runs_the_harness(tmp_path: Path) -> None:
+    """The install step run as GitHub runs it, with a throwaway venv as setup-python's
+    interpreter: the locked wheels install (network: PyPI) and the harness starts and imports
+    its analysis from the checkout."""
+    install = next(s["run"] for s in steps(load(BENCH_ACTION))
+                   if s.get("name", "").startswith("Install startup-harness"))
+    base = tmp_path / "setup-python"
+    subprocess.run([sys.executable, "-m", "venv", str(base)], check=True)
+    script = tmp_path / "install.sh"
+    script.write_text(install)
+    github_path = tmp_path / "github-path"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "VIRTUAL"))}
+    env.update(PATH=f"{base / 'bin'}:{env['PATH']}", GITHUB_ACTION_PATH=str(ACTION_DIR),
+               RUNNER_TEMP=str(tmp_path), GITHUB_PATH=str(github_path), HARNESS="",
+               PLOTS="false")
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("startup-harness ")
+    venv_bin = Path(github_path.read_text().strip())
+    probe = subprocess.run([str(venv_bin / "python"), "-c",
+                            "import harness, harness.analyse.analysis, pandas, scipy; "
+                            "print(harness.__file__)"],
+                           env=env, capture_output=True, text=True, check=True)
+    assert Path(probe.stdout.strip()).is_relative_to(ROOT)
+    assert (venv_bin / "uv").exists() and (venv_bin / "hyperfine").exists()

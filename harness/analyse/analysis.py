@@ -83,6 +83,8 @@ def matrix_report(m: Measurements, per_cell: Sequence[Report], policy: GatePolic
         headline = f"{headline} (in {', '.join(failing)})"
     gate = dataclasses.replace(worst.gate, headline=headline, warnings=warnings,
                                errors=errors if worst.gate.exit_code == 2 else ())
+    # metric: auto as the cells resolved it (the same timer measured every cell)
+    policy = next((r.gate_config for r in per_cell if r.gate_config.metric != "auto"), policy)
     return Report(
         schema_version=REPORT_SCHEMA_VERSION, tool_version=__version__, created=m.created,
         title=m.title, variants=m.variants, workloads=tuple(w.name for w in m.workloads),
@@ -117,6 +119,7 @@ def analyse_jobs(m: Measurements, jobs: Sequence[Job], policy: GatePolicy,
                    for job, (kept, _) in zip(jobs, judged, strict=True))
     raw = tuple(s for job in usable for s in job.samples)
     samples = pooled(usable)
+    policy = resolved_metric(policy, samples)
     errors = [error for job in jobs for error in job.errors]
     errors += [error for _, run_errors in judged for error in run_errors]
     summaries = summarize_all(samples)
@@ -251,6 +254,18 @@ def summarize_all(samples: Sequence[Samples]) -> dict[str, dict[str, Summary]]:
     return out
 
 
+def resolved_metric(policy: GatePolicy, samples: Sequence[Samples]) -> GatePolicy:
+    """The policy with ``metric: auto`` resolved: CPU time when the timer measured it for both
+    gated variants (the spawn timer does, run by run), else wall time. Calibrated on this
+    project's runner, CPU time leaves out the waiting that other processes cause, so a 2 %
+    gate is decisive sooner at every load (``bench/gate_calibration_results.md``)."""
+    if policy.metric != "auto":
+        return policy
+    with_cpu = {s.variant for s in samples if s.metric == "cpu" and s.values}
+    cpu = {policy.compare, policy.against} <= with_cpu
+    return dataclasses.replace(policy, metric="cpu" if cpu else "wall")
+
+
 def sequential_records(jobs: Sequence[Job]) -> tuple[SequentialRecord, ...]:
     """The ``runs: auto`` records of the jobs that used it."""
     return tuple(job.timing.sequential for job in jobs if job.timing.sequential)
@@ -272,6 +287,7 @@ def gated_comparisons(policy: GatePolicy, workloads: Sequence[WorkloadInfo] | Se
                       n_resamples: int) -> list[Comparison]:
     """The comparisons the gate judges (subject vs reference on the gated metric, for every
     gated workload) at ``confidence``: what each look of ``runs: auto`` decides on."""
+    policy = resolved_metric(policy, samples)
     by_key = {(s.variant, s.workload, s.metric): s for s in samples
               if s.scenario == "default" and s.values}
     out = []
