@@ -128,7 +128,7 @@ def harness_job(work: Path, repo: Path) -> tuple[float, float]:
     python = base_venv(work / "setup-python", env)
     step_env = {**env, "PATH": f"{python.parent}:{env['PATH']}",
                 "GITHUB_ACTION_PATH": str(ACTION), "RUNNER_TEMP": str(work),
-                "GITHUB_PATH": str(work / "github-path"), "HARNESS": "", "PLOTS": "false"}
+                "HARNESS": "", "PLOTS": "false"}
     script = work / "install.sh"
     script.write_text(install_step())
     proc.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], env=step_env,
@@ -137,7 +137,7 @@ def harness_job(work: Path, repo: Path) -> tuple[float, float]:
     print(f"    install (the action's step): {install:.1f} s", flush=True)
     config = work / "startup.yaml"
     config.write_text(HARNESS_CONFIG.replace("REPO", str(repo)))
-    venv_bin = Path((work / "github-path").read_text().strip())
+    venv_bin = work / "startup-harness-venv" / "bin"  # what the action's run step calls
     job = timed("startup-harness run", [str(venv_bin / "startup-harness"), "run", "--config",
                                         str(config), "--out", str(work / "out")],
                 {**env, "PATH": f"{venv_bin}:{env['PATH']}"}, check=False)

@@ -1,5 +1,7 @@
-"""A deterministic measurement record on the default path (spawn timer, interleaved, paired,
-5 %), for golden files and re-judging tests. Its interpreters do not exist, so anything that
+"""A deterministic measurement record on the default path (spawn timer, interleaved, paired;
+a 5 % threshold given in its config; wall times only, so the default `metric: auto` gates wall
+time, as for a record from the hyperfine timer or before CPU time), for golden files and
+re-judging tests. Its interpreters do not exist, so anything that
 tried to run them would fail: analysing it must never start a process.
 
 ``tests/golden/measurements-default.json`` is this record, saved; regenerate it with
@@ -42,10 +44,11 @@ CONFIG = {
          "source": {"python": f"{MISSING}/pr/bin/python"}},
     ],
     "workloads": [{"name": "import", "command": ["{python}", "-c", "import rich.console"]}],
+    "gate": {"threshold_pct": 5},
 }
 
 #: Median start-up (s) and the factor of each variant: the PR is 3.5 % slower than main, so
-#: the default 5 % gate passes (no change) and a 2 % gate finds a regression.
+#: the record's 5 % gate passes (no change) and a 2 % gate finds a regression.
 CENTRES = {"baseline": 0.0812, "main": 0.0603, "pr": 0.0603 * 1.035}
 
 
@@ -98,5 +101,6 @@ def sample_measurements() -> Measurements:
         schema_version=SCHEMA_VERSION, format=FORMAT, tool_version="0.1.0",
         created="2026-11-21T12:00:00+00:00", config=CONFIG, config_digest=sha256_of(CONFIG),
         config_path="bench/rich.yaml", title=CONFIG["title"], variants=variants,
-        workloads=(WorkloadInfo("import"),), gate=GatePolicy(compare="pr", against="main"),
+        workloads=(WorkloadInfo("import"),),
+        gate=GatePolicy(compare="pr", against="main", threshold_pct=5.0),
         jobs=(job,))

@@ -97,7 +97,8 @@ def pyz(root: Path, name: str, main: str) -> Path:
 
 def write_config(tmp_path: Path, pr_source: str, build: str = "") -> Path:
     pyz(tmp_path, "main", "print('hello')")
-    pyz(tmp_path, "pr", "import time; time.sleep(0.05); print('hello')")
+    pyz(tmp_path, "pr", "import time\nt = time.process_time() + 0.05\n"
+        "while time.process_time() < t: pass\nprint('hello')")  # +50 ms of CPU
     path = tmp_path / "c.yaml"
     path.write_text(
         "variants:\n"

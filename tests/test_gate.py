@@ -10,7 +10,7 @@ from harness.analyse.gate import decide, fmt_change
 from harness.model import Comparison, GatePolicy
 
 #: The default threshold the calibration chose (bench/gate_calibration_results.md).
-THRESHOLD_DEFAULT = 5.0
+THRESHOLD_DEFAULT = 2.0
 
 
 def comparison(ratio, low=None, high=None, *, workload="import", metric="wall",
@@ -135,3 +135,24 @@ def test_metric_auto_gates_cpu_time_where_it_was_measured_else_wall_time() -> No
     assert resolved_metric(auto, both[:2]).metric == "wall"  # hyperfine, an old record
     explicit = GatePolicy(compare="pr", against="main", metric="wall")
     assert resolved_metric(explicit, both) is explicit
+
+
+def test_a_wall_regression_the_cpu_gate_cannot_see_is_a_warning() -> None:
+    """Gated on CPU time (metric: auto), a PR that sleeps or waits at start-up is a wall-time
+    regression only: the gate passes it, so a warning says what CPU time cannot see."""
+    from harness.analyse.analysis import waiting_notes
+
+    def c(metric: str, ratio: float, low: float, high: float, verdict: str) -> Comparison:
+        return Comparison("pr", "main", "w", metric, "paired", ratio, low, high, 0.95, 2.0,
+                          verdict, n_pairs=50)
+
+    cpu = c("cpu", 1.002, 0.995, 1.009, "no change")
+    wall = c("wall", 1.31, 1.28, 1.34, "regression")
+    (note,) = waiting_notes([cpu], [cpu, wall])
+    assert note.kind == "waiting" and note.severity == "warning" and note.metric == "wall"
+    assert "wall time +31.0 % [+28.0, +34.0]" in note.message and "waits" in note.message
+    assert "metric: wall" in note.advice
+    assert waiting_notes([cpu], [cpu, c("wall", 1.01, 0.99, 1.03, "inconclusive")]) == ()
+    assert waiting_notes([wall], [wall]) == ()  # gated on wall: the gate itself fails it
+    regressed = c("cpu", 1.3, 1.2, 1.4, "regression")
+    assert waiting_notes([regressed], [regressed, wall]) == ()

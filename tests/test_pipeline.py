@@ -26,6 +26,10 @@ def interpreter(root: Path, name: str, script: str) -> Path:
     return home / "python"
 
 
+#: 50 ms of CPU at start-up: a regression CPU time sees (the default gate judges CPU time).
+BUSY_50MS = "import time\nt = time.process_time() + 0.05\nwhile time.process_time() < t: pass"
+
+
 def config(tmp_path: Path, main_script: str, pr_script: str, gate: str = "",
            timing: str = "{warmup: 1, runs: 8}", metrics: str = "") -> Path:
     main_py = interpreter(tmp_path, "main-env", main_script)
@@ -43,7 +47,7 @@ def config(tmp_path: Path, main_script: str, pr_script: str, gate: str = "",
 
 
 def test_regression_exit_1_and_analyse_reproduces_it(tmp_path: Path) -> None:
-    cfg = config(tmp_path, "pass", "import time; time.sleep(0.05)")
+    cfg = config(tmp_path, "pass", BUSY_50MS)
     out = tmp_path / "out"
     assert main(["run", "--config", str(cfg), "--out", str(out), "--quiet",
                  "--job-id", "local-1"]) == 1
@@ -182,14 +186,14 @@ def test_missing_instruction_counter_is_found_before_anything_is_built(
 
 def test_runs_auto_is_reproduced_by_analyse(tmp_path: Path) -> None:
     """The stopping rule's looks are in the record: analyse judges at the last look's level."""
-    cfg = config(tmp_path, "pass", "import time; time.sleep(0.05)",
+    cfg = config(tmp_path, "pass", BUSY_50MS,
                  gate="gate: {threshold_pct: 5}\n",
                  timing="{warmup: 1, runs: auto, batch: 6, max_runs: 30}")
     out = tmp_path / "out"
     assert main(["run", "--config", str(cfg), "--out", str(out), "--quiet"]) == 1
     record = measurements.load(out / "measurements.json")
     seq = record.jobs[0].timing.sequential
-    # a +50 ms sleep is decisive at the first look on a quiet machine; a busy one may need a
+    # +50 ms of CPU is decisive at the first look on a quiet machine; a busy one may need a
     # second batch (seen at load 6-9): the test holds for whichever look stopped it
     assert seq is not None and seq.stopped == "interval decisive" and seq.runs in (6, 12)
     assert seq.planned == (6, 12, 18, 24, 30) and seq.looks[0].alpha == pytest.approx(0.01)
@@ -217,7 +221,7 @@ def test_time_two_interpreters_without_a_config(
     assert out.startswith("python -I -S -c 'import json'\n")
     assert "  vs A" in out and "\nB " in out and "\nA " in out  # never built: not "vs main"
     last = " ".join(line.strip() for line in out.rstrip().splitlines()[-2:]).strip()
-    assert "] import-json is " in last and " A" in last, last  # PASS or INCONCLUSIVE
+    assert "] import-json (cpu) is " in last and " A" in last, last  # PASS or INCONCLUSIVE
     assert not list(tmp_path.glob("out*"))  # nothing written without --out
 
 
@@ -239,7 +243,7 @@ def test_single_variant_and_gate_off_are_valid(
     comment = (tmp_path / "o1" / "comment.md").read_text()
     assert comment.splitlines()[1].startswith("**ℹ️ only `start` median ")
     assert "nothing to compare" in comment.splitlines()[1]
-    cfg2 = config(tmp_path, "pass", "import time; time.sleep(0.05)", gate="gate: off\n")
+    cfg2 = config(tmp_path, "pass", BUSY_50MS, gate="gate: off\n")
     assert main(["run", "--config", str(cfg2), "--out", str(tmp_path / "o2"), "--quiet"]) == 0
     data = json.loads((tmp_path / "o2" / "report.json").read_text())
     assert data["gate"]["status"] == "off" and data["gate"]["exit_code"] == 0

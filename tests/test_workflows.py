@@ -219,8 +219,8 @@ def _run_step(tmp_path: Path, env: dict[str, str], exit_code: int) -> tuple[str,
     """Run the action's run step as GitHub does (``bash --noprofile --norc -eo pipefail``)
     with a stand-in ``startup-harness`` that records its argv and exits ``exit_code``."""
     run = next(s for s in steps(load(BENCH_ACTION)) if s.get("id") == "run")
-    bindir = tmp_path / "bin"
-    bindir.mkdir(exist_ok=True)
+    bindir = tmp_path / "startup-harness-venv" / "bin"  # where the install step puts it
+    bindir.mkdir(parents=True, exist_ok=True)
     fake = bindir / "startup-harness"
     fake.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path}/argv\nexit {exit_code}\n")
     fake.chmod(0o755)
@@ -228,7 +228,7 @@ def _run_step(tmp_path: Path, env: dict[str, str], exit_code: int) -> tuple[str,
     output.write_text("")
     script = tmp_path / "step.sh"
     script.write_text(run["run"])
-    full = {"PATH": f"{bindir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(output),
+    full = {"PATH": os.environ["PATH"], "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output),
             "CONFIG": "", "OUT": "o", "CELL": "", "JOB_ID": "", "MERGE_FROM": "",
             "HISTORY": "", "PLOTS": "false", **env}
     done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
@@ -392,8 +392,8 @@ def test_the_action_installs_only_hash_pinned_wheels_with_uv() -> None:
     pip = PIP_INSTALL.search(text)
     assert pip and "-r" in pip.group(1) and "uv-requirements.txt" in pip.group(1)
     assert {"--require-hashes", "--no-deps", "--only-binary"} <= set(pip.group(1).split())
-    assert "uv pip install --quiet --require-hashes --no-deps --only-binary :all: " \
-        "-r \"$lock\"" in text
+    assert "uv pip install --python \"$venv/bin/python\" --quiet --require-hashes --no-deps " \
+        "--only-binary :all: -r \"$lock\"" in text
     for lock in ("uv-requirements.txt", "requirements.txt", "plots-requirements.txt"):
         _check_lock(ACTION_DIR / lock)
     pins = {line.split(" ")[0] for line in (ACTION_DIR / "requirements.txt").read_text(
@@ -420,19 +420,21 @@ def test_the_action_install_step_really_installs_and_runs_the_harness(tmp_path: 
     subprocess.run([sys.executable, "-m", "venv", str(base)], check=True)
     script = tmp_path / "install.sh"
     script.write_text(install)
-    github_path = tmp_path / "github-path"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "VIRTUAL"))}
     env.update(PATH=f"{base / 'bin'}:{env['PATH']}", GITHUB_ACTION_PATH=str(ACTION_DIR),
-               RUNNER_TEMP=str(tmp_path), GITHUB_PATH=str(github_path), HARNESS="",
-               PLOTS="false")
+               RUNNER_TEMP=str(tmp_path), HARNESS="", PLOTS="false")
     done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
                           env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().startswith("startup-harness ")
-    venv_bin = Path(github_path.read_text().strip())
+    venv_bin = tmp_path / "startup-harness-venv" / "bin"  # what the run step calls
     probe = subprocess.run([str(venv_bin / "python"), "-c",
                             "import harness, harness.analyse.analysis, pandas, scipy; "
                             "print(harness.__file__)"],
                            env=env, capture_output=True, text=True, check=True)
     assert Path(probe.stdout.strip()).is_relative_to(ROOT)
     assert (venv_bin / "uv").exists() and (venv_bin / "hyperfine").exists()
+    # found by this test: run as `python -m uv`, uv installed into setup-python's interpreter
+    leaked = subprocess.run([str(base / "bin" / "python"), "-c", "import numpy"], env=env,
+                            capture_output=True)
+    assert leaked.returncode != 0

@@ -23,6 +23,7 @@ from harness.model import (
     Comparison,
     GatePolicy,
     GrowthFit,
+    NoiseFinding,
     Report,
     Samples,
     SequentialRecord,
@@ -154,6 +155,7 @@ def analyse_jobs(m: Measurements, jobs: Sequence[Job], policy: GatePolicy,
                                                  busy=busy_text, auto=auto))
     noise += tuple(finding for c in gated
                    for finding in stats.diagnose_comparison(c, auto=auto))
+    noise += waiting_notes(gated, comparisons)
     if carry is not None and jobs:
         noise += carryover.diagnose(carry, order=jobs[0].timing.order)
     extras: dict[str, Any] = {
@@ -252,6 +254,29 @@ def summarize_all(samples: Sequence[Samples]) -> dict[str, dict[str, Summary]]:
         out.setdefault(s.variant, {})[f"{s.workload}/{s.metric}{suffix}"] = stats.summarize(
             s.values)
     return out
+
+
+def waiting_notes(gated: Sequence[Comparison], comparisons: Sequence[Comparison]
+                  ) -> tuple[NoiseFinding, ...]:
+    """A warning where the gate judged CPU time and wall time of the same pair is a
+    regression the CPU time does not show: the program waits longer (I/O, sleep, network, a
+    lock), which CPU time cannot see and the gate therefore did not fail on."""
+    wall = {(c.subject, c.reference, c.workload): c for c in comparisons if c.metric == "wall"}
+    out = []
+    for c in gated:
+        w = wall.get((c.subject, c.reference, c.workload))
+        if c.metric != "cpu" or w is None or w.verdict != "regression" or \
+                c.verdict == "regression":
+            continue
+        out.append(NoiseFinding(
+            "waiting", c.subject, c.workload, "wall", "warning",
+            f"{c.subject} vs {c.reference}: wall time {w.delta_pct:+.1f} % "
+            f"[{(w.ci_low or 0) * 100 - 100:+.1f}, {(w.ci_high or 0) * 100 - 100:+.1f}] "
+            f"while CPU time, which the gate judges, is {c.verdict} ({c.delta_pct:+.1f} %): "
+            "the program waits longer (I/O, sleep, network, a lock)",
+            "CPU time cannot see waiting; gate on `metric: wall` to fail on it (on a quiet "
+            "runner), or look for what the change now waits on", value=w.ratio))
+    return tuple(out)
 
 
 def resolved_metric(policy: GatePolicy, samples: Sequence[Samples]) -> GatePolicy:

@@ -29,14 +29,14 @@ hear about". An effect exactly at the threshold is caught about half of the time
 twice the run's noise above it almost always. The interval is reported in the comment
 ("+4.1 % [+2.9, +5.3]") so a reader sees how sure the verdict is.
 
-Calibration (bench/gate_calibration.py, ``python -c pass`` ≈ 11.5 ms, 2-core shared runner, 50
-runs per variant, interleaved spawn-and-wait timer, statistic ``paired``, 95 % interval):
-A/A sd of the ratio 0.011-0.014. At threshold 2 %: 3 % false alarms, +3 % caught 70-75 %, +5 %
-93-100 %. At 5 %: 0 false alarms in 200 A/A trials, +10 % caught 100 %, +5 % 40-63 % (most of
-the rest inconclusive). The seed's method (blocks, mean > +10 %) raised 21 % false alarms and
-caught +10 % half of the time. Recommended: statistic ``paired`` and a 5 % threshold for wall
-time on shared runners (2-3 % on a quiet dedicated one); a deterministic metric can use 1 %.
-These are the defaults (:mod:`harness.defaults`).
+Calibration (``bench/gate_calibration.py``, ``bench/gate_calibration_results.md`` Run 8:
+``python -c pass`` = 11 ms in twin venvs, this 2-core runner under five load profiles: quiet,
+1-3 CPU hogs, bursty): with the defaults (``runs: auto`` on CPU time, balanced order, paired
+statistic, 2 % threshold) 1 false regression in 262 A/A trials, 0.8 % inconclusive, +3 % and +5 %
+caught in 145 of 145 trials. Fixed 50 runs: false regressions at 2 % 0.5 % of 911 trials on
+either metric, but 35 % (CPU) and 47 % (wall) inconclusive; at 5 % none in 911. So the defaults
+are ``runs: auto``, ``metric: auto`` and 2 % (:mod:`harness.defaults`); with fixed runs on wall
+time (the hyperfine timer) use 5 %. A deterministic metric can use 1 %.
 
 A deterministic metric (instructions) has a zero-width interval ``lo = hi = r``: it regresses
 when ``r >= 1 + t`` (and ``r > 1``).
