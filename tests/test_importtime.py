@@ -114,3 +114,20 @@ def test_real_improvement_from_a_removed_import_tops_the_diff(venv: Venv,
     assert (top.kind, top.name, top.modules) == ("removed", "heavydep", 3)
     assert top.delta_us <= -35_000
     assert not d.slower_overall()
+
+
+def test_an_importtime_run_warms_the_timed_command_only_when_it_is_that_command(
+        tmp_path: Path) -> None:
+    """adds_only_importtime: the workload's own interpreter command line with nothing but
+    ``-X importtime`` added; a console script's shebang hop or another program is not."""
+    argv = ["/venv/bin/python", "-I", "-c", "import x"]
+    assert runner.importtime_argv(argv) == ("/venv/bin/python", "-I", "-X", "importtime",
+                                            "-c", "import x")
+    assert runner.adds_only_importtime(argv, runner.importtime_argv(argv))
+    assert not runner.adds_only_importtime(argv, argv)
+    assert not runner.adds_only_importtime(argv, ["/venv/bin/python", "-X", "importtime", "-I",
+                                                  "-c", "import y"])
+    assert not runner.adds_only_importtime(argv, ["-X", "importtime", *argv])
+    script = tmp_path / "tool"
+    script.write_text("#!/venv/bin/python\nimport x\n")
+    assert not runner.adds_only_importtime([str(script)], runner.importtime_argv([str(script)]))
