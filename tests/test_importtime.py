@@ -88,10 +88,11 @@ def test_tree_round_trips_through_dict() -> None:
     assert ImportTimeTree.from_dict(to_data(tree)) == tree
 
 
-def test_run_importtime_real_workload(venv: Venv, tmp_path: Path) -> None:
+def test_importtime_of_a_real_workload(venv: Venv, tmp_path: Path) -> None:
     venv.add_package("itpkg", modules=3)
-    tree = runner.run_importtime([venv.python, "-c", "import itpkg"], env=venv.env(),
-                                  cwd=str(tmp_path), runs=2)
+    tree = importtime.merge([runner.importtime_once([venv.python, "-c", "import itpkg"],
+                                                    env=venv.env(), cwd=str(tmp_path))
+                             for _ in range(2)])
     modules = tree.modules()
     assert tree.runs == 2
     assert {"itpkg", "itpkg.m0", "itpkg.m2", "site", "encodings"} <= set(modules)
@@ -106,9 +107,10 @@ def test_real_improvement_from_a_removed_import_tops_the_diff(venv: Venv,
     venv.add_package("heavydep", modules=2, body="import time\ntime.sleep(0.04)\n")
     for side, body in (("main", "import json\nimport heavydep\n"), ("pr", "import json\n")):
         venv.add_package("app", root=tmp_path / side, body=body)
-    trees = {side: runner.run_importtime(
+    trees = {side: importtime.merge([runner.importtime_once(
         [venv.python, "-c", f"import sys; sys.path.insert(0, {str(tmp_path / side)!r}); "
-         "import app"], env=venv.env(), cwd=str(tmp_path), runs=3) for side in ("main", "pr")}
+         "import app"], env=venv.env(), cwd=str(tmp_path)) for _ in range(3)])
+        for side in ("main", "pr")}
     d = importtime.diff(trees["pr"], trees["main"])
     top = d.ranked[0]
     assert (top.kind, top.name, top.modules) == ("removed", "heavydep", 3)

@@ -132,8 +132,8 @@ def test_inspection_sees_the_program_behind_the_launcher(tmp_path: Path, design:
         assert start.program and start.via, start
         assert os.path.realpath(start.argv[0]) == PYTHON  # the venv's interpreter
         assert start.argv[0].startswith(str(root / "venv"))
-        trees[side] = runner.run_importtime(start.argv, env=start.env, cwd=start.cwd, runs=3,
-                                            timeout=60)
+        trees[side] = importtime.merge([runner.importtime_once(
+            start.argv, env=start.env, cwd=start.cwd, timeout=60) for _ in range(3)])
         if side == "pr":
             probe = runner.probe_for_workload(start.argv, env=start.env, cwd=start.cwd,
                                               modules=runner.module_names(trees[side]))
@@ -263,12 +263,11 @@ def test_a_child_in_a_temporary_venv_is_measured_through_the_environment(
     """, 0o755)
     with pytest.raises(HarnessError, match="is gone once it exits"):
         launcher.follow([str(script)], env=_env(tmp_path), cwd=str(tmp_path))
-    tree = runner.run_importtime_by_env([str(script)], env=_env(tmp_path), cwd=str(tmp_path),
-                                        runs=1)
+    tree = runner.importtime_by_env_once([str(script)], env=_env(tmp_path), cwd=str(tmp_path))
     names = runner.module_names(tree)
     assert "slowmod" in names and tree.modules()["slowmod"].self_us >= SLOW_S * 1e6 * 0.9
     with pytest.raises(HarnessError, match="printed import times"):
-        runner.run_importtime_by_env([PYTHON, "-I", "-c", "pass"], env=_env(tmp_path))
+        runner.importtime_by_env_once([PYTHON, "-I", "-c", "pass"], env=_env(tmp_path))
 
 
 def test_import_time_sections_split_per_process() -> None:
@@ -311,12 +310,13 @@ def test_import_time_and_probe_fail_independently_and_inspection_is_bounded(
                      inspect_command=(str(target),))
     ready = [pipeline.Prepared(config.variants[0], built, None)]
     started = time.monotonic()
-    probes, trees, warnings = pipeline.inspect_all(config.workloads, ready, tmp_path,
-                                                   _env(tmp_path), Silent(),
-                                                   timeout_s=config.timing.timeout_s)
+    taken = pipeline.importtime_rounds(config.workloads, ready, tmp_path, _env(tmp_path),
+                                       Silent(), timeout_s=config.timing.timeout_s)
+    probes, warnings = pipeline.inspect_all(config.workloads, ready, tmp_path, _env(tmp_path),
+                                            Silent(), taken, timeout_s=config.timing.timeout_s)
     assert time.monotonic() - started < 30
-    assert trees == {"pr": {}}
-    (warning,) = warnings
+    assert taken.trees == {"pr": {}} and taken.warmed == {} and warnings == []
+    (warning,) = taken.warnings
     assert warning.startswith("import time of 'start' in 'pr' not measured:")
     assert probes["pr"].process is not None and probes["pr"].process.via == ("inspect_target",)
     assert probes["pr"].sys_path_entries > 0

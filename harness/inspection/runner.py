@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import defaults, proc, pyoptions
+from harness import proc, pyoptions
 from harness.errors import HarnessError
 from harness.inspection import importtime
 from harness.inspection.health import ProbeReport
@@ -313,34 +313,17 @@ def importtime_once(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | N
     return importtime.parse(done.stderr)
 
 
-def run_importtime(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None = None,
-                   runs: int = defaults.IMPORTTIME_RUNS, timeout: float = 600) -> ImportTimeTree:
-    """Run the workload ``runs`` times with ``-X importtime`` and return the merged tree
-    (median per module). The workload must exit 0."""
-    return importtime.merge([importtime_once(argv, env=env, cwd=cwd, timeout=timeout)
-                             for _ in range(max(runs, 1))])
-
-
 def module_names(tree: ImportTimeTree) -> list[str]:
     """Modules the workload imported (for the probe's bytecode check)."""
     return importtime.module_names(tree)
 
 
-def run_importtime_by_env(argv: Sequence[str], *, env: Mapping[str, str],
-                          cwd: str | None = None, runs: int = 5,
-                          timeout: float = 600) -> ImportTimeTree:
-    """Import times of a launcher that could not be followed: ``argv`` run as it is with
-    ``PYTHONPROFILEIMPORTTIME=1``, which every Python process it starts inherits (unless it
-    runs with ``-E`` or ``-I``); the tree of the last process that printed one (a launcher's
-    own Python prints first). Raises :class:`HarnessError` when none did."""
-    return importtime.merge([importtime_by_env_once(argv, env=env, cwd=cwd, timeout=timeout)
-                             for _ in range(max(runs, 1))])
-
-
 def importtime_by_env_once(argv: Sequence[str], *, env: Mapping[str, str],
                            cwd: str | None = None, timeout: float = 600) -> ImportTimeTree:
-    """One run of :func:`run_importtime_by_env`: the tree of the last Python process it
-    started that printed one."""
+    """Import times of a launcher that could not be followed, one run: ``argv`` run as it is
+    with ``PYTHONPROFILEIMPORTTIME=1``, which every Python process it starts inherits (unless
+    it runs with ``-E`` or ``-I``); the tree of the last process that printed one (a
+    launcher's own Python prints first). Raises :class:`HarnessError` when none did."""
     done = proc.run(argv, env={**env, "PYTHONPROFILEIMPORTTIME": "1"}, cwd=cwd,
                     timeout=timeout, what="workload with PYTHONPROFILEIMPORTTIME=1",
                     hint="run the workload by hand with PYTHONPROFILEIMPORTTIME=1")
