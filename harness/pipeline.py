@@ -710,10 +710,11 @@ def importtime_rounds(workloads: Sequence[WorkloadConfig], ready: Sequence[Prepa
               for item in ready for w in workloads if w.importtime]
     warnings: list[str] = []
     if taking:
-        progress(f"import times: {runs} rounds over {len(ready)} variants (the first "
-                 "warm-ups)")
+        progress(f"import times: {runs} rounds of {len(taking)} runs over {len(ready)} "
+                 "variants, before timing")
     bar.start(progress, "import times (warm-up rounds)", len(taking) * (runs + 1))
-    for one in taking:
+    for done, one in enumerate(taking):
+        bar.advance(progress, done)
         one.follow(timeout_s)
     done = len(taking)
     while pending := [t for t in taking if not t.lost and len(t.trees) < max(runs, 1)]:
