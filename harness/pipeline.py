@@ -1,4 +1,5 @@
-"""Measuring, step by step: check sources, build, smoke-test, time, count, inspect.
+"""Measuring, step by step: check sources, build, smoke-test, take import times (the first
+warm-ups), time, count, inspect.
 
 :func:`measure` is the whole measuring half of a run and returns the measurement record;
 each step is a small function below it. Judging is :func:`harness.analyse.analysis.analyse`.
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness import __version__, proc
+from harness import __version__, defaults, proc
 from harness import progress as bar
 from harness.config import Config, SweepConfig, TimingConfig, VariantConfig, WorkloadConfig
 from harness.errors import HarnessError, ProcessError
@@ -160,9 +161,9 @@ def replace_dir(new: Path, dest: Path) -> None:
 def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
             keep_work: bool = False, progress: Progress = _quiet,
             job_id: str | None = None, cell: str = "") -> Measurements:
-    """Build, smoke-test, time, count and inspect everything ``config`` describes; raw exports
-    go to ``raw_dir``. Returns the measurement record (no statistics: see
-    :func:`harness.analyse.analysis.analyse`)."""
+    """Build, smoke-test, take import times, time, count and inspect everything ``config``
+    describes; raw exports go to ``raw_dir``. Returns the measurement record (no statistics:
+    see :func:`harness.analyse.analysis.analyse`)."""
     created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     # the config is read here, once; each step below gets only the slice it uses
     variants, workloads, timing_config, gate = (config.variants, config.workloads,
@@ -193,8 +194,11 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
         ready, smoke_errors = smoke_test(workloads, prepared, cwd, timed_env, progress,
                                          timeout_s=timing_config.timeout_s)
         errors += smoke_errors
-        commands = timed_commands(workloads, ready, cwd)
         phases.lap("smoke")
+        taken = importtime_rounds(workloads, ready, cwd, timed_env, progress,
+                                  timeout_s=timing_config.timeout_s)
+        commands = warmed_by_importtime(timed_commands(workloads, ready, cwd), taken.warmed)
+        phases.lap("importtime")
         samples: tuple[Samples, ...] = ()
         record: SequentialRecord | None = None
         load: TimingLoad | None = None
@@ -217,8 +221,8 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
             runs=timing_config.instruction_runs)
         samples += counted
         phases.lap("instructions")
-        probes, importtimes, warnings = inspect_all(workloads, ready, cwd, timed_env,
-                                                    progress, timeout_s=timing_config.timeout_s)
+        probes, warnings = inspect_all(workloads, ready, cwd, timed_env, progress, taken,
+                                       timeout_s=timing_config.timeout_s)
         phases.lap("inspect")
         sweeps = sweep_all(config.sweeps, workloads, timing_config, ready, ws, cwd, build_env,
                            timed_env, progress)
@@ -237,8 +241,8 @@ def measure(config: Config, raw_dir: Path, *, work_dir: str | None = None,
     record_job = Job(
         id=job, machine=machine.describe(before, after), timing=settings, builds=tuple(builds),
         samples=tuple(dataclasses.replace(s, job=job) for s in samples), probes=probes,
-        importtime=importtimes, errors=tuple(errors),
-        warnings=(*recovered, *timer_notes, *warnings),
+        importtime=taken.trees, errors=tuple(errors),
+        warnings=(*recovered, *taken.warnings, *timer_notes, *warnings),
         phases_s=phases.laps, locations=places, cell=cell, sweeps=sweeps)
     raw_config = json.loads(canonical_json(config.raw))  # plain JSON types only
     return Measurements(
@@ -530,10 +534,24 @@ def bytecode_scenarios(workloads: Sequence[WorkloadConfig], ready: Sequence[Prep
 def timer_warmups(warmup: int, commands: Sequence[timing.TimedCommand]) -> int:
     """Warm-up runs left for the timer: the smoke run (the same command, environment and
     working directory, just before) was every default command's first warm-up. Bytecode
-    scenario commands were not smoke-run: with any of them, the timer runs them all."""
+    scenario commands were not smoke-run: with any of them, the timer runs them all. (The
+    import-time runs that warmed a command come off its own count:
+    :func:`warmed_by_importtime`.)"""
     if warmup and all(c.scenario == "default" for c in commands):
         return warmup - 1
     return warmup
+
+
+def warmed_by_importtime(commands: Sequence[timing.TimedCommand],
+                         warmed: Mapping[tuple[str, str], int]) -> list[timing.TimedCommand]:
+    """``commands`` with the ``-X importtime`` runs that started each one's own interpreter
+    (``warmed``: (variant, workload) -> runs, from :func:`importtime_rounds`) counted as its
+    warm-ups. None are counted when bytecode scenarios are timed: their environments are
+    compiled after those runs (as after the smoke run, :func:`timer_warmups`)."""
+    if any(c.scenario != "default" for c in commands):
+        return list(commands)
+    return [dataclasses.replace(c, warmed=warmed.get((c.variant, c.workload), 0))
+            for c in commands]
 
 
 def time_commands(timing_config: TimingConfig, gate: GatePolicy,
@@ -593,18 +611,147 @@ def measure_instructions(workloads: Sequence[WorkloadConfig], ready: Sequence[Pr
     return instructions.describe_counter(counter), tuple(out)
 
 
+@dataclass(frozen=True)
+class ImportTimes:
+    """What :func:`importtime_rounds` took: each variant's import-time trees, the Python
+    process each workload was followed to (the probe starts there too), the runs that
+    warmed a timed command, and warnings."""
+
+    trees: dict[str, dict[str, Any]]  # variant -> workload -> merged tree with its process
+    starts: dict[str, dict[str, Start]]  # variant -> workload -> the followed start
+    warmed: dict[tuple[str, str], int]  # (variant, workload) -> runs of the timed command
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class _ImportTimeRuns:
+    """One workload of one variant, run with ``-X importtime`` one run at a time: in the
+    process :func:`python_start` finds behind its launchers, or, where that cannot be found
+    or a run fails, as it is with ``PYTHONPROFILEIMPORTTIME``
+    (:func:`harness.inspection.runner.importtime_by_env_once`); both failing is ``lost``."""
+
+    workload: WorkloadConfig
+    item: Prepared
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    cwd: Path
+    start: Start | None = None
+    process: InspectedProcess | None = None
+    trees: list[ImportTimeTree] = dataclasses.field(default_factory=list)
+    error: str = ""  # why the followed process could not be run ("" while it can)
+    lost: str = ""  # why neither way worked (then nothing more is run)
+
+    def follow(self, timeout: float) -> None:
+        """Find the Python process the workload runs its code in."""
+        try:
+            self.start = python_start(self.argv, self.item, self.cwd, self.env, timeout)
+            self.process = inspected_process(self.start)
+        except HarnessError as exc:
+            self.error = exc.message
+
+    def run_once(self, timeout: float) -> None:
+        """One more run; on the first failure of the followed process, its trees are dropped
+        and every run from then on goes by the environment."""
+        from harness.inspection import runner
+
+        if self.start is not None and not self.error:
+            try:
+                self.trees.append(runner.importtime_once(
+                    self.start.argv, env=self.start.env, cwd=self.start.cwd, timeout=timeout))
+                return
+            except HarnessError as exc:
+                self.error, self.trees = exc.message, []
+        try:
+            self.trees.append(runner.importtime_by_env_once(self.argv, env=self.env,
+                                                            cwd=str(self.cwd), timeout=timeout))
+        except HarnessError as again:
+            self.lost = f"{self.error}; {again.message}"
+
+    @property
+    def warms_timed_command(self) -> bool:
+        """Whether its runs started the timed command's own interpreter: the followed process
+        is the workload's argv itself (no launcher hop), run with only ``-X importtime``
+        added, in the same environment and directory."""
+        from harness.inspection import runner
+
+        start = self.start
+        if start is None or self.error or self.lost or start.via or not start.program:
+            return False
+        if (start.argv, start.env, start.cwd) != (self.argv, self.env, str(self.cwd)):
+            return False
+        try:
+            return runner.adds_only_importtime(self.argv,
+                                               runner.importtime_argv(start.argv, start.cwd))
+        except HarnessError:
+            return False
+
+    def tree_data(self) -> dict[str, Any]:
+        """The merged tree with the process it describes, for the record."""
+        from harness.inspection import importtime
+
+        process = (self.process if not self.error and self.process is not None
+                   else InspectedProcess(
+                       self.argv, "",
+                       ("PYTHONPROFILEIMPORTTIME: the last Python process it started",),
+                       True, self.error))
+        return {**to_data(importtime.merge(self.trees)), "process": to_data(process)}
+
+
+def importtime_rounds(workloads: Sequence[WorkloadConfig], ready: Sequence[Prepared], cwd: Path,
+                      env: Mapping[str, str], progress: Progress, *, timeout_s: float,
+                      runs: int = defaults.IMPORTTIME_RUNS) -> ImportTimes:
+    """The ``-X importtime`` runs of every workload that asks for them, taken after the smoke
+    test as the timing's warm-ups: ``runs`` rounds, each running every variant's workloads
+    once, so every variant is warmed alike and its import-time tree (the median per module)
+    comes from runs taken under the same conditions. A workload whose followed process
+    cannot be run is run by the environment instead (in later rounds, as many runs); when
+    neither works, a warning. Every process is bounded by ``timeout_s``."""
+    taking = [_ImportTimeRuns(w, item, workload_argv(w, item, cwd), run_env(env, item, w), cwd)
+              for item in ready for w in workloads if w.importtime]
+    warnings: list[str] = []
+    if taking:
+        progress(f"import times: {runs} rounds of {len(taking)} runs over {len(ready)} "
+                 "variants, before timing")
+    bar.start(progress, "import times (warm-up rounds)", len(taking) * (runs + 1))
+    for done, one in enumerate(taking):
+        bar.advance(progress, done)
+        one.follow(timeout_s)
+    done = len(taking)
+    while pending := [t for t in taking if not t.lost and len(t.trees) < max(runs, 1)]:
+        for one in pending:
+            bar.advance(progress, done)
+            one.run_once(timeout_s)
+            done += 1
+            if one.lost:
+                warnings.append(f"import time of {one.workload.name!r} in "
+                                f"{one.item.variant.name!r} not measured: {one.lost}")
+                bar.important(progress, warnings[-1])
+    bar.advance(progress, len(taking) * (runs + 1))
+    trees: dict[str, dict[str, Any]] = {item.variant.name: {} for item in ready}
+    starts: dict[str, dict[str, Start]] = {item.variant.name: {} for item in ready}
+    warmed: dict[tuple[str, str], int] = {}
+    for one in taking:
+        name = one.item.variant.name
+        if one.start is not None:
+            starts[name][one.workload.name] = one.start
+        if one.lost:
+            continue
+        trees[name][one.workload.name] = one.tree_data()
+        if one.warms_timed_command:
+            warmed[(name, one.workload.name)] = len(one.trees)
+    return ImportTimes(trees, starts, warmed, tuple(warnings))
+
+
 def inspect_all(workloads: Sequence[WorkloadConfig], ready: Sequence[Prepared], cwd: Path,
-                env: Mapping[str, str], progress: Progress, *,
-                timeout_s: float) -> tuple[dict[str, ProbeReport],
-                                           dict[str, dict[str, Any]], list[str]]:
-    """Probe each variant's program (started like the first workload, or the variant's
-    inspection target) and record import times: (probes, variant -> workload -> import-time
-    tree with the process it describes, warnings). Import time and the probe fail on their
-    own; every process is bounded by ``timeout_s``."""
+                env: Mapping[str, str], progress: Progress, taken: ImportTimes, *,
+                timeout_s: float) -> tuple[dict[str, ProbeReport], list[str]]:
+    """Probe each variant's program (started like the first workload, in the process
+    :func:`importtime_rounds` followed it to, or the variant's inspection target), checking
+    the bytecode of the modules its import-time trees name: (probes, warnings). Every process
+    is bounded by ``timeout_s``."""
     from harness.inspection import runner
 
     probes: dict[str, ProbeReport] = {}
-    importtimes: dict[str, dict[str, Any]] = {}
     warnings: list[str] = []
     first = workloads[0]
     timeout = timeout_s
@@ -612,42 +759,7 @@ def inspect_all(workloads: Sequence[WorkloadConfig], ready: Sequence[Prepared], 
     for done, item in enumerate(ready):
         bar.advance(progress, done)
         progress(f"inspecting {item.variant.label}")
-        starts: dict[str, Start] = {}
-
-        def start_of(workload: WorkloadConfig, item: Prepared = item,
-                     starts: dict[str, Start] = starts) -> Start:
-            if workload.name not in starts:
-                starts[workload.name] = python_start(
-                    workload_argv(workload, item, cwd), item, cwd,
-                    run_env(env, item, workload), timeout)
-            return starts[workload.name]
-
-        def warn(text: str) -> None:
-            warnings.append(text)
-            bar.important(progress, text)
-
-        trees: dict[str, Any] = {}
-        for workload in workloads:
-            if not workload.importtime:
-                continue
-            try:
-                start = start_of(workload)
-                tree = runner.run_importtime(start.argv, env=start.env, cwd=start.cwd,
-                                             timeout=timeout)
-                process = inspected_process(start)
-            except HarnessError as exc:
-                argv = workload_argv(workload, item, cwd)
-                try:  # the launcher as it is, the instrumentation carried by the environment
-                    tree = runner.run_importtime_by_env(argv, env=run_env(env, item, workload),
-                                                        cwd=str(cwd), timeout=timeout)
-                except HarnessError as again:
-                    warn(f"import time of {workload.name!r} in {item.variant.name!r} not "
-                         f"measured: {exc.message}; {again.message}")
-                    continue
-                process = InspectedProcess(
-                    argv, "", ("PYTHONPROFILEIMPORTTIME: the last Python process it started",),
-                    True, exc.message)
-            trees[workload.name] = {**to_data(tree), "process": to_data(process)}
+        trees = taken.trees.get(item.variant.name, {})
         modules = sorted({m for data in trees.values()
                           for m in runner.module_names(ImportTimeTree.from_dict(data))})
         try:
@@ -658,13 +770,16 @@ def inspect_all(workloads: Sequence[WorkloadConfig], ready: Sequence[Prepared], 
                 probes[item.variant.name] = dataclasses.replace(report, process=InspectedProcess(
                     tuple(item.env.inspect_command), report.python, ("inspect_target",)))
             else:
-                start = start_of(first)
+                start = (taken.starts.get(item.variant.name, {}).get(first.name)
+                         or python_start(workload_argv(first, item, cwd), item, cwd,
+                                         run_env(env, item, first), timeout))
                 report = runner.probe_for_workload(start.argv, env=start.env, cwd=start.cwd,
                                                    modules=modules, timeout=timeout)
                 probes[item.variant.name] = dataclasses.replace(
                     report, process=inspected_process(start))
         except HarnessError as exc:
-            warn(f"environment probe of {item.variant.name!r} not run: {exc.message}")
-        importtimes[item.variant.name] = trees
+            warnings.append(f"environment probe of {item.variant.name!r} not run: "
+                            f"{exc.message}")
+            bar.important(progress, warnings[-1])
     bar.advance(progress, len(ready))
-    return probes, importtimes, warnings
+    return probes, warnings

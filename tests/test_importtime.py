@@ -88,10 +88,11 @@ def test_tree_round_trips_through_dict() -> None:
     assert ImportTimeTree.from_dict(to_data(tree)) == tree
 
 
-def test_run_importtime_real_workload(venv: Venv, tmp_path: Path) -> None:
+def test_importtime_of_a_real_workload(venv: Venv, tmp_path: Path) -> None:
     venv.add_package("itpkg", modules=3)
-    tree = runner.run_importtime([venv.python, "-c", "import itpkg"], env=venv.env(),
-                                  cwd=str(tmp_path), runs=2)
+    tree = importtime.merge([runner.importtime_once([venv.python, "-c", "import itpkg"],
+                                                    env=venv.env(), cwd=str(tmp_path))
+                             for _ in range(2)])
     modules = tree.modules()
     assert tree.runs == 2
     assert {"itpkg", "itpkg.m0", "itpkg.m2", "site", "encodings"} <= set(modules)
@@ -106,11 +107,29 @@ def test_real_improvement_from_a_removed_import_tops_the_diff(venv: Venv,
     venv.add_package("heavydep", modules=2, body="import time\ntime.sleep(0.04)\n")
     for side, body in (("main", "import json\nimport heavydep\n"), ("pr", "import json\n")):
         venv.add_package("app", root=tmp_path / side, body=body)
-    trees = {side: runner.run_importtime(
+    trees = {side: importtime.merge([runner.importtime_once(
         [venv.python, "-c", f"import sys; sys.path.insert(0, {str(tmp_path / side)!r}); "
-         "import app"], env=venv.env(), cwd=str(tmp_path), runs=3) for side in ("main", "pr")}
+         "import app"], env=venv.env(), cwd=str(tmp_path)) for _ in range(3)])
+        for side in ("main", "pr")}
     d = importtime.diff(trees["pr"], trees["main"])
     top = d.ranked[0]
     assert (top.kind, top.name, top.modules) == ("removed", "heavydep", 3)
     assert top.delta_us <= -35_000
     assert not d.slower_overall()
+
+
+def test_an_importtime_run_warms_the_timed_command_only_when_it_is_that_command(
+        tmp_path: Path) -> None:
+    """adds_only_importtime: the workload's own interpreter command line with nothing but
+    ``-X importtime`` added; a console script's shebang hop or another program is not."""
+    argv = ["/venv/bin/python", "-I", "-c", "import x"]
+    assert runner.importtime_argv(argv) == ("/venv/bin/python", "-I", "-X", "importtime",
+                                            "-c", "import x")
+    assert runner.adds_only_importtime(argv, runner.importtime_argv(argv))
+    assert not runner.adds_only_importtime(argv, argv)
+    assert not runner.adds_only_importtime(argv, ["/venv/bin/python", "-X", "importtime", "-I",
+                                                  "-c", "import y"])
+    assert not runner.adds_only_importtime(argv, ["-X", "importtime", *argv])
+    script = tmp_path / "tool"
+    script.write_text("#!/venv/bin/python\nimport x\n")
+    assert not runner.adds_only_importtime([str(script)], runner.importtime_argv([str(script)]))

@@ -132,8 +132,8 @@ def test_inspection_sees_the_program_behind_the_launcher(tmp_path: Path, design:
         assert start.program and start.via, start
         assert os.path.realpath(start.argv[0]) == PYTHON  # the venv's interpreter
         assert start.argv[0].startswith(str(root / "venv"))
-        trees[side] = runner.run_importtime(start.argv, env=start.env, cwd=start.cwd, runs=3,
-                                            timeout=60)
+        trees[side] = importtime.merge([runner.importtime_once(
+            start.argv, env=start.env, cwd=start.cwd, timeout=60) for _ in range(3)])
         if side == "pr":
             probe = runner.probe_for_workload(start.argv, env=start.env, cwd=start.cwd,
                                               modules=runner.module_names(trees[side]))
@@ -263,12 +263,11 @@ def test_a_child_in_a_temporary_venv_is_measured_through_the_environment(
     """, 0o755)
     with pytest.raises(HarnessError, match="is gone once it exits"):
         launcher.follow([str(script)], env=_env(tmp_path), cwd=str(tmp_path))
-    tree = runner.run_importtime_by_env([str(script)], env=_env(tmp_path), cwd=str(tmp_path),
-                                        runs=1)
+    tree = runner.importtime_by_env_once([str(script)], env=_env(tmp_path), cwd=str(tmp_path))
     names = runner.module_names(tree)
     assert "slowmod" in names and tree.modules()["slowmod"].self_us >= SLOW_S * 1e6 * 0.9
     with pytest.raises(HarnessError, match="printed import times"):
-        runner.run_importtime_by_env([PYTHON, "-I", "-c", "pass"], env=_env(tmp_path))
+        runner.importtime_by_env_once([PYTHON, "-I", "-c", "pass"], env=_env(tmp_path))
 
 
 def test_import_time_sections_split_per_process() -> None:
@@ -311,15 +310,71 @@ def test_import_time_and_probe_fail_independently_and_inspection_is_bounded(
                      inspect_command=(str(target),))
     ready = [pipeline.Prepared(config.variants[0], built, None)]
     started = time.monotonic()
-    probes, trees, warnings = pipeline.inspect_all(config.workloads, ready, tmp_path,
-                                                   _env(tmp_path), Silent(),
-                                                   timeout_s=config.timing.timeout_s)
+    taken = pipeline.importtime_rounds(config.workloads, ready, tmp_path, _env(tmp_path),
+                                       Silent(), timeout_s=config.timing.timeout_s)
+    probes, warnings = pipeline.inspect_all(config.workloads, ready, tmp_path, _env(tmp_path),
+                                            Silent(), taken, timeout_s=config.timing.timeout_s)
     assert time.monotonic() - started < 30
-    assert trees == {"pr": {}}
-    (warning,) = warnings
+    assert taken.trees == {"pr": {}} and taken.warmed == {} and warnings == []
+    (warning,) = taken.warnings
     assert warning.startswith("import time of 'start' in 'pr' not measured:")
     assert probes["pr"].process is not None and probes["pr"].process.via == ("inspect_target",)
     assert probes["pr"].sys_path_entries > 0
+
+
+def test_a_workload_whose_importtime_run_fails_midway_goes_by_the_environment(
+        tmp_path: Path) -> None:
+    """Import-time rounds keep each workload's fallback: ``flaky`` fails its third
+    ``-X importtime`` run, so its trees are dropped and it is run with
+    PYTHONPROFILEIMPORTTIME from then on (five runs, in the rounds that follow), while
+    ``steady`` is taken round-robin beside it; only ``steady``'s runs started its timed
+    command's own interpreter, so only they count as its warm-ups."""
+    from harness import pipeline
+    from harness.config import load_config
+    from harness.measure.builders import BuiltEnv
+    from harness.progress import Silent
+
+    log, count = tmp_path / "runs.log", tmp_path / "count"
+    work = _write(tmp_path / "work.py", f"""\
+        import os, sys
+        name = sys.argv[1]
+        mode = ("x" if "importtime" in sys._xoptions
+                else "env" if os.environ.get("PYTHONPROFILEIMPORTTIME") else "plain")
+        with open({str(log)!r}, "a") as f:
+            f.write(f"{{name}} {{mode}}\\n")
+        if name == "flaky" and mode == "x":
+            with open({str(count)!r}, "a") as f:
+                f.write("x")
+            with open({str(count)!r}) as f:
+                sys.exit(3 if len(f.read()) == 3 else 0)
+        import json
+    """)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("variants:\n"
+                   f"  - {{name: pr, role: pr, source: {{python: '{PYTHON}'}}}}\n"
+                   "workloads:\n"
+                   f"  - {{name: steady, command: ['{PYTHON}', '{work}', steady]}}\n"
+                   f"  - {{name: flaky, command: ['{PYTHON}', '{work}', flaky]}}\n")
+    config = load_config(cfg)
+    built = BuiltEnv(python=PYTHON, prefix=str(tmp_path), bin_dir=str(tmp_path))
+    ready = [pipeline.Prepared(config.variants[0], built, None)]
+    taken = pipeline.importtime_rounds(config.workloads, ready, tmp_path, _env(tmp_path),
+                                       Silent(), timeout_s=60)
+    assert taken.warnings == ()
+    runs = log.read_text().splitlines()
+    assert runs == ["steady x", "flaky x"] * 2 + ["steady x", "flaky x", "flaky env"] \
+        + ["steady x", "flaky env"] * 2 + ["flaky env"] * 2
+    steady, flaky = taken.trees["pr"]["steady"], taken.trees["pr"]["flaky"]
+    assert steady["runs"] == flaky["runs"] == 5
+    assert "json" in {n["name"] for n in flaky["roots"]}
+    assert steady["process"]["via"] == []
+    assert flaky["process"]["via"] == [
+        "PYTHONPROFILEIMPORTTIME: the last Python process it started"]
+    assert "exit 3" in flaky["process"]["note"]
+    assert taken.warmed == {("pr", "steady"): 5}
+    commands = pipeline.warmed_by_importtime(
+        pipeline.timed_commands(config.workloads, ready, tmp_path), taken.warmed)
+    assert [(c.workload, c.warmed) for c in commands] == [("steady", 5), ("flaky", 0)]
 
 
 def _strace_quoted(text: str) -> str:

@@ -151,6 +151,22 @@ def test_the_smoke_run_is_the_first_warmup() -> None:
     assert timer_warmups(5, [default, cold]) == 5  # scenario commands were not smoke-run
 
 
+def test_importtime_runs_come_off_only_the_warmups_of_the_commands_they_started() -> None:
+    from harness.measure.timer_registry import warmups_of
+    from harness.measure.timing import TimedCommand
+    from harness.pipeline import timer_warmups, warmed_by_importtime
+
+    a = TimedCommand("pr", "direct", ("python", "-c", "pass"))
+    b = TimedCommand("pr", "launched", ("bin/app",))
+    warmed = warmed_by_importtime([a, b], {("pr", "direct"): 5})
+    assert [c.warmed for c in warmed] == [5, 0]
+    assert warmups_of(warmed, timer_warmups(5, warmed)) == [0, 4]
+    assert warmups_of(warmed, timer_warmups(8, warmed)) == [2, 7]
+    # bytecode scenarios: the environments are compiled after the import-time runs
+    cold = TimedCommand("pr", "direct", ("python", "-c", "pass"), scenario="cold")
+    assert [c.warmed for c in warmed_by_importtime([a, cold], {("pr", "direct"): 5})] == [0, 0]
+
+
 def test_field_trial_attrs_runs_auto_cpu_gate() -> None:
     """From a field trial (attrs 23.1.0 vs 24.2.0 from PyPI, runs: auto to 60 runs, CPU gate at
     2 %, load average 9.6): the gated interval +0.7 % [-2.1, +2.9] at 98.75 %."""

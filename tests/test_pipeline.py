@@ -250,3 +250,63 @@ def test_single_variant_and_gate_off_are_valid(
     first = (tmp_path / "o2" / "comment.md").read_text().splitlines()[1]
     assert first.startswith("**ℹ️ `start`: pr is ") and first.endswith(" main** (no gate)")
     assert " % slower than " in first or " % faster than " in first or "unchanged vs" in first
+
+
+def test_importtime_runs_are_the_warmups_of_the_command_they_start(tmp_path: Path) -> None:
+    """Issue 22: the -X importtime runs come after the smoke test and before timing, round-
+    robin over the variants, and count as warm-ups of the command whose own interpreter they
+    started (``direct``: here the timer runs none of its 3 - 1 - 5); a workload behind a
+    launcher (``launched``: a bash script exec'ing the interpreter) keeps its full warm-ups.
+    Every run of work.py logs its variant, workload and whether -X importtime was on."""
+    log = tmp_path / "runs.log"
+    script = ("import os, sys\n"
+              f"with open({str(log)!r}, 'a') as f:\n"
+              "    f.write(' '.join([os.path.basename(os.path.dirname(sys.argv[0])),"
+              " sys.argv[1], 'importtime' if 'importtime' in sys._xoptions else 'plain'])"
+              " + '\\n')")
+    homes = {}
+    for name in ("main", "pr"):
+        python = interpreter(tmp_path, f"{name}-env", script)
+        launcher = python.parent / "app"
+        launcher.write_text('#!/bin/bash\nhere="$(dirname "$0")"\n'
+                            'exec "$here/python" -I -S "$here/work.py" launched\n')
+        launcher.chmod(0o755)
+        homes[name] = python
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "variants:\n"
+        + "".join(f"  - {{name: {n}, role: {n}, source: {{python: '{p}'}}}}\n"
+                  for n, p in homes.items())
+        + "workloads:\n"
+        "  - {name: direct, command: ['{python}', '-I', '-S', '{bin}/work.py', direct]}\n"
+        "  - {name: launched, command: ['{bin}/app']}\n"
+        "timing: {warmup: 3, runs: 4, order: interleaved}\ngate: off\n")
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
+
+    runs = log.read_text().split("\n")[:-1]
+    smoke = ["main-env direct plain", "main-env launched plain", "pr-env direct plain",
+             "pr-env launched plain"]
+    one_round = [line.replace("plain", "importtime") for line in smoke]
+    assert runs[:4] == smoke
+    assert runs[4:24] == one_round * 5  # round-robin: every variant's workloads, 5 times
+    assert all(line.endswith(" plain") for line in runs[24:])  # then the timer's runs
+
+    plan = json.loads((out / "raw" / "spawn-plan.json").read_text())
+    programs = [Path(argv[-2] if argv[-1] == "direct" else argv[0]) for argv in plan["commands"]]
+    warmups = {f"{p.parent.name}/{p.name}": sum(1 for r, i in plan["schedule"]
+                                                if r < 0 and i == index)
+               for index, p in enumerate(programs)}
+    assert warmups == {"main-env/work.py": 0, "pr-env/work.py": 0,
+                       "main-env/app": 2, "pr-env/app": 2}
+    assert len(runs[24:]) == 4 * 4 + 2 * 2  # 4 commands x 4 runs, the launched ones' warm-ups
+
+    record = measurements.load(out / "measurements.json")
+    (job,) = record.jobs
+    assert list(job.phases_s)[:5] == ["sources", "build", "smoke", "importtime", "timing"]
+    for name in ("main", "pr"):
+        trees = job.importtime[name]
+        assert trees["direct"]["runs"] == trees["launched"]["runs"] == 5
+        assert trees["direct"]["process"]["via"] == []
+        assert trees["launched"]["process"]["via"][0].startswith("shell exec: ")
+        assert job.probes[name].process is not None

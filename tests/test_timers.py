@@ -8,6 +8,7 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.measure import timers
+from harness.measure.timer_registry import warmups_of
 from harness.measure.timing import TimedCommand
 
 
@@ -21,6 +22,29 @@ def test_blocks_schedule_is_the_seed_method():
     # run numbers never repeat across blocks, so nothing pretends to be paired
     assert timers.schedule(2, warmup=1, runs=2, order="blocks") == \
         [(-1, 0), (0, 0), (1, 0), (-1, 1), (2, 1), (3, 1)]
+
+
+def test_a_command_already_warmed_gets_fewer_warmups_just_before_timing():
+    """Warm-ups per command (TimedCommand.warmed): a command with fewer sits out the first
+    passes, so every command's last warm-up is in the last pass; duet launches hold every
+    command, so there all get the most any needs; blocks give each its own."""
+    commands = [TimedCommand("a", "w", ("x",), warmed=5), TimedCommand("b", "w", ("y",)),
+                TimedCommand("c", "w", ("z",), warmed=1)]
+    counts = warmups_of(commands, 2)
+    assert counts == [0, 2, 1]
+    plan = timers.schedule(3, warmup=counts, runs=1, order="interleaved")
+    assert plan == [(-1, 1), (-1, 1), (-1, 2), (0, 0), (0, 1), (0, 2)]
+    assert timers.schedule(3, warmup=counts, runs=1, order="blocks") == \
+        [(0, 0), (-1, 1), (-1, 1), (1, 1), (-1, 2), (2, 2)]
+    duet = timers.schedule(3, warmup=counts, runs=1, order="duet")
+    assert [i for r, i in duet if r < 0] == [0, 1, 2, 0, 1, 2]
+    balanced = timers.schedule(3, warmup=counts, runs=3, order="balanced", seed=4)
+    warm = [i for r, i in balanced if r < 0]
+    assert sorted(warm) == [1, 1, 2] and warm[0] == 1
+    assert timers.schedule(3, warmup=[0, 0, 0], runs=1, order="interleaved") == \
+        timers.schedule(3, warmup=0, runs=1, order="interleaved")
+    with pytest.raises(ValueError, match="2 warm-up counts for 3 commands"):
+        timers.schedule(3, warmup=[1, 1], runs=1, order="interleaved")
 
 
 def test_shuffled_schedule_is_seeded_and_complete():

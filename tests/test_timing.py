@@ -64,6 +64,24 @@ def test_hyperfine_argv_prepare_for_every_command_when_any_has_one(tmp_path: Pat
     assert prepares == ["true", "rm -rf '/x y'"]
 
 
+@pytest.mark.parametrize("order", ["interleaved", "blocks"])
+def test_hyperfine_skips_the_warmups_a_command_already_had(tmp_path: Path, order: str) -> None:
+    """A command warmed before timing (TimedCommand.warmed) gets only the rest: here none, so
+    only b is in hyperfine's warm-up call (rounds) or its block has --warmup 0."""
+    python = str(Path(sys.executable).resolve())
+    commands = [TimedCommand("a", "pass", (python, "-S", "-c", "pass"), warmed=3),
+                TimedCommand("b", "pass", (python, "-S", "-c", "pass"))]
+    a, b = timing.measure(commands, warmup=2, runs=3, order=order, env=proc.controlled_env(),
+                          raw_dir=tmp_path / "raw", hyperfine=find_tool("hyperfine"))
+    assert len(a.values) == len(b.values) == 3
+    if order == "interleaved":
+        warm = json.loads((tmp_path / "raw" / "warmup.json").read_text())["results"]
+        assert [r["name"] for r in warm] == ["b/pass"]
+        assert sorted(a.positions + b.positions) == list(range(3, 9))  # after b's 2 + 1
+    else:
+        assert a.positions == (0, 1, 2) and b.positions == (5, 6, 7)  # b: 2 warm-ups first
+
+
 @pytest.mark.parametrize("order", ["interleaved", "blocks", "balanced"])
 def test_measure_runs_real_hyperfine(tmp_path: Path, order: str) -> None:
     python = str(Path(sys.executable).resolve())

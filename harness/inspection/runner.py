@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import defaults, proc, pyoptions
+from harness import proc, pyoptions
 from harness.errors import HarnessError
 from harness.inspection import importtime
 from harness.inspection.health import ProbeReport
@@ -296,18 +296,21 @@ def importtime_argv(argv: Sequence[str], cwd: str | None = None) -> tuple[str, .
     return launch_of(argv, cwd).argv_with("-X", "importtime")
 
 
-def run_importtime(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None = None,
-                   runs: int = defaults.IMPORTTIME_RUNS, timeout: float = 600) -> ImportTimeTree:
-    """Run the workload ``runs`` times with ``-X importtime`` and return the merged tree
-    (median per module). The workload must exit 0."""
-    timed = importtime_argv(argv, cwd)
-    trees = []
-    for _ in range(max(runs, 1)):
-        done = proc.run(timed, env=env, cwd=cwd, timeout=timeout,
-                        what="workload with -X importtime",
-                        hint="run the workload by hand with -X importtime")
-        trees.append(importtime.parse(done.stderr))
-    return importtime.merge(trees)
+def adds_only_importtime(argv: Sequence[str], timed: Sequence[str]) -> bool:
+    """Whether ``timed`` is ``argv`` itself with ``-X importtime`` among the interpreter's
+    options (pure): the same interpreter started the same way, no launcher or shebang hop."""
+    words, plain = list(timed), list(argv)
+    return any(words[i:i + 2] == ["-X", "importtime"] and words[:i] + words[i + 2:] == plain
+               for i in range(1, len(words) - 1))
+
+
+def importtime_once(argv: Sequence[str], *, env: Mapping[str, str], cwd: str | None = None,
+                    timeout: float = 600) -> ImportTimeTree:
+    """One run of the workload with ``-X importtime`` (it must exit 0): its tree."""
+    done = proc.run(importtime_argv(argv, cwd), env=env, cwd=cwd, timeout=timeout,
+                    what="workload with -X importtime",
+                    hint="run the workload by hand with -X importtime")
+    return importtime.parse(done.stderr)
 
 
 def module_names(tree: ImportTimeTree) -> list[str]:
@@ -315,22 +318,18 @@ def module_names(tree: ImportTimeTree) -> list[str]:
     return importtime.module_names(tree)
 
 
-def run_importtime_by_env(argv: Sequence[str], *, env: Mapping[str, str],
-                          cwd: str | None = None, runs: int = 5,
-                          timeout: float = 600) -> ImportTimeTree:
-    """Import times of a launcher that could not be followed: ``argv`` run as it is with
-    ``PYTHONPROFILEIMPORTTIME=1``, which every Python process it starts inherits (unless it
-    runs with ``-E`` or ``-I``); the tree of the last process that printed one (a launcher's
-    own Python prints first). Raises :class:`HarnessError` when none did."""
-    trees = []
-    for _ in range(max(runs, 1)):
-        done = proc.run(argv, env={**env, "PYTHONPROFILEIMPORTTIME": "1"}, cwd=cwd,
-                        timeout=timeout, what="workload with PYTHONPROFILEIMPORTTIME=1",
-                        hint="run the workload by hand with PYTHONPROFILEIMPORTTIME=1")
-        parts = importtime.sections(done.stderr)
-        if not parts:
-            raise HarnessError(f"no Python process started by {argv[0]!r} printed import "
-                               "times (does it run Python with -E or -I?)",
-                               "give the bazel builder an inspect_target")
-        trees.append(importtime.parse(parts[-1]))
-    return importtime.merge(trees)
+def importtime_by_env_once(argv: Sequence[str], *, env: Mapping[str, str],
+                           cwd: str | None = None, timeout: float = 600) -> ImportTimeTree:
+    """Import times of a launcher that could not be followed, one run: ``argv`` run as it is
+    with ``PYTHONPROFILEIMPORTTIME=1``, which every Python process it starts inherits (unless
+    it runs with ``-E`` or ``-I``); the tree of the last process that printed one (a
+    launcher's own Python prints first). Raises :class:`HarnessError` when none did."""
+    done = proc.run(argv, env={**env, "PYTHONPROFILEIMPORTTIME": "1"}, cwd=cwd,
+                    timeout=timeout, what="workload with PYTHONPROFILEIMPORTTIME=1",
+                    hint="run the workload by hand with PYTHONPROFILEIMPORTTIME=1")
+    parts = importtime.sections(done.stderr)
+    if not parts:
+        raise HarnessError(f"no Python process started by {argv[0]!r} printed import "
+                           "times (does it run Python with -E or -I?)",
+                           "give the bazel builder an inspect_target")
+    return importtime.parse(parts[-1])

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from harness.analyse import sequential
 from harness.measure import timers
 from harness.measure.load import LoadMonitor
-from harness.measure.timer_registry import AutoRuns, LookFn, Timed, TimedCommand
+from harness.measure.timer_registry import AutoRuns, LookFn, Timed, TimedCommand, warmups_of
 from harness.model import Samples, SequentialRecord
 
 
@@ -63,8 +63,8 @@ def _auto(commands: Sequence[TimedCommand], *, warmup: int, order: str,
     say = progress or (lambda _m: None)
     plan = sequential.planned_looks(auto.batch, auto.max_runs)
     alphas = sequential.planned_alphas(plan, auto.alpha)
-    full = timers.schedule(len(commands), warmup=warmup, runs=auto.max_runs, order=order,
-                           seed=seed)
+    full = timers.schedule(len(commands), warmup=warmups_of(commands, warmup),
+                           runs=auto.max_runs, order=order, seed=seed)
     say(f"timing {len(commands)} commands with the spawn-wait timer: {order}, {warmup} warmup "
         f"+ runs: auto (looks every {auto.batch} runs, at most {auto.max_runs} runs or "
         f"{auto.max_seconds:g} s)")

@@ -141,11 +141,24 @@ def round_orders(k: int, runs: int, order: str, seed: int = 0) -> list[list[int]
     raise ValueError(f"order {order!r} is not made of rounds")
 
 
-def warmup_order(k: int, warmup: int, first: int) -> list[int]:
+def warmup_order(k: int, warmup: int | Sequence[int], first: int) -> list[int]:
     """``warmup`` round-robin passes over the ``k`` commands, ending with ``first`` (the first
-    timed command), so the first timed run follows itself like every round boundary."""
+    timed command), so the first timed run follows itself like every round boundary. With a
+    count per command, a command with fewer warm-ups sits out the first passes (every
+    command's last warm-up is in the last pass, just before timing)."""
+    counts = warmup_counts(k, warmup)
+    passes = max(counts, default=0)
     one_pass = [(first + 1 + i) % k for i in range(k)]
-    return one_pass * warmup
+    return [i for p in range(passes) for i in one_pass if p >= passes - counts[i]]
+
+
+def warmup_counts(k: int, warmup: int | Sequence[int]) -> list[int]:
+    """Warm-up runs of each of ``k`` commands: the same ``warmup`` for all, or one each."""
+    if isinstance(warmup, int):
+        return [warmup] * k
+    if len(warmup) != k:
+        raise ValueError(f"{len(warmup)} warm-up counts for {k} commands")
+    return list(warmup)
 
 
 def transition_counts(sequence: Sequence[int], k: int) -> list[list[int]]:

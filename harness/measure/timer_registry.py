@@ -37,11 +37,20 @@ class TimedCommand:
     prepare: tuple[str, ...] | None = None  # argv run before each timed run (not timed)
     allow_failure: bool = False  # a non-zero exit is expected: keep timing it
     env: Mapping[str, str] = field(default_factory=dict)  # set for this command only
+    #: runs of this very command (its interpreter, argv, environment, directory) made just
+    #: before timing that count as its warm-ups: the timer runs that many fewer
+    warmed: int = 0
 
     @property
     def key(self) -> str:
         suffix = "" if self.scenario == "default" else f"@{self.scenario}"
         return f"{self.variant}/{self.workload}{suffix}"
+
+
+def warmups_of(commands: Sequence[TimedCommand], warmup: int) -> list[int]:
+    """The warm-up runs a timer gives each command: ``warmup`` less the runs that already
+    warmed it (:attr:`TimedCommand.warmed`), never below 0."""
+    return [max(0, warmup - c.warmed) for c in commands]
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,8 @@ class Timer(Protocol):
                 env: Mapping[str, str], raw_dir: Path, seed: int = 0, timeout_s: float = 600.0,
                 progress: Callable[[str], None] | None = None, cwd: Path | None = None,
                 auto: AutoRuns | None = None, look: LookFn | None = None) -> Timed:
-        """Time every command ``runs`` times after ``warmup`` runs in ``order`` (with
+        """Time every command ``runs`` times after ``warmup`` runs (fewer for a command
+        already warmed: :func:`warmups_of`) in ``order`` (with
         ``auto``: in batches until ``look``'s comparisons are decisive; a timer that cannot
         raises :class:`~harness.errors.ConfigError`), with the machine's load; raw files go
         to ``raw_dir``."""

@@ -21,16 +21,18 @@ from harness import proc
 from harness import progress as bar
 from harness.errors import HarnessError
 from harness.measure import orders
-from harness.measure.timing import TimedCommand
+from harness.measure.timer_registry import TimedCommand, warmups_of
 from harness.model import Samples
 
 TIMER_SCRIPT = Path(__file__).with_name("_spawn_timer.py")
 TIMER_NAME = "spawn-wait timer (posix_spawn + wait4, perf_counter_ns)"
 
 
-def schedule(n_commands: int, *, warmup: int, runs: int, order: str,
+def schedule(n_commands: int, *, warmup: int | Sequence[int], runs: int, order: str,
              seed: int = 0) -> list[tuple[int, int]]:
     """``(round, command index)`` pairs in execution order; round ``-1`` is a warmup.
+    ``warmup``: the same count for every command, or one per command
+    (:func:`harness.measure.timer_registry.warmups_of`).
 
     ``balanced`` (default): warmups round-robin ending with the first timed command, then one
     run of every command per round in a carry-over-balanced order (every command preceded by
@@ -39,18 +41,25 @@ def schedule(n_commands: int, *, warmup: int, runs: int, order: str,
     ``shuffled``: a seeded shuffle per round. ``duet``: every round's commands started together
     (the timer runs every ``n_commands`` consecutive entries as one launch; warmups too), the
     commands rotating over the CPUs. ``blocks``: every command's warmups and runs back to back
-    (the seed's method)."""
+    (the seed's method). Warm-up passes are round-robin; a command with fewer warm-ups sits
+    out the first passes, except in ``duet``, whose launches hold every command: there every
+    command gets the most any command needs."""
+    counts = orders.warmup_counts(n_commands, warmup)
     if order == "blocks":  # run numbers never repeat across blocks: nothing is paired
         return [pair for i in range(n_commands)
-                for pair in [(-1, i)] * warmup + [(i * runs + r, i) for r in range(runs)]]
+                for pair in [(-1, i)] * counts[i] + [(i * runs + r, i) for r in range(runs)]]
     if order not in orders.ORDERS:
         raise HarnessError(f"unknown timing order {order!r}",
                            f"use one of {', '.join(orders.ORDERS)}")
     rounds = orders.round_orders(n_commands, runs, order, seed)
+    passes = max(counts, default=0)
+    if order == "duet":
+        counts = [passes] * n_commands
     if order == "balanced" and rounds:
-        plan = [(-1, i) for i in orders.warmup_order(n_commands, warmup, rounds[0][0])]
+        plan = [(-1, i) for i in orders.warmup_order(n_commands, counts, rounds[0][0])]
     else:
-        plan = [(-1, i) for _ in range(warmup) for i in range(n_commands)]
+        plan = [(-1, i) for p in range(passes) for i in range(n_commands)
+                if p >= passes - counts[i]]
     for r, indices in enumerate(rounds):
         plan += [(r, i) for i in indices]
     return plan
@@ -114,8 +123,8 @@ def run_schedule_full(commands: Sequence[TimedCommand], *, warmup: int, runs: in
     """Run the schedule in one timer child; its output: ``results`` rows and ``failures``.
     With ``progress``, the child reports each run as it finishes (one line on a pipe, between
     runs) and the count of runs done reaches ``progress`` as it happens."""
-    return run_plan(commands, schedule(len(commands), warmup=warmup, runs=runs, order=order,
-                                       seed=seed),
+    return run_plan(commands, schedule(len(commands), warmup=warmups_of(commands, warmup),
+                                       runs=runs, order=order, seed=seed),
                     env=env, raw_dir=raw_dir, timeout_s=timeout_s, cwd=cwd, progress=progress,
                     order=order)
 

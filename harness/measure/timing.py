@@ -20,7 +20,7 @@ from harness import proc
 from harness import progress as bar
 from harness.errors import ConfigError, HarnessError
 from harness.measure import orders
-from harness.measure.timer_registry import AutoRuns, LookFn, Timed, TimedCommand
+from harness.measure.timer_registry import AutoRuns, LookFn, Timed, TimedCommand, warmups_of
 from harness.measure.tools import find_tool
 from harness.model import Samples
 
@@ -97,7 +97,8 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
             env: Mapping[str, str], raw_dir: Path, hyperfine: str, seed: int = 0,
             timeout_s: float = 600.0, progress: Callable[[str], None] | None = None,
             cwd: Path | None = None) -> tuple[Samples, ...]:
-    """Time every command ``runs`` times after ``warmup`` runs; every raw export is kept in
+    """Time every command ``runs`` times after ``warmup`` runs (fewer for a command already
+    warmed: :func:`~harness.measure.timer_registry.warmups_of`); every raw export is kept in
     ``raw_dir``. Returns one Samples per command, in the order given."""
     raw_dir = raw_dir.resolve()
     raw_dir.mkdir(parents=True, exist_ok=True)
@@ -135,27 +136,32 @@ def measure(commands: Sequence[TimedCommand], *, warmup: int, runs: int, order: 
                 rounds[command.key].extend([round_no] * len(result.times))
             files[command.key].append(export.name)
 
+    counts = dict(zip((c.key for c in commands), warmups_of(commands, warmup), strict=True))
     if order == "blocks":
         for i, command in enumerate(commands):
             if progress:
-                progress(f"timing {command.key} ({warmup} warmup + {runs} runs)")
+                progress(f"timing {command.key} ({counts[command.key]} warmup + {runs} runs)")
                 bar.start(progress, f"timing {len(commands)} commands", len(commands))
                 bar.advance(progress, i)
-            call([command], runs, warmup, raw_dir / f"block-{i:03d}.json", None)
+            call([command], runs, counts[command.key], raw_dir / f"block-{i:03d}.json", None)
     elif order in orders.ORDERS:
         plan = orders.round_orders(len(commands), runs, order, seed)
-        if warmup:
+        # hyperfine runs each command's warmups back to back: the first timed command last;
+        # one call per warm-up count (a command already warmed needs fewer, or none)
+        first = plan[0][0] if plan else 0
+        in_order = [commands[(first + 1 + i) % len(commands)] for i in range(len(commands))]
+        by_count = sorted({counts[c.key] for c in in_order} - {0}, reverse=True)
+        for n_warmup in by_count:
+            warm = [c for c in in_order if counts[c.key] == n_warmup]
             if progress:
-                progress(f"warmup: {warmup} runs of each of {len(commands)} commands")
-            warm_export = raw_dir / "warmup.json"
-            # hyperfine runs each command's warmups back to back: the first timed command last
-            first = plan[0][0] if plan else 0
-            warm = [commands[(first + 1 + i) % len(commands)] for i in range(len(commands))]
-            argv = hyperfine_argv(hyperfine, warm, runs=1, warmup=warmup,
+                progress(f"warmup: {n_warmup} runs of each of {len(warm)} commands")
+            warm_export = raw_dir / ("warmup.json" if len(by_count) == 1
+                                     else f"warmup-{n_warmup}.json")
+            argv = hyperfine_argv(hyperfine, warm, runs=1, warmup=n_warmup,
                                   export_json=warm_export)
             proc.run(argv, env=env, cwd=cwd, what="hyperfine (warmup)",
-                     timeout=timeout_s * len(commands) * (warmup + 1))
-            executed[0] += len(commands) * (warmup + 1)
+                     timeout=timeout_s * len(warm) * (n_warmup + 1))
+            executed[0] += len(warm) * (n_warmup + 1)
             # the run after the warmups is in the export: a failure there fails the command
             warmed = parse_export(json.loads(warm_export.read_text(encoding="utf-8")))
             for command, result in zip(warm, warmed, strict=False):
