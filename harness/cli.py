@@ -195,8 +195,8 @@ def _history_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     compare.add_argument("a", help="report.json, measurements.json or STORE@COMMIT")
     compare.add_argument("b", help="the same, compared against A")
     compare.add_argument("--variant", help="only this variant (default: every common one)")
-    compare.add_argument("--threshold", type=float, default=5.0, help="threshold in %% "
-                         "(default 5)")
+    compare.add_argument("--threshold", type=float, default=defaults.COMPARE_THRESHOLD_PCT,
+                         help="threshold in %% (default %(default)g)")
     compare.add_argument("--confidence", type=float, default=0.95)
     compare.add_argument("--format", choices=["terminal", "markdown"], default="terminal")
     compare.add_argument("--gate", action="store_true",

@@ -10,6 +10,9 @@ from __future__ import annotations
 #: 145 of 145 trials; fixed 50 runs on wall time left 47 % of A/A trials inconclusive at 2 %.
 STATISTIC = "paired"
 THRESHOLD_PCT = 2.0
+#: `startup-harness compare` of two saved runs: unpaired (no shared rounds, other times and
+#: machines), so the fixed design's threshold.
+COMPARE_THRESHOLD_PCT = 5.0
 CONFIDENCE = 0.95
 INCONCLUSIVE = "pass"
 #: Carry-over: "report" the model (the balanced order cancels it), or "adjust" wall times by it.

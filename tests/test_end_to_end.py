@@ -33,7 +33,7 @@ def test_regression_is_caught(tiny_repo: Path, tmp_path: Path,
     comment = (out / "comment.md").read_text()
     assert "❌" in comment.splitlines()[-1] and "Regression" in comment
     verdict = comment.splitlines()[1]  # the verdict first, in plain words
-    assert verdict.startswith("**❌ `import` is ") and " % slower than " in verdict
+    assert verdict.startswith("**❌ `import` (cpu) is ") and " % slower than " in verdict
     # no path of the run's scratch dir; git installs read `name @ ref (sha)`
     assert str(tmp_path / "work") not in comment and str(tmp_path) not in comment
     assert "~ tinypkg @ v2 (" in comment and ") → @ v3 (" in comment

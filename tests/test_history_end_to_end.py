@@ -12,7 +12,7 @@ from pathlib import Path
 from harness.cli import main
 from harness.history import store
 from tests import browser
-from tests.test_pipeline import config
+from tests.test_pipeline import BUSY_50MS, config
 
 
 def test_runs_into_history_then_a_pr_reads_it(tmp_path: Path) -> None:
@@ -29,12 +29,12 @@ def test_runs_into_history_then_a_pr_reads_it(tmp_path: Path) -> None:
     assert history.runs[0].machine["cores"] >= 1 and history.runs[0].workloads == ("start",)
 
     (tmp_path / "pr").mkdir()
-    cfg = config(tmp_path / "pr", "pass", "import time; time.sleep(0.02)")
+    cfg = config(tmp_path / "pr", "pass", BUSY_50MS)
     out = tmp_path / "pr-run"
     code = main(["run", "--config", str(cfg), "--out", str(out), "--quiet", "--history",
                  str(root), "--plots", "--export", f"pyperf={out}/pyperf-{{variant}}.json",
                  "--export", f"gab={out / 'gab.json'}"])
-    assert code == 1  # the PR sleeps 20 ms: a regression
+    assert code == 1  # the PR burns 50 ms of CPU: a regression
     comment = (out / "comment.md").read_text()
     chart = comment[comment.index("```mermaid"):]
     assert re.search(r'x-axis \["0000000", "0000000", "0000000", "PR"\]', chart)

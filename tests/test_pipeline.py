@@ -310,3 +310,22 @@ def test_importtime_runs_are_the_warmups_of_the_command_they_start(tmp_path: Pat
         assert trees["direct"]["process"]["via"] == []
         assert trees["launched"]["process"]["via"][0].startswith("shell exec: ")
         assert job.probes[name].process is not None
+
+
+def test_a_pr_that_sleeps_passes_the_cpu_gate_with_a_waiting_warning(tmp_path: Path) -> None:
+    """The default gate judges CPU time: a PR whose start-up (50 ms of CPU) also sleeps 30 ms
+    is no CPU regression, so the gate passes it, and the comment says that wall time grew while
+    CPU time did not (real processes, the defaults apart from a small budget). Seen while
+    writing it: a bare 30 ms sleep in a 10 ms program costs +0.6 ms of CPU (+6.5 %, the core
+    slows down while idle), which the CPU gate calls a regression itself."""
+    cfg = config(tmp_path, BUSY_50MS, BUSY_50MS + "\ntime.sleep(0.03)",
+                 timing="{warmup: 1, runs: auto, batch: 8, max_runs: 24}")
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
+    data = json.loads((out / "report.json").read_text())
+    assert data["gate_config"]["metric"] == "cpu"
+    (waiting,) = [n for n in data["noise"] if n["kind"] == "waiting"]
+    assert waiting["variant"] == "pr" and waiting["severity"] == "warning"
+    comment = (out / "comment.md").read_text()
+    assert "the program waits longer (I/O, sleep, network, a lock)" in comment
+    assert "gate on `metric: wall` to fail on it" in comment

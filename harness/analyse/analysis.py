@@ -272,7 +272,7 @@ def waiting_notes(gated: Sequence[Comparison], comparisons: Sequence[Comparison]
             "waiting", c.subject, c.workload, "wall", "warning",
             f"{c.subject} vs {c.reference}: wall time {w.delta_pct:+.1f} % "
             f"[{(w.ci_low or 0) * 100 - 100:+.1f}, {(w.ci_high or 0) * 100 - 100:+.1f}] "
-            f"while CPU time, which the gate judges, is {c.verdict} ({c.delta_pct:+.1f} %): "
+            f"while CPU time, which the gate judges, says {c.verdict} ({c.delta_pct:+.1f} %): "
             "the program waits longer (I/O, sleep, network, a lock)",
             "CPU time cannot see waiting; gate on `metric: wall` to fail on it (on a quiet "
             "runner), or look for what the change now waits on", value=w.ratio))

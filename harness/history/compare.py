@@ -70,7 +70,7 @@ def machine_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]
 
 
 def compare_runs(a: Side, b: Side, *, variant: str | None = None,
-                 threshold_pct: float = defaults.THRESHOLD_PCT,
+                 threshold_pct: float = defaults.COMPARE_THRESHOLD_PCT,
                  confidence: float = defaults.CONFIDENCE) -> Comparison:
     """Every (variant, workload, metric) both runs measured (default scenario), B vs A."""
     import numpy as np
