@@ -183,7 +183,7 @@ def pyperf_job(work: Path, repo: Path) -> tuple[float, float]:
     results = []
     for ref in ("main", "pr"):
         tree = work / f"tree-{ref}"
-        git(repo, "worktree", "add", "-q", str(tree), ref)
+        git(repo, "worktree", "add", "-q", "--detach", str(tree), ref)
         env_python = base_venv(work / f"env-{ref}", env)
         proc.run([str(env_python), "-m", "pip", "install", "-q", str(tree)], env=env,
                  what=f"pip install {ref}", timeout=1800)

@@ -46,6 +46,13 @@ import numpy as np
 
 from harness import defaults
 from harness.analyse.levels import level_text
+from harness.analyse.rankstats import (
+    average_ranks,
+    kendall_trend_p,
+    normal_quantile,
+    t_quantile,
+    theil_sen_slope,
+)
 from harness.model import Comparison, NoiseFinding, Samples, Summary
 
 #: The exact Hodges-Lehmann point estimate uses every Walsh average up to this many (2000
@@ -225,10 +232,8 @@ def serial_inflation(logs: np.ndarray, size: int) -> float:
     m = len(logs) // size
     if m < 4:
         return 1.0
-    from scipy import stats as sps  # the analysis imports it anyway (drift)
-
     means = np.asarray(logs[:m * size], dtype=float).reshape(m, size).mean(axis=1)
-    ranks = sps.rankdata(means) - (m + 1) / 2.0  # ties share their mean rank
+    ranks = average_ranks(means) - (m + 1) / 2.0  # ties share their mean rank
     denominator = float(np.dot(ranks, ranks))
     if denominator == 0:
         return 1.0
@@ -243,12 +248,10 @@ def small_sample_factor(n_blocks: int, confidence: float) -> float:
     resampled blocks is than the normal one the percentile bootstrap approximates (the
     percentile interval is too narrow when it rests on few blocks, and more so far in the
     tails: x1.05 for 25 blocks at 95 %, x1.52 for 8 blocks at 99.75 %)."""
-    from scipy import stats as sps  # the analysis imports it anyway (drift)
-
     alpha = 1.0 - confidence
     if n_blocks < 2 or not 0 < alpha < 1:
         return 1.0
-    return float(sps.t.ppf(1 - alpha / 2, n_blocks - 1) / sps.norm.ppf(1 - alpha / 2))
+    return t_quantile(1 - alpha / 2, n_blocks - 1) / normal_quantile(1 - alpha / 2)
 
 
 def widen(ratio: float, low: float, high: float, factor: float) -> tuple[float, float]:
@@ -409,18 +412,18 @@ def drift(samples: Samples) -> tuple[float, float]:
     values = np.asarray(samples.values, dtype=float)
     if len(values) < MIN_PAIRS or np.ptp(rounds) == 0 or np.ptp(values) == 0:
         return 0.0, 1.0
-    from scipy import stats as sps  # only here: importing scipy costs ~0.3 s
-
     x, y = rounds, values
     if len(values) > DRIFT_POINTS:
         order = np.argsort(rounds, kind="stable")
         groups = np.array_split(order, DRIFT_POINTS)
         x = np.array([np.median(rounds[g]) for g in groups])
         y = np.array([np.median(values[g]) for g in groups])
-    slope = sps.theilslopes(y, x).slope
-    change = float(slope * np.ptp(rounds) / np.median(values))
-    p = float(sps.kendalltau(rounds, values).pvalue)
-    return change, p
+    change = float(theil_sen_slope(y, x) * np.ptp(rounds) / np.median(values))
+    if len(values) > DRIFT_POINTS:  # Kendall's test on every run: scipy's O(n log n) one
+        from scipy import stats as sps  # ~0.6 s to import: only for such long runs
+
+        return change, float(sps.kendalltau(rounds, values).pvalue)
+    return change, kendall_trend_p(rounds, values)
 
 
 def relative_half_width(c: Comparison) -> float | None:
