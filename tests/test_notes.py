@@ -126,7 +126,7 @@ def test_the_harness_own_cpu_is_not_other_processes() -> None:
     end = time.process_time() + 0.3
     while time.process_time() < end:
         pass
-    assert load.own_cpu() - before >= 0.29
+    assert load.own_cpu() - before >= 0.27  # os.times() counts in 10 ms ticks
 
 
 def test_what_runs_right_after_timing_and_in_renderers_imports_no_numpy() -> None:
