@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from harness import __version__, cells
 from harness.analyse import busy, carryover, sequential, stats
 from harness.analyse.failures import failed_runs
-from harness.analyse.gate import decide
+from harness.analyse.gate import decide, fmt_change
 from harness.measurements import FILE_NAME, Job, Measurements, WorkloadInfo, digest
 from harness.model import (
     REPORT_SCHEMA_VERSION,
@@ -270,9 +270,8 @@ def waiting_notes(gated: Sequence[Comparison], comparisons: Sequence[Comparison]
             continue
         out.append(NoiseFinding(
             "waiting", c.subject, c.workload, "wall", "warning",
-            f"{c.subject} vs {c.reference}: wall time {w.delta_pct:+.1f} % "
-            f"[{(w.ci_low or 0) * 100 - 100:+.1f}, {(w.ci_high or 0) * 100 - 100:+.1f}] "
-            f"while CPU time, which the gate judges, says {c.verdict} ({c.delta_pct:+.1f} %): "
+            f"{c.subject} vs {c.reference}: wall time {fmt_change(w)} while CPU time, "
+            f"which the gate judges, says {c.verdict} ({c.delta_pct:+.1f} %): "
             "the program waits longer (I/O, sleep, network, a lock)",
             "CPU time cannot see waiting; gate on `metric: wall` to fail on it (on a quiet "
             "runner), or look for what the change now waits on", value=w.ratio))
