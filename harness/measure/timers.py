@@ -52,14 +52,11 @@ def schedule(n_commands: int, *, warmup: int | Sequence[int], runs: int, order: 
         raise HarnessError(f"unknown timing order {order!r}",
                            f"use one of {', '.join(orders.ORDERS)}")
     rounds = orders.round_orders(n_commands, runs, order, seed)
-    passes = max(counts, default=0)
-    if order == "duet":
-        counts = [passes] * n_commands
-    if order == "balanced" and rounds:
-        plan = [(-1, i) for i in orders.warmup_order(n_commands, counts, rounds[0][0])]
-    else:
-        plan = [(-1, i) for p in range(passes) for i in range(n_commands)
-                if p >= passes - counts[i]]
+    if order == "duet":  # every launch holds every command
+        counts = [max(counts, default=0)] * n_commands
+    # balanced: the passes end with the first timed command; else in index order
+    last = rounds[0][0] if order == "balanced" and rounds else n_commands - 1
+    plan = [(-1, i) for i in orders.warmup_order(n_commands, counts, last)]
     for r, indices in enumerate(rounds):
         plan += [(r, i) for i in indices]
     return plan
