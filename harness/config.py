@@ -367,8 +367,7 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
 
     timing_raw = data.get("timing", {})
     env_raw = timing_raw.get("env", {})
-    runs_raw = timing_raw.get("runs", default_runs(timing_raw.get("timer", defaults.TIMER),
-                                                   timing_raw.get("order", defaults.ORDER)))
+    runs_raw = timing_raw.get("runs", defaults.RUNS)  # no runs given: see auto_by_default
     timing = TimingConfig(
         warmup=timing_raw.get("warmup", defaults.WARMUP),
         runs=defaults.RUNS if runs_raw == "auto" else runs_raw,
@@ -391,8 +390,8 @@ def parse_config(data: Any, path: str | Path = "<config>") -> Config:
         gate = GatePolicy(compare="", against="", enabled=False)
     else:
         gate = _gate(path, gate_raw, variants, workloads)
-    if timing.auto and "runs" not in timing_raw and not timed_gate(gate):
-        timing = dataclasses.replace(timing, auto=False)  # the default: fixed runs there
+    if "runs" not in timing_raw:
+        timing = dataclasses.replace(timing, auto=auto_by_default(timing, gate))
     if gate.enabled or timing.auto:
         check_runs(timing, gate, f"{path}: timing.runs")
     matrix = _matrix(path, data.get("matrix", {}), variants)
@@ -476,13 +475,12 @@ def check_runs(timing: TimingConfig, gate: GatePolicy, where: str) -> None:
                           "only", "use timing.timer: spawn, or gate on wall")
 
 
-def default_runs(timer: str, order: str) -> int | str:
-    """timing.runs when the config gives none: ``auto`` (:data:`defaults.TIMING_RUNS`) where
-    it can run (the spawn timer, rounds that pair the commands), else the fixed
-    :data:`defaults.RUNS`."""
-    if timer == "spawn" and order != "blocks":
-        return defaults.TIMING_RUNS
-    return defaults.RUNS
+def auto_by_default(timing: TimingConfig, gate: GatePolicy) -> bool:
+    """Whether a config that gives no timing.runs measures with ``runs: auto``
+    (:data:`defaults.TIMING_RUNS`): where it can stop, i.e. the spawn timer, rounds that pair
+    the commands, and a gate on a timed metric; else the fixed :data:`defaults.RUNS`."""
+    return (defaults.TIMING_RUNS == "auto" and timing.timer == "spawn"
+            and timing.order != "blocks" and timed_gate(gate))
 
 
 def _source(raw: dict[str, Any], base: Path) -> Source:
