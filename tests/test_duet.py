@@ -80,15 +80,8 @@ def test_duet_timeout_and_failure_are_reported(tmp_path: Path) -> None:
 def test_duet_needs_the_spawn_timer(tmp_path: Path) -> None:
     from harness.config import ConfigError, load_config
 
-    config = tmp_path / "c.yaml"
-    config.write_text(
-        "variants:\n"
-        f"  - {{name: main, role: main, source: {{python: {sys.executable}}}}}\n"
-        f"  - {{name: pr, role: pr, source: {{python: {sys.executable}}}}}\n"
-        "workloads:\n  - {name: w, command: ['{python}', '-c', 'pass']}\n"
-        "timing: {order: duet, timer: hyperfine}\n")
     with pytest.raises(ConfigError, match="duet"):
-        load_config(config)
+        load_config(_duet_config(tmp_path, timer="hyperfine"))
 
 
 def test_duet_timer_wakes_at_realtime_priority_and_children_do_not(tmp_path: Path) -> None:
@@ -106,7 +99,7 @@ def test_duet_timer_wakes_at_realtime_priority_and_children_do_not(tmp_path: Pat
     assert saved["realtime"] is (os.geteuid() == 0)
 
 
-def _duet_config(tmp_path: Path) -> Path:
+def _duet_config(tmp_path: Path, timer: str = "spawn") -> Path:
     config = tmp_path / "c.yaml"
     config.write_text(
         "variants:\n"
@@ -114,7 +107,8 @@ def _duet_config(tmp_path: Path) -> Path:
         f"  - {{name: pr, role: pr, source: {{python: {sys.executable}}}}}\n"
         "workloads:\n  - {name: w, command: ['{python}', '-S', '-c', 'pass'], "
         "importtime: false}\n"
-        "timing: {order: duet, runs: 6, warmup: 1}\ngate: {metric: cpu, threshold_pct: 50}\n")
+        f"timing: {{order: duet, runs: 6, warmup: 1, timer: {timer}}}\n"
+        "gate: {metric: cpu, threshold_pct: 50}\n")
     return config
 
 
