@@ -41,33 +41,11 @@ from tests.bazel_fixture import (  # noqa: E402
 )
 
 CONFIG = """\
-title: rules_tiny start-up (bench/bazel_benchmark.py)
+title: {title}
 variants:
   - name: release
     role: baseline
-    source: {{bcr: {{module: rules_tiny, version: "1.0"}}}}
-    build: &bz {{builder: bazel, workspace: "{workspace}", target: "//:bench",
-                module: rules_tiny}}
-  - name: main
-    role: main
-    source: {{git: {{repo: "{repo}", ref: v2}}}}
-    build: *bz
-  - name: pr
-    role: pr
-    source: {{path: "{checkout}"}}
-    build: *bz
-workloads:
-  - name: start
-    command: ["{{exe}}"]
-timing: {{warmup: 3, runs: {runs}}}
-"""
-
-BZLMOD_CONFIG = """\
-title: rules_tiny start-up, bzlmod (bench/bazel_benchmark.py --bzlmod)
-variants:
-  - name: release
-    role: baseline
-    source: {{bcr: {{module: rules_tiny, version: "1.0", registry: "{registry}"}}}}
+    source: {release}
     build: &bz {block}
   - name: main
     role: main
@@ -94,8 +72,12 @@ def write_config(base: Path, runs: int, bzlmod: bool) -> Path:
         release = export_release(repo, "v1", base / "release")
         checkout = export_release(repo, "v3", base / "pr-checkout")
         workspace = make_workspace(base / "bench", release, probe_source())
-        config.write_text(CONFIG.format(workspace=workspace, repo=repo, checkout=checkout,
-                                        runs=runs))
+        config.write_text(CONFIG.format(
+            title="rules_tiny start-up (bench/bazel_benchmark.py)",
+            release=json.dumps({"bcr": {"module": "rules_tiny", "version": "1.0"}}),
+            block=json.dumps({"builder": "bazel", "workspace": str(workspace),
+                              "target": "//:bench", "module": "rules_tiny"}),
+            repo=repo, checkout=checkout, runs=runs))
         return config
     repo = make_ruleset_repo(base / "rules_tiny", launcher=RULES_PY_LAUNCHER)
     registry = make_registry(base / "registry", repo, {"1.0": "v1", "2.0": "v2"})
@@ -106,8 +88,11 @@ def write_config(base: Path, runs: int, bzlmod: bool) -> Path:
                         "inspect_target": "//:bench_syspath", "module": "rules_tiny",
                         "mode": "bzlmod",
                         "command": shlex.split(os.environ["STARTUP_HARNESS_BAZEL7"])})
-    config.write_text(BZLMOD_CONFIG.format(registry=registry.as_uri(), block=block, repo=repo,
-                                           checkout=checkout, runs=runs))
+    config.write_text(CONFIG.format(
+        title="rules_tiny start-up, bzlmod (bench/bazel_benchmark.py --bzlmod)",
+        release=json.dumps({"bcr": {"module": "rules_tiny", "version": "1.0",
+                                    "registry": registry.as_uri()}}),
+        block=block, repo=repo, checkout=checkout, runs=runs))
     return config
 
 
